@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 __all__ = ["FrameSpec", "FRAMES", "USERS", "LICENSE_ASSIGNMENTS", "USER_SERVICE_PLANS", "SKUS",
-           "SKU_SERVICE_PLANS", "GROUP_MEMBERS", "DOMAINS", "conform", "empty", "TenantData"]
+           "SKU_SERVICE_PLANS", "GROUP_MEMBERS", "DOMAINS", "ELIGIBILITY", "SEATS", "conform", "empty", "TenantData"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,23 @@ DOMAINS = _spec(
 
 FRAMES: dict[str, FrameSpec] = {s.name: s for s in (USERS, LICENSE_ASSIGNMENTS, USER_SERVICE_PLANS, SKUS,
                                                       SKU_SERVICE_PLANS, GROUP_MEMBERS, DOMAINS)}
+
+# Outputs of toolkit.licensing (not part of TenantData). The status vocabulary is documented in
+# toolkit/licensing/eligibility.py.
+ELIGIBILITY = _spec(
+    "eligibility",
+    "One row per user of the source tenant: cross-tenant sync licence eligibility for a cloud pair.",
+    "userId:string userPrincipalName:string displayName:string accountEnabled:boolean userType:string "
+    "inScope:boolean eligible:boolean status:string reason:string "
+    "p1Plan:string p1SkuPartNumber:string p1Source:string "
+    "governancePlan:string governanceSkuPartNumber:string governanceSource:string "
+    "fix:string portalUrl:string")
+
+SEATS = _spec(
+    "seats",
+    "Per entitlement and SKU: seats the users in scope need vs. seats available, and the shortfall.",
+    "entitlement:string skuId:string skuPartNumber:string capabilityStatus:string prepaid:Int64 "
+    "consumedUnits:Int64 available:Int64 needed:Int64 shortfall:Int64")
 
 
 def _convert(series: pd.Series, dtype: str) -> pd.Series:
