@@ -48,12 +48,14 @@ USER_PROPERTIES = (
     "externalUserState externalUserStateChangeDateTime usageLocation jobTitle department companyName employeeId "
     "employeeType officeLocation streetAddress city state postalCode country preferredLanguage mobilePhone "
     "onPremisesSyncEnabled onPremisesImmutableId onPremisesSamAccountName onPremisesDomainName "
-    "onPremisesLastSyncDateTime createdDateTime"
+    "onPremisesLastSyncDateTime createdDateTime onPremisesExtensionAttributes"
 ).split()
 
 _USER_DTYPES = {"accountEnabled": "boolean", "onPremisesSyncEnabled": "boolean",
                 "createdDateTime": "datetime", "onPremisesLastSyncDateTime": "datetime",
-                "externalUserStateChangeDateTime": "datetime"}
+                "externalUserStateChangeDateTime": "datetime",
+                # a dict {extensionAttribute1..15}; the sync planner keeps its durable source link in one of them
+                "onPremisesExtensionAttributes": "object"}
 
 USERS = FrameSpec("users", tuple((p, _USER_DTYPES.get(p, "string")) for p in USER_PROPERTIES)
                   + (("tenantId", "string"),),
