@@ -20,8 +20,9 @@ INITIAL_SUFFIX = {"commercial": ".onmicrosoft.com", "gcc": ".onmicrosoft.com", "
                   "dod": ".onmicrosoft.us", "china": ".partner.onmschina.cn"}
 BUNDLED_CATALOG = ROOT / "toolkit" / "data" / "license-catalog.csv"
 # Microsoft's full "Product names and service plan identifiers" CSV: not shipped in the repository.
+# CI lays shared/ beside the clone, as on the developers' machines.
 OFFICIAL_CSV = Path(os.environ.get("CCSYNC_SERVICE_PLAN_CSV",
-                                   "/work/shared/reference/product-service-plan-identifiers.csv"))
+                                   str(ROOT.parent / "shared" / "reference" / "product-service-plan-identifiers.csv")))
 GOVERNANCE_SKU = "cf6b0d46-4093-4546-a0ab-0b1546dcc10e"
 GOVERNANCE_PLAN = "e866a266-3cff-43a3-acca-0c90a7e00c8b"
 
