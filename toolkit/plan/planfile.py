@@ -1,0 +1,166 @@
+"""The plan file: human-readable, diffable JSON, bound to both tenants, with an integrity hash.
+
+Layout (``format: ccsync-plan/1``): the header (source and target tenant ids, clouds, export times, the pair,
+options, the mapping and scope with their SHA-256, the toolkit version, ``asOf`` = the later export time),
+``counts``, ``operations`` (sorted: kind, then UPNs; each with its stable ``opId``, the source and target user,
+how they were matched, the reason, ``held`` and the attribute ``changes`` old -> new), and ``integrity``: the
+SHA-256 of the canonical JSON of everything else. The same inputs give a byte-identical file: there is no
+wall-clock time in it, ``asOf`` comes from the snapshots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError
+from .planner import CHANGES_COLUMNS, KINDS, OPS_COLUMNS
+
+__all__ = ["SyncPlan", "load_plan", "canonical_digest"]
+
+
+def _clean(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, (list, dict)):
+        return v
+    if pd.isna(v):
+        return None
+    if hasattr(v, "item"):          # numpy scalars
+        return v.item()
+    return v
+
+
+def canonical_digest(document: dict) -> str:
+    body = {k: v for k, v in document.items() if k != "integrity"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class SyncPlan:
+    header: dict
+    ops: pd.DataFrame          # OPS_COLUMNS
+    changes: pd.DataFrame      # CHANGES_COLUMNS
+
+    # --- views ---------------------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        by_kind = self.ops["kind"].value_counts() if len(self.ops) else pd.Series(dtype="int64")
+        out = {k: int(by_kind.get(k, 0)) for k in KINDS}
+        out["held"] = int(self.ops["held"].sum()) if len(self.ops) else 0
+        out["total"] = int(len(self.ops))
+        return out
+
+    @property
+    def actionable(self) -> pd.DataFrame:
+        """Operations apply would carry out (not conflicts, not blocked, not held)."""
+        return self.ops[self.ops["kind"].isin(["create", "update", "disable", "delete"]) & ~self.ops["held"]]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per operation, with the changes summarised as 'attr: old -> new; ...'."""
+        ops = self.ops.copy()
+        if len(self.changes):
+            ch = self.changes
+            text = (ch["attribute"].astype(str) + ": " + ch["oldValue"].astype("string").fillna("(none)")
+                    + " -> " + ch["newValue"].astype("string").fillna("(none)"))
+            summary = text.groupby(ch["opId"]).agg("; ".join)
+            ops["changes"] = ops["opId"].map(summary)
+        else:
+            ops["changes"] = None
+        return ops
+
+    def summary(self) -> dict[str, Any]:
+        return {"source": self.header["source"], "target": self.header["target"],
+                "pair": self.header["pair"], "asOf": self.header.get("asOf"), "counts": self.counts(),
+                "deletionThreshold": self.header["options"]["deletionThreshold"]}
+
+    # --- serialisation ---------------------------------------------------------------------------------
+    def to_document(self) -> dict:
+        changes_by_op: dict[str, list] = {}
+        if len(self.changes):
+            ch = self.changes.sort_values(["opId", "attribute"], kind="mergesort")
+            for op_id, attr, old, new, flow in zip(ch["opId"], ch["attribute"], ch["oldValue"], ch["newValue"],
+                                                   ch["flow"]):
+                changes_by_op.setdefault(op_id, []).append(
+                    {"attribute": attr, "old": _clean(old), "new": _clean(new), "flow": flow})
+        operations = []
+        for row in self.ops.itertuples(index=False):
+            operations.append({
+                "opId": row.opId, "kind": row.kind, "held": bool(row.held),
+                "source": {"id": _clean(row.sourceId), "userPrincipalName": _clean(row.sourceUpn),
+                           "mail": _clean(row.sourceMail)},
+                "target": {"id": _clean(row.targetId), "userPrincipalName": _clean(row.targetUpn)},
+                "matchedBy": _clean(row.matchedBy), "reason": _clean(row.reason),
+                "changes": changes_by_op.get(row.opId, []),
+            })
+        document = dict(self.header)
+        document["counts"] = self.counts()
+        document["operations"] = operations
+        document["integrity"] = {"algorithm": "sha256", "digest": canonical_digest(document)}
+        return document
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_document(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def save(self, path: str | Path) -> Path:
+        """Write atomically: a crash never leaves half a plan."""
+        target = Path(path)
+        folder = target.parent if str(target.parent) else Path(".")
+        if not folder.is_dir():
+            raise InputError(f"the folder {folder} does not exist", source=str(target),
+                             hint="Create it or choose another --out path.")
+        text = self.dumps()
+        fd, tmp = tempfile.mkstemp(prefix=".plan-", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    @classmethod
+    def from_document(cls, document: dict, source: str = "<plan>") -> "SyncPlan":
+        if document.get("format") != "ccsync-plan/1":
+            raise InputError(f"not a ccsync plan (format {document.get('format')!r})", source=source,
+                             hint="Create one with 'ccsync plan'.")
+        integrity = document.get("integrity") or {}
+        if integrity.get("digest") != canonical_digest(document):
+            raise InputError("the plan's integrity hash does not match its content: it was changed after "
+                             "ccsync wrote it", source=source,
+                             hint="Do not edit plan files; make a new plan with 'ccsync plan'.")
+        ops_rows, change_rows = [], []
+        for op in document.get("operations", []):
+            ops_rows.append({"opId": op["opId"], "kind": op["kind"], "held": op["held"],
+                             "sourceId": op["source"]["id"], "sourceUpn": op["source"]["userPrincipalName"],
+                             "sourceMail": op["source"]["mail"], "targetId": op["target"]["id"],
+                             "targetUpn": op["target"]["userPrincipalName"], "matchedBy": op["matchedBy"],
+                             "reason": op["reason"], "changeCount": len(op["changes"])})
+            for c in op["changes"]:
+                change_rows.append({"opId": op["opId"], "attribute": c["attribute"], "oldValue": c["old"],
+                                    "newValue": c["new"], "flow": c["flow"]})
+        header = {k: v for k, v in document.items() if k not in ("counts", "operations", "integrity")}
+        ops = pd.DataFrame(ops_rows, columns=OPS_COLUMNS)
+        ops["held"] = ops["held"].astype(bool)
+        return cls(header=header, ops=ops,
+                   changes=pd.DataFrame(change_rows, columns=CHANGES_COLUMNS))
+
+
+def load_plan(path: str | Path) -> SyncPlan:
+    p = Path(path)
+    try:
+        document = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read the plan: {exc.strerror}", source=str(p)) from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"the plan is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}",
+                         source=str(p), hint="Plan files must not be edited; make a new plan.") from exc
+    return SyncPlan.from_document(document, str(p))
