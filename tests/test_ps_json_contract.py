@@ -1,0 +1,82 @@
+"""The PowerShell cmdlets read ccsync's JSON by property name: every name a cmdlet reads must be in the JSON
+the CLI really produces (run here against the simulator), so a renamed key cannot silently empty a column."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from test_ps_module import PUBLIC, cli_invocations, functions, text, walk
+from toolkit.cli.main import cli
+from toolkit.simulator import DEFAULT_SEED_DIR, SimConfig, Simulator
+
+
+def _keys(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
+
+
+def _json(args: list[str], env: dict[str, str] | None = None) -> Any:
+    result = CliRunner(env=env).invoke(cli, [*args, "--output", "json"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory):
+    """command path -> a real JSON answer of that command."""
+    tmp = tmp_path_factory.mktemp("contract")
+    docs: dict[str, Any] = {"clouds": _json(["clouds"])}
+    with Simulator(SimConfig()) as sim:
+        profile = next(p for p in sim.profiles() if p.cloud == "gcch")
+        config = str(sim.write_profiles(tmp / "profiles.toml"))
+        env = {"CCSYNC_CACHE_DIR": str(tmp / "tokens"),
+               profile.secret_env: sim.secret_for(profile.tenant, profile.client_id)}
+        docs["login"] = _json(["login", "--profile", profile.name, "--config", config], env)
+        login_url = sim.endpoints("commercial").login_url
+        docs["clouds detect"] = _json(["clouds", "detect", profile.tenant, "--login-url", login_url,
+                                       "--ca-bundle", sim.ca_bundle])
+    # The demo both as it succeeds and with a tenant whose app lacks a permission (error keys appear then).
+    ok = _json(["demo"], {"CCSYNC_CACHE_DIR": str(tmp / "demo-tokens")})
+    seed = json.loads((Path(DEFAULT_SEED_DIR) / "commercial.json").read_text(encoding="utf-8"))
+    seed["apps"] = sorted(seed["apps"], key=lambda a: len(a["roles"]))  # the read-only app first
+    (tmp / "seeds").mkdir()
+    (tmp / "seeds" / "commercial.json").write_text(json.dumps(seed), encoding="utf-8")
+    failed = CliRunner(env={"CCSYNC_CACHE_DIR": str(tmp / "demo-tokens")}).invoke(
+        cli, ["demo", "--seed-dir", str(tmp / "seeds"), "--output", "json"])
+    assert failed.exit_code == 1, failed.stderr
+    docs["demo"] = [ok, json.loads(failed.stdout)]
+    return docs
+
+
+# Keys that only some answers carry, so the documents above do not show them.
+OPTIONAL = {"Connect-CcsTenant.ps1": {"user"}}  # LoginResult.to_dict: only after a device-code sign-in
+
+
+def _json_names_read(func) -> set[str]:
+    # JSON keys are camelCase (lower-case first letter); .NET/PowerShell members (PSObject, Name ...) are not.
+    names = set()
+    for node in walk(func):
+        if node.type == "member_name":
+            name = text(node)
+            if name[:1].islower():
+                names.add(name)
+    return names
+
+
+@pytest.mark.parametrize("path", PUBLIC, ids=lambda p: p.name)
+def test_cmdlet_reads_only_keys_the_cli_writes(path, documents):
+    func = functions(path)[0]
+    commands = {command for command, _ in cli_invocations(func)}
+    available = {key for command in commands for key in _keys(documents[command])}
+    missing = _json_names_read(func) - available - OPTIONAL.get(path.name, set())
+    assert not missing, f"{path.name} reads {sorted(missing)}, which 'ccsync {', '.join(commands)}' does not write"
