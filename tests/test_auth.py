@@ -224,8 +224,9 @@ def test_token_cache_is_private_and_serves_the_next_process(sim, private_cache):
     assert first.token() == token
     assert server.count("/oauth2/v2.0/token") == before + 1
 
-    path = token_cache_path("cached")
-    assert path == private_cache / "cached.bin" == first.cache_path
+    prof = profile_for(sim, "cached")
+    path = token_cache_path("cached", prof.authority, prof.client_id)
+    assert path.parent == private_cache and path.name.startswith("cached-") and path == first.cache_path
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(private_cache).st_mode) == 0o700
     assert SECRET not in path.read_text()
@@ -241,9 +242,11 @@ def test_token_cache_is_private_and_serves_the_next_process(sim, private_cache):
 
 def test_corrupt_cache_file_means_signing_in_again(sim, private_cache):
     private_cache.mkdir(mode=0o700, exist_ok=True)
-    (private_cache / "corrupt.bin").write_text("{not json")
-    assert provider(sim, profile_for(sim, "corrupt"), secret=SECRET).token()
-    json.loads((private_cache / "corrupt.bin").read_text())
+    prof = profile_for(sim, "corrupt")
+    path = token_cache_path("corrupt", prof.authority, prof.client_id)
+    path.write_text("{not json")
+    assert provider(sim, prof, secret=SECRET).token()
+    json.loads(path.read_text())
 
 
 # --- wrong cloud, transport -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import getpass
 import json
+import hashlib
 import os
 import re
 import sys
@@ -204,10 +205,17 @@ def _from_pfx(file: Path, data: bytes, pw: bytes | None, password_env: str | Non
 
 # --- token cache ----------------------------------------------------------------------------------------
 
-def token_cache_path(profile_name: str) -> Path:
-    """``$CCSYNC_CACHE_DIR/<profile>.bin``, else ``~/.cache/ccsync/tokens/<profile>.bin``."""
+def token_cache_path(profile_name: str, authority: str | None = None, client_id: str | None = None) -> Path:
+    """``$CCSYNC_CACHE_DIR/<profile>[-<key>].bin``, else under ``~/.cache/ccsync/tokens/``.
+
+    The key (a short hash of authority and client id) keeps a profile that is re-pointed at another authority,
+    such as a simulator on a new port, from picking up tokens that authority never issued.
+    """
     root = os.environ.get("CCSYNC_CACHE_DIR")
     folder = Path(root).expanduser() if root else Path.home() / ".cache" / "ccsync" / "tokens"
+    if authority or client_id:
+        key = hashlib.sha256(f"{authority or ''}|{client_id or ''}".lower().encode()).hexdigest()[:10]
+        return folder / f"{profile_name}-{key}.bin"
     return folder / f"{profile_name}.bin"
 
 
@@ -424,7 +432,7 @@ class TokenProvider:
         self._session = session
         self._secret = secret
         self._device_code_callback = device_code_callback
-        path = Path(cache_path) if cache_path is not None else token_cache_path(profile.name)
+        path = Path(cache_path) if cache_path is not None else token_cache_path(profile.name, profile.authority, profile.client_id)
         self._cache = _PersistentCache(path if persist_cache else None)
         self._lock = threading.RLock()
         self._app: msal.ClientApplication | None = None
