@@ -222,3 +222,12 @@ def test_after_apply_in_memory_replanning_finds_nothing():
 def test_plan_frame_lists_changes_as_old_to_new():
     plan = plan_sync(tenant([member(1, department="Finance")]), target_tenant([b2b(1)]))
     assert plan.to_frame().loc[0, "changes"] == "department: Sales -> Finance"
+
+
+def test_created_users_get_requested_target_licences_and_groups():
+    plan = plan_sync(tenant([member(1)]), target_tenant([]),
+                     options=PlanOptions(target_licenses=("sku-1",), target_groups=("grp-1",)))
+    op = ops_by_upn(plan)["user1@contoso.com"]
+    values = changes_of(plan, op.opId)
+    assert values["@assignLicense"] == (None, "sku-1") and values["@addToGroup"] == (None, "grp-1")
+    assert plan_sync(tenant([member(1)]), apply_plan_in_memory(plan, target_tenant([]))).counts()["total"] == 0

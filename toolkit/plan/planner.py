@@ -56,6 +56,9 @@ class PlanOptions:
     create_as: str = "invite"               # invite (B2B member via /invitations) | member (POST /users)
     allow_older_target: bool = False
     check_licences: bool = True
+    # Given to every user ccsync creates in the target (chained after the create in one $batch).
+    target_licenses: tuple[str, ...] = ()   # skuIds of the target tenant
+    target_groups: tuple[str, ...] = ()     # object ids of target groups
 
     def __post_init__(self) -> None:
         if self.on_deprovision not in ("delete", "disable"):
@@ -73,7 +76,8 @@ class PlanOptions:
     def to_dict(self) -> dict[str, Any]:
         return {"onDeprovision": self.on_deprovision, "deletionThreshold": self.deletion_threshold,
                 "allowDeletes": self.allow_deletes, "linkAttribute": self.link_attribute,
-                "createAs": self.create_as, "checkLicences": self.check_licences}
+                "createAs": self.create_as, "checkLicences": self.check_licences,
+                "targetLicenses": list(self.target_licenses), "targetGroups": list(self.target_groups)}
 
 
 def link_value(source_tenant_id: str, source_id: str) -> str:
@@ -185,6 +189,12 @@ def _check_inputs(source: TenantData, target: TenantData, mapping: Mapping, opti
             if mapping.rule(needed) is None:
                 raise InputError(f"creating users with POST /users needs a mapping for '{needed}'",
                                  source=mapping.source, hint=f"Add a line '{needed} = ...' to the mapping.")
+    if options.target_licenses and len(target.skus):
+        known = set(target.skus["skuId"].astype("string").str.lower())
+        unknown = [s for s in options.target_licenses if s.lower() not in known]
+        if unknown:
+            raise InputError(f"the target tenant has no subscription for SKU(s) {', '.join(unknown)}",
+                             hint="Use a skuId from the target's subscribedSkus ('ccsync export' lists them).")
     missing = sorted(a for a in mapping.source_attributes() if a not in source.users.columns)
     if missing:
         raise InputError(f"the mapping reads source attributes the export does not have: {', '.join(missing)}",
@@ -434,6 +444,10 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
             long["oldValue"] = None
             long["newValue"] = _text(long["newValue"])
             change_rows.append(long[CHANGES_COLUMNS])
+            for attr, wanted in (("@assignLicense", options.target_licenses), ("@addToGroup", options.target_groups)):
+                for value in wanted:
+                    change_rows.append(pd.DataFrame({"opId": ids.values, "attribute": attr, "oldValue": None,
+                                                     "newValue": value, "flow": "once"}))
 
     # --- linked target users whose source is gone, out of scope, or no longer syncable: deprovision -----
     link = _extension(tgt, options.link_attribute)

@@ -66,6 +66,8 @@ def apply_plan_in_memory(plan: SyncPlan, target: TenantData) -> TenantData:
             row["onPremisesExtensionAttributes"] = {}
             if attrs is not None:
                 for a, v in zip(attrs["attribute"], attrs["newValue"]):
+                    if a.startswith("@"):
+                        continue                  # licences and group memberships are not user columns
                     if a.startswith("onPremisesExtensionAttributes."):
                         row["onPremisesExtensionAttributes"] = {**row["onPremisesExtensionAttributes"],
                                                                 a.split(".", 1)[1]: v}
