@@ -231,3 +231,22 @@ def test_created_users_get_requested_target_licences_and_groups():
     values = changes_of(plan, op.opId)
     assert values["@assignLicense"] == (None, "sku-1") and values["@addToGroup"] == (None, "grp-1")
     assert plan_sync(tenant([member(1)]), apply_plan_in_memory(plan, target_tenant([]))).counts()["total"] == 0
+
+
+def test_plan_workbook_has_a_sheet_per_operation_and_old_to_new_changes(tmp_path):
+    import openpyxl
+
+    from toolkit.report import write_plan_workbook
+
+    src = tenant([member(1), member(2, department="Finance"), member(3, mail="dup@contoso.com"),
+                  member(4, mail="dup@contoso.com")])
+    plan = plan_sync(src, target_tenant([b2b(2), b2b(9)]))
+    path = write_plan_workbook(tmp_path / "plan.xlsx", plan, plan_file="plan.json")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:7] == ["Summary", "Create", "Update", "Disable", "Delete", "Conflicts", "Blocked"]
+    changes = wb["Attribute changes"]
+    rows = [[c.value for c in r] for r in changes.iter_rows(min_row=2)]
+    assert ["update", "user2@contoso.com", "user2_contoso.com#EXT#@fabrikam.onmicrosoft.com", "department",
+            "Sales", "Finance"] in [r[:6] for r in rows]
+    assert wb["Summary"]._charts, "the summary has a chart of operations by kind"
+    assert wb["Conflicts"].max_row == 3 and wb["Delete"].max_row == 2

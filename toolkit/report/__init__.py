@@ -10,8 +10,9 @@
 from .csvout import write_csv
 from .definitions import ReportDefinition, list_definitions, load_definition, parse_definition, reports_dir
 from .eligibility import write_eligibility_workbook
+from .plan import PLAN_KINDS, write_plan_workbook
 from .workbook import MAX_DATA_ROWS, MAX_HYPERLINKS, atomic_write, build_workbook
 
-__all__ = ["ReportDefinition", "load_definition", "parse_definition", "list_definitions", "reports_dir",
+__all__ = ["write_plan_workbook", "PLAN_KINDS", "ReportDefinition", "load_definition", "parse_definition", "list_definitions", "reports_dir",
            "build_workbook", "atomic_write", "write_csv", "write_eligibility_workbook", "MAX_DATA_ROWS",
            "MAX_HYPERLINKS"]
