@@ -250,3 +250,11 @@ def test_plan_workbook_has_a_sheet_per_operation_and_old_to_new_changes(tmp_path
             "Sales", "Finance"] in [r[:6] for r in rows]
     assert wb["Summary"]._charts, "the summary has a chart of operations by kind"
     assert wb["Conflicts"].max_row == 3 and wb["Delete"].max_row == 2
+
+
+def test_invitation_colliding_with_an_internal_users_proxy_address_is_a_conflict():
+    internal = {"id": "int-9", "userPrincipalName": "jordan@fabrikam.com", "mail": "jordan@fabrikam.com",
+                "userType": "Member", "creationType": None, "accountEnabled": True,
+                "proxyAddresses": ["SMTP:jordan@fabrikam.com", "smtp:user1@contoso.com"]}
+    op = ops_by_upn(plan_sync(tenant([member(1)]), target_tenant([internal])))["user1@contoso.com"]
+    assert op.kind == "conflict" and "InvitationCreationFailureAmbiguousUser" in op.reason

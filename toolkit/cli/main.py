@@ -49,10 +49,13 @@ def cli() -> None:
 
 def _register() -> None:
     # Command modules are light at import time; their heavy imports happen when a command runs.
-    from . import clouds, demo, login, registry, sim
+    from . import clouds, demo, eligibility, export, login, plan, registry, sim
 
     cli.add_command(clouds.clouds_group)
     cli.add_command(login.login_command)
+    cli.add_command(export.export_command)
+    cli.add_command(eligibility.eligibility_command)
+    cli.add_command(plan.plan_command)
     cli.add_command(sim.sim_group)
     cli.add_command(demo.demo_command)
     cli.add_command(registry.commands_command)

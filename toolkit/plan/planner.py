@@ -38,7 +38,7 @@ from ..errors import InputError
 from ..frames import TenantData
 from .rules import BOOLEAN_TARGETS, CROSS_CLOUD_REFUSED, TARGET_LIMITS, Mapping, Scope, default_mapping
 
-__all__ = ["PlanOptions", "plan_sync", "OPS_COLUMNS", "CHANGES_COLUMNS", "link_value", "KINDS"]
+__all__ = ["PlanOptions", "plan_sync", "scope_masks", "OPS_COLUMNS", "CHANGES_COLUMNS", "link_value", "KINDS"]
 
 KINDS = ("create", "update", "disable", "delete", "conflict", "blocked")
 OPS_COLUMNS = ["opId", "kind", "held", "sourceId", "sourceUpn", "sourceMail", "targetId", "targetUpn",
@@ -202,9 +202,9 @@ def _check_inputs(source: TenantData, target: TenantData, mapping: Mapping, opti
                                                      "(see toolkit.frames.USER_PROPERTIES).")
 
 
-def _scope(source: TenantData, scope: Scope) -> tuple[pd.Series, pd.Series]:
-    """(in scope, syncable) masks over source.users."""
-    users = source.users
+def scope_masks(source: TenantData, scope: Scope) -> tuple[pd.Series, pd.Series]:
+    """(in scope, syncable) boolean masks over ``source.users`` (positional, index reset)."""
+    users = source.users.reset_index(drop=True)
     syncable = (users["userType"].fillna("Member") == "Member") & (users["creationType"].isna()
                                                                    | (users["creationType"] != "Invitation"))
     if scope.groups:
@@ -327,7 +327,7 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
     _check_inputs(source, target, mapping, options, pair.kind)
 
     users = _keys_as_objects(source.users.reset_index(drop=True))
-    in_scope, syncable = _scope(replace(source, users=users), scope)
+    in_scope, syncable = scope_masks(replace(source, users=users), scope)
     candidates = users[in_scope & syncable]
     tgt = _keys_as_objects(target.users.reset_index(drop=True))
 
@@ -528,6 +528,17 @@ def _create_problems(to_create: pd.DataFrame, values: pd.DataFrame, tgt: pd.Data
         collide = mail.isin(taken).to_numpy()
         note(ids[collide], "its mail is already used by a target user that is not linked to it (an internal "
                            "user or a user from another source): Entra cannot create it")
+        # Entra: a proxy address of an INTERNAL target user equal to the invited address makes the invitation
+        # fail (InvitationCreationFailureAmbiguousUser).
+        if "proxyAddresses" in tgt.columns:
+            internal = tgt[tgt["creationType"].isna()]
+            proxies = {str(a).split(":", 1)[-1].lower() for lst in internal["proxyAddresses"]
+                       if isinstance(lst, (list, tuple, np.ndarray)) for a in lst}
+            if proxies:
+                hit = (pd.Series(address).isin(proxies) | mail.reset_index(drop=True).isin(proxies)).to_numpy()
+                note(ids[hit], "a proxy address of an internal target user equals its address: the invitation "
+                               "would fail (InvitationCreationFailureAmbiguousUser); remove the address from "
+                               "that user or take this user out of scope")
     else:
         upn = _lower(values["userPrincipalName"].astype("object")).reset_index(drop=True)
         domain = upn.str.split("@").str[-1]

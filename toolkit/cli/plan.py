@@ -1,0 +1,104 @@
+"""``ccsync plan``: a reviewable, deterministic plan of what a sync would do to every user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .output import add_rows, common_options, emit, info, key_value_table, new_table, warn
+from .tenants import open_tenant, records
+
+
+@click.command("plan")
+@click.option("--source", "-s", metavar="PROFILE_OR_PATH",
+              help="The source tenant: a profile name (exported live) or a snapshot folder / Graph JSON.")
+@click.option("--target", "-t", metavar="PROFILE_OR_PATH",
+              help="The target tenant: a profile name (exported live) or a snapshot folder / Graph JSON.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="PLAN.json",
+              help="Where to write the plan file (JSON, diffable, with an integrity hash).")
+@click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Attribute mapping file; default: Entra's cross-tenant sync defaults (--show-default-mapping).")
+@click.option("--scope", "scope_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Scoping file: 'group NAME' lines and 'filter' blocks; default: every internal member.")
+@click.option("--on-deprovision", type=click.Choice(["delete", "disable"]), default="delete", show_default=True,
+              help="What happens in the target when a user leaves scope or is deleted: soft delete (Entra's "
+                   "behaviour) or disable.")
+@click.option("--deletion-threshold", type=click.IntRange(min=0), default=500, show_default=True,
+              help="Deletes and disables above this number are held (Entra's accidental-deletion default: 500).")
+@click.option("--allow-deletes", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Explicitly allow this many deletes/disables above the threshold.")
+@click.option("--link-attribute", default="extensionAttribute15", show_default=True,
+              help="The target extension attribute holding ccsync's durable link to the source user.")
+@click.option("--create-as", type=click.Choice(["invite", "member"]), default="invite", show_default=True,
+              help="invite: external members through the invitation API (cross-tenant); member: POST /users "
+                   "(in-tenant migration; the mapping must give userPrincipalName, mailNickname, displayName).")
+@click.option("--target-license", "target_licenses", multiple=True, metavar="SKU_ID",
+              help="Assign this target SKU to every created user (repeatable).")
+@click.option("--target-group", "target_groups", multiple=True, metavar="GROUP_ID",
+              help="Add every created user to this target group (repeatable).")
+@click.option("--allow-older-target", is_flag=True,
+              help="Plan even if the target snapshot is more than a day older than the source's.")
+@click.option("--catalog", "catalog_csv", type=click.Path(dir_okay=False), metavar="CSV",
+              help="Microsoft's newest licensing CSV for the cross-cloud licence check.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE.xlsx",
+              help="Write the Excel plan workbook (summary, a sheet per operation, attribute changes).")
+@click.option("--show-default-mapping", is_flag=True, help="Print the default mapping file and exit.")
+@common_options
+def plan_command(source: str | None, target: str | None, out_path: str | None, mapping_file: str | None,
+                 scope_file: str | None, on_deprovision: str, deletion_threshold: int, allow_deletes: int,
+                 link_attribute: str, create_as: str, target_licenses: tuple[str, ...],
+                 target_groups: tuple[str, ...], allow_older_target: bool, catalog_csv: str | None,
+                 report_path: str | None, show_default_mapping: bool) -> None:
+    """Plan a sync from a source to a target tenant: create, update, disable, delete, conflict or blocked, per
+    user, with the attribute changes old -> new. Nothing is written to any tenant; review the plan, then run
+    'ccsync apply'. The same inputs give a byte-identical plan file.
+
+    Example: ccsync plan --source snapshots/contoso --target snapshots/fabrikam --scope samples/scope.txt
+    --out plan.json --report plan.xlsx
+    """
+    from toolkit.plan.rules import default_mapping, load_mapping, load_scope
+
+    if show_default_mapping:
+        click.echo(default_mapping().text, nl=False)
+        return
+    if not (source and target and out_path):
+        raise click.UsageError("--source, --target and --out are required (or use --show-default-mapping).")
+    from toolkit.licensing import Catalog
+    from toolkit.plan import PlanOptions, plan_sync
+    from toolkit.report import write_plan_workbook
+
+    mapping = load_mapping(mapping_file) if mapping_file else default_mapping()
+    scope = load_scope(scope_file) if scope_file else None
+    options = PlanOptions(on_deprovision=on_deprovision, deletion_threshold=deletion_threshold,
+                          allow_deletes=allow_deletes, link_attribute=link_attribute, create_as=create_as,
+                          allow_older_target=allow_older_target, target_licenses=target_licenses,
+                          target_groups=target_groups)
+    src = open_tenant(source, groups=scope.groups if scope else (), role="source tenant")
+    tgt = open_tenant(target, role="target tenant")
+    catalog = Catalog.from_official_csv(catalog_csv) if catalog_csv else None
+    plan = plan_sync(src, tgt, mapping=mapping, scope=scope, options=options, catalog=catalog)
+    saved = plan.save(out_path)
+    info(f"Wrote the plan to {saved}")
+    if report_path:
+        info(f"Wrote {write_plan_workbook(report_path, plan, plan_file=str(saved))}")
+    counts = plan.counts()
+    if counts["held"]:
+        warn(f"{counts['held']} deletes/disables exceed the deletion threshold ({deletion_threshold}) and are "
+             "held: review them, then plan again with --allow-deletes N to release them.")
+    data = {**plan.summary(), "planFile": str(saved), "report": report_path,
+            "operations": records(plan.to_frame())}
+
+    def render(console: Any) -> None:
+        console.print(key_value_table([
+            ("source", f"{src.display_name} ({src.tenant_id}, {src.cloud})"),
+            ("target", f"{tgt.display_name} ({tgt.tenant_id}, {tgt.cloud})"),
+            ("pair", plan.header["pair"]["kind"]), ("plan file", str(saved))], title="Sync plan"))
+        console.print(add_rows(new_table("operation", "users"),
+                               [(k, v) for k, v in counts.items() if k != "total"]))
+        problems = plan.ops[plan.ops["kind"].isin(["conflict", "blocked"])].head(20)
+        if len(problems):
+            console.print(add_rows(new_table("kind", "source user", "reason", title="Needs attention"),
+                                   problems[["kind", "sourceUpn", "reason"]].values.tolist()))
+
+    emit(data, render)
