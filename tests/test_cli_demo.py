@@ -58,13 +58,20 @@ def test_demo_json_reads_every_seeded_tenant(tmp_path, recorded_secrets, token_d
         assert len(saved["value"]) == len(seed["users"])  # Graph's own collection shape
     assert doc["totals"]["users"] == sum(len(s["users"]) for s in SEEDS.values())
     assert json.loads((out / "demo.json").read_text(encoding="utf-8")) == doc
+    # The cross-cloud scenario: snapshots, eligibility workbook, plan file and workbook.
+    sync = doc["sync"]["steps"]
+    assert sync["export"]["source"]["cloud"] == "commercial" and sync["export"]["target"]["cloud"] == "gcch"
+    assert sync["eligibility"]["pair"]["kind"] == "cross-cloud" and sync["eligibility"]["eligible"] > 0
+    assert sync["plan"]["counts"]["create"] > 0 and sync["plan"]["counts"]["blocked"] > 0
+    for name in ("eligibility.xlsx", "plan.xlsx", "plan.json"):
+        assert (out / name).is_file()
     # Secrets are used, never shown; simulated tokens stay out of the admin's token cache.
     assert recorded_secrets and not any(s in result.stdout + result.stderr for s in recorded_secrets)
     assert not token_dir.exists() and os.environ["CCSYNC_CACHE_DIR"] == str(token_dir)
 
 
-def test_demo_table_mode_prints_summary_and_progress_on_stderr(token_dir):
-    result = CliRunner().invoke(cli, ["demo"])
+def test_demo_table_mode_prints_summary_and_progress_on_stderr(token_dir, tmp_path):
+    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.stderr
     assert "Summary" in result.stdout and "subscribed SKUs" in result.stdout
     for seed in SEEDS.values():
@@ -82,7 +89,7 @@ def test_demo_reports_a_tenant_whose_app_lacks_a_permission_and_exits_1(tmp_path
     seeds.mkdir()
     (seeds / "commercial.json").write_text(json.dumps(seed), encoding="utf-8")
     (seeds / "gcch.json").write_text(json.dumps(SEEDS["gcch"]), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["demo", "--seed-dir", str(seeds), "-o", "json"])
+    result = CliRunner().invoke(cli, ["demo", "--seed-dir", str(seeds), "-o", "json", "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     failed = next(t for t in doc["tenants"] if t["cloud"] == "commercial")

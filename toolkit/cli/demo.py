@@ -107,6 +107,133 @@ DEMO_STEPS: list[DemoStep] = [
 ]
 
 
+# --- the sync scenario: one source and one target tenant across clouds ---------------------------------------
+
+DEMO_SOURCE_CLOUD, DEMO_TARGET_CLOUD = "commercial", "gcch"
+
+
+@dataclass
+class SyncRun:
+    """The demo's cross-cloud scenario (Contoso -> Fabrikam Federal): what each sync step left behind."""
+
+    source: TenantRun
+    target: TenantRun
+    out_dir: Path
+    samples: Path
+    sim: Any = None
+    data: dict[str, Any] = field(default_factory=dict)      # step results that later steps read
+    sections: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SyncStep:
+    key: str
+    title: str
+    run: Callable[[SyncRun], dict[str, Any]]
+    render: Callable[[Any, SyncRun, dict[str, Any]], None]
+
+
+def step_export(sync: SyncRun) -> dict[str, Any]:
+    from toolkit.export import export_tenant
+    from toolkit.plan import load_scope
+
+    from toolkit.plan import Scope
+
+    scope_file = sync.samples / "scope.txt"
+    # Seeds given with --seed-dir may come without the demo's scoping file: then every member is in scope.
+    scope = load_scope(scope_file) if scope_file.is_file() else Scope()
+    sync.data["scope"] = scope
+    out: dict[str, Any] = {}
+    for role, run, groups in (("source", sync.source, scope.groups), ("target", sync.target, ())):
+        folder = sync.out_dir / "snapshots" / run.profile.name
+        data = export_tenant(run.client, groups=groups, out_dir=folder, cloud=run.profile.cloud, overwrite=True)
+        sync.data[role] = data
+        out[role] = {"tenant": data.display_name, "tenantId": data.tenant_id, "cloud": data.cloud,
+                     "counts": data.counts(), "snapshot": data.stats.get("snapshot")}
+    return out
+
+
+def render_export(console: Any, sync: SyncRun, section: dict[str, Any]) -> None:
+    table = new_table("role", "tenant", "cloud", "users", "licence rows", "snapshot", title="Export")
+    add_rows(table, [(role, s["tenant"], s["cloud"], s["counts"]["users"], s["counts"]["license_assignments"],
+                      s["snapshot"]) for role, s in section.items()])
+    console.print(table)
+
+
+def step_eligibility(sync: SyncRun) -> dict[str, Any]:
+    from toolkit.licensing import evaluate_eligibility
+    from toolkit.licensing.eligibility import STATUSES
+    from toolkit.plan import scope_masks
+    from toolkit.report import write_eligibility_workbook
+
+    source = sync.data["source"]
+    in_scope, _ = scope_masks(source, sync.data["scope"])
+    ids = set(source.users.loc[in_scope.to_numpy(), "id"].astype(str))
+    result = evaluate_eligibility(source, source.cloud, DEMO_TARGET_CLOUD, scope_user_ids=ids)
+    sync.data["eligibility"] = result
+    report = write_eligibility_workbook(sync.out_dir / "eligibility.xlsx", result.users, result.seats,
+                                        source.skus, result.summary, STATUSES)
+    s = result.summary
+    return {"pair": result.pair.to_dict(), "usersInScope": s.get("usersInScope"), "eligible": s.get("eligible"),
+            "notEligible": s.get("notEligible"), "byStatus": {k: v for k, v in s.get("byStatus", {}).items() if v},
+            "report": str(report)}
+
+
+def render_eligibility(console: Any, sync: SyncRun, section: dict[str, Any]) -> None:
+    console.print(key_value_table([
+        ("pair", f"{section['pair']['source']} -> {section['pair']['target']} ({section['pair']['kind']})"),
+        ("users in scope", section["usersInScope"]), ("eligible", section["eligible"]),
+        ("not eligible", section["notEligible"]), ("workbook", section["report"])],
+        title="Licence eligibility for cross-cloud sync"))
+    console.print(add_rows(new_table("status", "users"), sorted(section["byStatus"].items())))
+
+
+def step_plan(sync: SyncRun) -> dict[str, Any]:
+    from toolkit.plan import plan_sync
+    from toolkit.report import write_plan_workbook
+
+    plan = plan_sync(sync.data["source"], sync.data["target"], scope=sync.data["scope"],
+                     eligibility=sync.data["eligibility"].users)
+    path = plan.save(sync.out_dir / "plan.json")
+    sync.data["plan"] = plan
+    sync.data["planFile"] = path
+    report = write_plan_workbook(sync.out_dir / "plan.xlsx", plan, plan_file=str(path))
+    return {"counts": plan.counts(), "planFile": str(path), "report": str(report),
+            "needsAttention": [{"kind": r.kind, "user": r.sourceUpn, "reason": r.reason}
+                               for r in plan.ops[plan.ops["kind"].isin(["conflict", "blocked"])].itertuples()]}
+
+
+def render_plan(console: Any, sync: SyncRun, section: dict[str, Any]) -> None:
+    counts = section["counts"]
+    console.print(key_value_table([("plan file", section["planFile"]), ("workbook", section["report"])],
+                                  title="Sync plan"))
+    console.print(add_rows(new_table("operation", "users"), [(k, v) for k, v in counts.items() if k != "total"]))
+    if section["needsAttention"]:
+        console.print(add_rows(new_table("kind", "source user", "reason", title="Needs attention"),
+                               [(r["kind"], r["user"], r["reason"]) for r in section["needsAttention"]]))
+
+
+SYNC_STEPS: list[SyncStep] = [
+    SyncStep("export", "exporting both tenants", step_export, render_export),
+    SyncStep("eligibility", "checking licence eligibility", step_eligibility, render_eligibility),
+    SyncStep("plan", "planning the sync", step_plan, render_plan),
+]
+
+
+def run_sync(sync: SyncRun, steps: list[SyncStep]) -> dict[str, Any]:
+    """Run the sync scenario's steps; a CcsyncError stops the scenario (recorded)."""
+    result: dict[str, Any] = {"source": sync.source.profile.name, "target": sync.target.profile.name,
+                              "steps": sync.sections}
+    try:
+        for step in steps:
+            info(f"[sync] {step.title} ...")
+            sync.sections[step.key] = step.run(sync)
+    except CcsyncError as err:
+        warn(f"[sync] {err}")
+        result["error"] = err.to_dict()
+    return result
+
+
 def run_tenant(run: TenantRun, steps: list[DemoStep]) -> dict[str, Any]:
     """Run the steps for one tenant; a CcsyncError stops that tenant (recorded) but not the others."""
     result: dict[str, Any] = {"profile": run.profile.name, "cloud": run.profile.cloud,
@@ -133,6 +260,13 @@ def first_profile_per_tenant(profiles: list[Any]) -> list[Any]:
     return chosen
 
 
+def _samples_dir(seed_dir: str | None) -> Path:
+    """The samples folder next to the seeds (scope and mapping files of the demo)."""
+    from .sim import resolve_seed_dir
+
+    return Path(resolve_seed_dir(seed_dir)).parent
+
+
 @contextmanager
 def private_token_cache() -> Iterator[str]:
     """Point ccsync's token cache (CCSYNC_CACHE_DIR) at a throw-away folder for the duration.
@@ -155,13 +289,15 @@ def private_token_cache() -> Iterator[str]:
 @click.command("demo")
 @click.option("--seed-dir", type=click.Path(exists=True, file_okay=False), default=None, metavar="DIR",
               help="Directory of tenant seed files (*.json). Default: the sample tenants in samples/tenants.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="Also write demo.json and, per tenant, the users and SKUs Graph returned (Graph's JSON shape).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="demo-output", show_default=True,
+              metavar="DIR", help="Where the demo writes demo.json, the snapshots, the workbooks and the plan.")
 @common_options
 @click.pass_context
 def demo_command(ctx: click.Context, seed_dir: str | None, out_dir: str | None) -> None:
-    """Start the simulated clouds in-process and, for each seeded tenant, sign in through msal and read its
-    users and subscribed SKUs through the real Graph client. Exits 1 if any tenant failed.
+    """Start the simulated clouds in-process; for each seeded tenant sign in through msal and read its users
+    and subscribed SKUs through the real Graph client; then run the cross-cloud scenario Contoso (commercial)
+    -> Fabrikam Federal (GCC High): export both, check licence eligibility (workbook), plan the sync (plan file
+    and workbook). Exits 1 if any step failed.
 
     Example: ccsync demo --out demo-output
     """
@@ -179,8 +315,18 @@ def demo_command(ctx: click.Context, seed_dir: str | None, out_dir: str | None) 
             run = TenantRun(profile, sim.secret_for(profile.tenant, profile.client_id), out)
             runs.append(run)
             tenants.append(run_tenant(run, DEMO_STEPS))
+        sync_result = None
+        ok = {t["profile"] for t in tenants if "error" not in t}
+        by_cloud = {r.profile.cloud: r for r in runs if r.client is not None and r.profile.name in ok}
+        if DEMO_SOURCE_CLOUD in by_cloud and DEMO_TARGET_CLOUD in by_cloud and out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            sync = SyncRun(by_cloud[DEMO_SOURCE_CLOUD], by_cloud[DEMO_TARGET_CLOUD], out, _samples_dir(seed_dir),
+                           sim)
+            sync_result = run_sync(sync, SYNC_STEPS)
     failed = [t["profile"] for t in tenants if "error" in t]
-    data = {"tenants": tenants, "failed": failed,
+    if sync_result is not None and "error" in sync_result:
+        failed.append("sync")
+    data = {"tenants": tenants, "sync": sync_result, "failed": failed,
             "totals": {"tenants": len(tenants),
                        "users": sum(t["steps"].get("users", {}).get("count", 0) for t in tenants),
                        "graphRequests": sum((t["graphCalls"] or {}).get("requests", 0) for t in tenants)}}
@@ -202,6 +348,10 @@ def demo_command(ctx: click.Context, seed_dir: str | None, out_dir: str | None) 
                             (t["graphCalls"] or {}).get("requests"), (t["graphCalls"] or {}).get("throttled"),
                             "failed" if "error" in t else "ok") for t in tenants])
         console.print(summary)
+        if sync_result is not None:
+            for step in SYNC_STEPS:
+                if step.key in sync.sections:
+                    step.render(console, sync, sync.sections[step.key])
 
     emit(data, render)
     if failed:
