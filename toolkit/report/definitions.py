@@ -145,7 +145,11 @@ class ReportDefinition:
 def reports_dir() -> Path:
     """Where named definitions live: ``$CCSYNC_REPORTS_DIR``, else the project's ``reports/`` folder."""
     env = os.environ.get("CCSYNC_REPORTS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "reports"
+    if env:
+        return Path(env)
+    from ..locations import project_dir
+
+    return project_dir("reports")
 
 
 def list_definitions(directory: Path | None = None) -> list[str]:
