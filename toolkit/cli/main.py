@@ -59,6 +59,8 @@ def _register() -> None:
     cli.add_command(sim.sim_group)
     cli.add_command(demo.demo_command)
     cli.add_command(registry.commands_command)
+    from .apply import apply_command
+    cli.add_command(apply_command)
 
 
 _register()

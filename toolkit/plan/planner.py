@@ -135,16 +135,23 @@ def _keys_as_objects(users: pd.DataFrame) -> pd.DataFrame:
 
 def _external_upn_to_address(upn: pd.Series) -> pd.Series:
     """``john_contoso.com#EXT#@fabrikam.onmicrosoft.com`` -> ``john@contoso.com`` (last underscore is the @)."""
+    out = pd.Series([None] * len(upn), index=upn.index, dtype="object")
     s = upn.astype("string")
-    local = s.str.extract(r"^(.*)#EXT#@", expand=False)
-    return _obj(local.str.replace(r"_(?=[^_]*$)", "@", regex=True).str.lower())
+    ext = s.str.contains("#EXT#@", regex=False).fillna(False).to_numpy(dtype=bool)
+    if ext.any():
+        local = s[ext].str.extract(r"^(.*)#EXT#@", expand=False)
+        out[ext] = _obj(local.str.replace(r"_(?=[^_]*$)", "@", regex=True).str.lower()).to_numpy()
+    return out
 
 
 def _extension(users: pd.DataFrame, name: str) -> pd.Series:
+    if "_link" in users.columns and name == users.attrs.get("link_attribute"):
+        return users["_link"]
     if "onPremisesExtensionAttributes" not in users.columns:
         return pd.Series([None] * len(users), index=users.index, dtype="object")
-    return users["onPremisesExtensionAttributes"].map(
-        lambda d: d.get(name) if isinstance(d, dict) else None).astype("object")
+    values = users["onPremisesExtensionAttributes"].to_numpy(dtype=object)
+    return pd.Series([d.get(name) if isinstance(d, dict) else None for d in values], index=users.index,
+                     dtype="object")
 
 
 @dataclass
@@ -330,6 +337,8 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
     in_scope, syncable = scope_masks(replace(source, users=users), scope)
     candidates = users[in_scope & syncable]
     tgt = _keys_as_objects(target.users.reset_index(drop=True))
+    tgt["_link"] = _extension(tgt, options.link_attribute)      # read once: every step below needs it
+    tgt.attrs["link_attribute"] = options.link_attribute
 
     matches, conflicts = _match(candidates, tgt, source.tenant_id, options)
     res = _Result()
@@ -363,7 +372,8 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
     values = _mapped_values(mapping, candidates.set_index("id", drop=False))
     values.index = candidates["id"].values
     link_col = f"onPremisesExtensionAttributes.{options.link_attribute}"
-    links = pd.Series([link_value(source.tenant_id, i) for i in values.index], index=values.index)
+    links = pd.Series(values.index.to_numpy(dtype=object), index=values.index, dtype="object").radd(
+        f"{LINK_PREFIX}:{source.tenant_id}:")
 
     # --- matched users: update / disable -------------------------------------------------------------
     matched = matches[~matches["sourceId"].isin(conflicted)]
