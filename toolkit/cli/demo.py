@@ -220,31 +220,28 @@ SYNC_STEPS: list[SyncStep] = [
 ]
 
 
-def run_sync(sync: SyncRun, steps: list[SyncStep]) -> dict[str, Any]:
-    """Run the sync scenario's steps; a CcsyncError stops the scenario (recorded)."""
-    result: dict[str, Any] = {"source": sync.source.profile.name, "target": sync.target.profile.name,
-                              "steps": sync.sections}
+def _run_steps(label: str, subject: Any, steps: list[Any], result: dict[str, Any]) -> dict[str, Any]:
+    """Run steps in order into ``subject.sections``; a CcsyncError stops them and is recorded in ``result``."""
     try:
         for step in steps:
-            info(f"[sync] {step.title} ...")
-            sync.sections[step.key] = step.run(sync)
+            info(f"[{label}] {step.title} ...")
+            subject.sections[step.key] = step.run(subject)
     except CcsyncError as err:
-        warn(f"[sync] {err}")
+        warn(f"[{label}] {err}")
         result["error"] = err.to_dict()
     return result
 
 
+def run_sync(sync: SyncRun, steps: list[SyncStep]) -> dict[str, Any]:
+    """Run the sync scenario's steps; a CcsyncError stops the scenario (recorded)."""
+    return _run_steps("sync", sync, steps, {"source": sync.source.profile.name,
+                                            "target": sync.target.profile.name, "steps": sync.sections})
+
+
 def run_tenant(run: TenantRun, steps: list[DemoStep]) -> dict[str, Any]:
     """Run the steps for one tenant; a CcsyncError stops that tenant (recorded) but not the others."""
-    result: dict[str, Any] = {"profile": run.profile.name, "cloud": run.profile.cloud,
-                              "tenant": run.profile.tenant, "steps": run.sections}
-    try:
-        for step in steps:
-            info(f"[{run.profile.name}] {step.title} ...")
-            run.sections[step.key] = step.run(run)
-    except CcsyncError as err:
-        warn(f"[{run.profile.name}] {err}")
-        result["error"] = err.to_dict()
+    result = _run_steps(run.profile.name, run, steps, {"profile": run.profile.name, "cloud": run.profile.cloud,
+                                                       "tenant": run.profile.tenant, "steps": run.sections})
     result["graphCalls"] = to_jsonable(run.client.stats) if run.client is not None else None
     return result
 

@@ -16,7 +16,6 @@ or a single object; UTF-8 (with or without BOM) and UTF-16 with BOM (Windows Pow
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -27,7 +26,7 @@ from ..errors import InputError
 from ..frames import FRAMES, TenantData, conform
 from .build import build_tenant_data
 from .raw import RawTenant
-from .snapshot import MANIFEST, SNAPSHOT_FORMAT, frame_from_parquet
+from .snapshot import MANIFEST, SNAPSHOT_FORMAT, frame_from_parquet, sha256_file
 
 __all__ = ["load_tenant", "load_raw", "read_graph_json", "is_snapshot"]
 
@@ -230,7 +229,7 @@ def _verify(folder: Path, rel: str, meta: dict[str, Any]) -> bool:
     path = folder / rel
     if not path.is_file():
         raise InputError("the snapshot file is missing.", source=str(path), hint=_REEXPORT)
-    if _sha256(path) != meta.get("sha256"):
+    if sha256_file(path) != meta.get("sha256"):
         raise InputError("the snapshot file was changed or is corrupt (its sha256 differs from the manifest).",
                          source=str(path), hint=_REEXPORT)
     return True
@@ -248,7 +247,7 @@ def _cached_frames(folder: Path, files: dict[str, dict[str, Any]], warnings: lis
             reason = "is not in the manifest"
         elif not path.is_file():
             reason = "is missing"
-        elif _sha256(path) != meta.get("sha256"):
+        elif sha256_file(path) != meta.get("sha256"):
             reason = "does not match the manifest"
         else:
             try:
@@ -287,10 +286,3 @@ def _raw_from_snapshot(folder: Path, manifest: dict[str, Any], cloud: str | None
                      organization=collection("organization") or [], groups=collection("groups") or [],
                      scoping_group_ids=list(members), group_members=members, source="snapshot")
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

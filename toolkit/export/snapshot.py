@@ -70,7 +70,7 @@ def write_snapshot(raw: RawTenant, data: TenantData, out_dir: str | os.PathLike[
             "exportedAt": raw.fetched_at,
             "scopingGroupIds": list(raw.scoping_group_ids),
             "counts": {"graph": raw.counts(), "frames": data.counts()},
-            "files": {rel: {**meta, "sha256": _sha256(staging / rel), "bytes": (staging / rel).stat().st_size}
+            "files": {rel: {**meta, "sha256": sha256_file(staging / rel), "bytes": (staging / rel).stat().st_size}
                       for rel, meta in {**files, **frame_files}.items()},
             "graphCalls": raw.stats.get("graph", {}),
             "pages": raw.stats.get("pages", {}),
@@ -117,7 +117,7 @@ def _move_into_place(staging: Path, target: Path) -> None:
         os.replace(staging, target)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -150,14 +150,17 @@ def parse_mapping(text: str, source: str = "<mapping>") -> Mapping:
     return Mapping(tuple(rules), source, text)
 
 
-def load_mapping(path: str | Path) -> Mapping:
+def _read(path: str | Path, what: str) -> tuple[str, str]:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        return p.read_text(encoding="utf-8-sig"), str(p)
     except OSError as exc:
-        raise InputError(f"cannot read the mapping file: {exc.strerror}", source=str(p),
+        raise InputError(f"cannot read the {what} file: {exc.strerror}", source=str(p),
                          hint="Check the path.") from exc
-    return parse_mapping(text, str(p))
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    return parse_mapping(*_read(path, "mapping"))
 
 
 def default_mapping() -> Mapping:
@@ -346,10 +349,4 @@ def _parse_clause(text: str, source: str, line: int) -> Clause:
 
 
 def load_scope(path: str | Path) -> Scope:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read the scoping file: {exc.strerror}", source=str(p),
-                         hint="Check the path.") from exc
-    return parse_scope(text, str(p))
+    return parse_scope(*_read(path, "scoping"))
