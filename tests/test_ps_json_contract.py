@@ -25,9 +25,9 @@ def _keys(value: Any) -> Iterator[str]:
             yield from _keys(item)
 
 
-def _json(args: list[str], env: dict[str, str] | None = None) -> Any:
+def _json(args: list[str], env: dict[str, str] | None = None, ok_codes: tuple[int, ...] = (0,)) -> Any:
     result = CliRunner(env=env).invoke(cli, [*args, "--output", "json"])
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code in ok_codes, result.stderr
     return json.loads(result.stdout)
 
 
@@ -45,14 +45,25 @@ def documents(tmp_path_factory):
         login_url = sim.endpoints("commercial").login_url
         docs["clouds detect"] = _json(["clouds", "detect", profile.tenant, "--login-url", login_url,
                                        "--ca-bundle", sim.ca_bundle])
+        source = next(p for p in sim.profiles() if p.cloud == "commercial")
+        env[source.secret_env] = sim.secret_for(source.tenant, source.client_id)
+        docs["export"] = _json(["export", "--profile", profile.name, "--config", config, "--out",
+                                str(tmp / "snap-target")], env)
+        _json(["export", "--profile", source.name, "--config", config, "--group", "CCS-Sync-Scope", "--out",
+               str(tmp / "snap-source")], env)
+    # Exit 1: some users in scope are not eligible; the document is still the answer.
+    docs["eligibility"] = _json(["eligibility", "--source", str(tmp / "snap-source"), "--target-cloud", "gcch"],
+                                ok_codes=(0, 1))
+    docs["plan"] = _json(["plan", "--source", str(tmp / "snap-source"), "--target", str(tmp / "snap-target"),
+                          "--out", str(tmp / "plan.json")])
     # The demo both as it succeeds and with a tenant whose app lacks a permission (error keys appear then).
-    ok = _json(["demo"], {"CCSYNC_CACHE_DIR": str(tmp / "demo-tokens")})
+    ok = _json(["demo", "--out", str(tmp / "demo")], {"CCSYNC_CACHE_DIR": str(tmp / "demo-tokens")})
     seed = json.loads((Path(DEFAULT_SEED_DIR) / "commercial.json").read_text(encoding="utf-8"))
     seed["apps"] = sorted(seed["apps"], key=lambda a: len(a["roles"]))  # the read-only app first
     (tmp / "seeds").mkdir()
     (tmp / "seeds" / "commercial.json").write_text(json.dumps(seed), encoding="utf-8")
     failed = CliRunner(env={"CCSYNC_CACHE_DIR": str(tmp / "demo-tokens")}).invoke(
-        cli, ["demo", "--seed-dir", str(tmp / "seeds"), "--output", "json"])
+        cli, ["demo", "--seed-dir", str(tmp / "seeds"), "--output", "json", "--out", str(tmp / "demo-failed")])
     assert failed.exit_code == 1, failed.stderr
     docs["demo"] = [ok, json.loads(failed.stdout)]
     return docs

@@ -118,7 +118,10 @@ def registry() -> dict[str, dict]:
 
 def test_module_layout_exists():
     assert (MODULE / "CrossCloudSync.psd1").is_file() and (MODULE / "CrossCloudSync.psm1").is_file()
-    assert [p.stem for p in PUBLIC] == ["Connect-CcsTenant", "Find-CcsTenantCloud", "Get-CcsCloud", "Start-CcsDemo"]
+    stems = [p.stem for p in PUBLIC]
+    for expected in ("Connect-CcsTenant", "Export-CcsTenant", "Find-CcsTenantCloud", "Get-CcsCloud",
+                     "Get-CcsLicenseEligibility", "New-CcsSyncPlan", "Start-CcsDemo"):
+        assert expected in stems
     assert [p.stem for p in PRIVATE] == ["Invoke-CcsCli"]
 
 

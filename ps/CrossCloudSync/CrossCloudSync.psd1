@@ -10,8 +10,11 @@
     CompatiblePSEditions = @('Core')
     FunctionsToExport    = @(
         'Connect-CcsTenant'
+        'Export-CcsTenant'
         'Find-CcsTenantCloud'
         'Get-CcsCloud'
+        'Get-CcsLicenseEligibility'
+        'New-CcsSyncPlan'
         'Start-CcsDemo'
     )
     CmdletsToExport      = @()
