@@ -33,7 +33,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Simulator", "SimConfig", "SimEndpoints", "DEFAULT_SEED_DIR"]
 
-DEFAULT_SEED_DIR = Path(__file__).resolve().parents[2] / "samples" / "tenants"
+from ..locations import project_dir
+
+# The sample tenants: the checkout's samples/tenants, or the copy a regular install puts in <prefix>/share/ccsync.
+DEFAULT_SEED_DIR = project_dir("samples") / "tenants"
 
 
 @dataclass
