@@ -82,8 +82,9 @@ def test_pacer_keeps_single_writes_under_the_simulated_write_quota():
         elapsed = time.monotonic() - started
         assert client.stats.writes_sent == 120 and client.stats.by_status[204] == 120
         assert client.stats.throttled == 0
-        # 120 writes at <= 38.8/s after a 20-write burst: at least ~2.5 s, and not much slower than the quota.
-        assert 2.4 <= elapsed <= 5.0, elapsed
+        # 120 writes at <= 38.8/s after a 20-write burst take at least ~2.5 s: the pacer really waited. (How
+        # close to the quota it gets is measured in bench/bench_writes.py, not asserted on a shared machine.)
+        assert elapsed >= 2.4, elapsed
     finally:
         sim.stop()
 
@@ -103,8 +104,8 @@ def test_pacer_keeps_batched_writes_under_the_simulated_write_quota():
         elapsed = time.monotonic() - started
         assert all(r.status == 204 for r in results)
         assert client.stats.throttled == 0 and sim.throttle.stats()["throttled"] == 0
-        # 9 batches at 3 per second: the last one leaves about 2.7 s after the first.
-        assert 2.5 <= elapsed <= 4.5, elapsed
+        # 9 batches at 3 per second: the last one cannot leave earlier than about 2.7 s after the first.
+        assert elapsed >= 2.5, elapsed
     finally:
         sim.stop()
 
