@@ -515,7 +515,8 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
     stale = valid & ~r_sub
     part_arr = part.to_numpy(object)
     summary: dict[str, Any] = {
-        "tenantId": tenant.tenant_id, "sourceCloud": pair.source, "targetCloud": pair.target, "pairKind": pair.kind,
+        "tenantId": tenant.tenant_id, "tenantName": tenant.display_name or tenant.tenant_id,
+        "sourceCloud": pair.source, "targetCloud": pair.target, "pairKind": pair.kind,
         "requires": ["P1", "GOVERNANCE"] if need_gov else ["P1"],
         "usersTotal": n, "usersInScope": int(in_scope.sum()), "eligible": int((status == _CODE["eligible"]).sum()),
         "notEligible": int((in_scope & (status != _CODE["eligible"])).sum()),
