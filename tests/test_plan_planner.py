@@ -258,3 +258,10 @@ def test_invitation_colliding_with_an_internal_users_proxy_address_is_a_conflict
                 "proxyAddresses": ["SMTP:jordan@fabrikam.com", "smtp:user1@contoso.com"]}
     op = ops_by_upn(plan_sync(tenant([member(1)]), target_tenant([internal])))["user1@contoso.com"]
     assert op.kind == "conflict" and "InvitationCreationFailureAmbiguousUser" in op.reason
+
+
+def test_snapshot_of_the_wrong_tenant_is_refused_when_the_admin_names_the_tenants():
+    src, tgt = tenant([member(1)]), target_tenant([])
+    assert plan_sync(src, tgt, expect_source="contoso.com", expect_target=tgt.tenant_id).counts()["create"] == 1
+    with pytest.raises(InputError, match="not fabrikam.com"):
+        plan_sync(src, tgt, expect_source="fabrikam.com")

@@ -37,6 +37,10 @@ from .tenants import open_tenant, records
               help="Assign this target SKU to every created user (repeatable).")
 @click.option("--target-group", "target_groups", multiple=True, metavar="GROUP_ID",
               help="Add every created user to this target group (repeatable).")
+@click.option("--expect-source", metavar="TENANT",
+              help="Refuse to plan unless the source is this tenant (tenant ID or verified domain).")
+@click.option("--expect-target", metavar="TENANT",
+              help="Refuse to plan unless the target is this tenant (tenant ID or verified domain).")
 @click.option("--allow-older-target", is_flag=True,
               help="Plan even if the target snapshot is more than a day older than the source's.")
 @click.option("--catalog", "catalog_csv", type=click.Path(dir_okay=False), metavar="CSV",
@@ -48,7 +52,8 @@ from .tenants import open_tenant, records
 def plan_command(source: str | None, target: str | None, out_path: str | None, mapping_file: str | None,
                  scope_file: str | None, on_deprovision: str, deletion_threshold: int, allow_deletes: int,
                  link_attribute: str, create_as: str, target_licenses: tuple[str, ...],
-                 target_groups: tuple[str, ...], allow_older_target: bool, catalog_csv: str | None,
+                 target_groups: tuple[str, ...], expect_source: str | None, expect_target: str | None,
+                 allow_older_target: bool, catalog_csv: str | None,
                  report_path: str | None, show_default_mapping: bool) -> None:
     """Plan a sync from a source to a target tenant: create, update, disable, delete, conflict or blocked, per
     user, with the attribute changes old -> new. Nothing is written to any tenant; review the plan, then run
@@ -77,7 +82,8 @@ def plan_command(source: str | None, target: str | None, out_path: str | None, m
     src = open_tenant(source, groups=scope.groups if scope else (), role="source tenant")
     tgt = open_tenant(target, role="target tenant")
     catalog = Catalog.from_official_csv(catalog_csv) if catalog_csv else None
-    plan = plan_sync(src, tgt, mapping=mapping, scope=scope, options=options, catalog=catalog)
+    plan = plan_sync(src, tgt, mapping=mapping, scope=scope, options=options, catalog=catalog,
+                     expect_source=expect_source, expect_target=expect_target)
     saved = plan.save(out_path)
     info(f"Wrote the plan to {saved}")
     if report_path:

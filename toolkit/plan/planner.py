@@ -326,12 +326,32 @@ def _mapped_values(mapping: Mapping, users: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=users.index)
 
 
+def _check_expected(tenant: TenantData, expected: str | None, role: str) -> None:
+    """A snapshot of the wrong tenant is refused: ``expected`` is a tenant id or one of its verified domains."""
+    if not expected:
+        return
+    want = expected.strip().lower()
+    names = {str(tenant.tenant_id or "").lower()}
+    if len(tenant.domains):
+        verified = tenant.domains[tenant.domains["isVerified"].fillna(False).astype(bool)]
+        names |= set(verified["id"].astype(str).str.lower())
+    if want not in names:
+        raise InputError(f"the {role} is tenant {tenant.display_name or '?'} ({tenant.tenant_id}), not {expected}",
+                         hint=f"Give the {role}'s own profile or snapshot, or correct --expect-{role.split()[0]}.")
+
+
 def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None = None,
               scope: Scope | None = None, options: PlanOptions | None = None, catalog: Any = None,
-              eligibility: pd.DataFrame | None = None) -> "SyncPlan":
-    """Plan the sync of ``source`` into ``target``. Pure: reads frames, writes nothing."""
+              eligibility: pd.DataFrame | None = None, expect_source: str | None = None,
+              expect_target: str | None = None) -> "SyncPlan":
+    """Plan the sync of ``source`` into ``target``. Pure: reads frames, writes nothing.
+
+    ``expect_source`` / ``expect_target`` (a tenant id or verified domain) refuse a snapshot of the wrong tenant.
+    """
     from .planfile import SyncPlan
 
+    _check_expected(source, expect_source, "source tenant")
+    _check_expected(target, expect_target, "target tenant")
     mapping = mapping or default_mapping()
     scope = scope or Scope()
     options = options or PlanOptions()
