@@ -19,6 +19,7 @@ import click
 from toolkit.errors import CcsyncError
 
 from .output import add_rows, common_options, emit, info, key_value_table, new_table, to_jsonable, warn
+from .demo_apply import render_apply, render_replan, step_apply, step_replan
 
 USER_SELECT = "id,displayName,userPrincipalName,userType,accountEnabled,usageLocation"
 SAMPLE_ROWS = 5
@@ -217,6 +218,8 @@ SYNC_STEPS: list[SyncStep] = [
     SyncStep("export", "exporting both tenants", step_export, render_export),
     SyncStep("eligibility", "checking licence eligibility", step_eligibility, render_eligibility),
     SyncStep("plan", "planning the sync", step_plan, render_plan),
+    SyncStep("apply", "applying the plan to the target cloud", step_apply, render_apply),
+    SyncStep("replan", "re-planning against the target after the apply", step_replan, render_replan),
 ]
 
 

@@ -482,6 +482,11 @@ def update_user(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
             raise not_found(key)
         props = {k: v for k, v in body.items() if not k.startswith("@")}
         _validate_user_props(tenant, props, creating=False, user_id=user["id"])
+        if isinstance(props.get("onPremisesExtensionAttributes"), dict):
+            # The docs are silent on PATCH of this complex property; scripts rely on the keys not sent being
+            # kept (setting one extensionAttribute does not clear the others), so the simulator merges.
+            props["onPremisesExtensionAttributes"] = {**(user.get("onPremisesExtensionAttributes") or {}),
+                                                      **props["onPremisesExtensionAttributes"]}
         changed = [(k, user.get(k), v) for k, v in props.items() if user.get(k) != v and k != "passwordProfile"]
         for k, v in props.items():
             if k != "passwordProfile":

@@ -273,6 +273,8 @@ class _Parser:
         if "/" in word:
             head, _, tail = word.partition("/")
             real, rule = self.rule(head)
+            if rule.kind == "extension":
+                return self.parse_extension(real, rule, tail)
             if tail == "$count":
                 if "$count" not in rule.ops:
                     raise self.unsupported(real)
@@ -292,6 +294,8 @@ class _Parser:
                 return self.parse_any(real, rule)
             raise self.unsupported(word)
         real, rule = self.rule(word)
+        if rule.kind == "extension":              # only its members can be filtered, never the complex type
+            raise self.unsupported(real)
         op = str(self.take()[1]).lower()
         if op == "in":
             if "in" not in rule.ops:
@@ -321,6 +325,39 @@ class _Parser:
         cmp = {"gt": lambda a, b: a > b, "ge": lambda a, b: a >= b,
                "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}[op]
         return lambda o: o.get(real) is not None and cmp(_norm(o.get(real)), target)
+
+    def parse_extension(self, real: str, rule: PropertyRule, tail: str) -> Callable[[Mapping[str, Any]], bool]:
+        """``onPremisesExtensionAttributes/extensionAttributeN eq|ne 'v'|null`` or ``in (...)``.
+
+        Microsoft documents it as an advanced query (ConsistencyLevel: eventual + $count=true;
+        microsoft-graph-docs concepts/extensibility-overview.md, the onPremisesExtensionAttributes example).
+        """
+        names = {f"extensionattribute{n}": f"extensionAttribute{n}" for n in range(1, 16)}
+        name = names.get(tail.lower())
+        if name is None:
+            raise GraphFault(400, "BadRequest", f"Could not find a property named '{tail}' on type "
+                             "'microsoft.graph.onPremisesExtensionAttributes'.")
+        self.advanced = True
+        op = str(self.take()[1]).lower()
+        if op not in rule.ops:
+            raise self.unsupported(f"{real}/{name}")
+
+        def value_of(o: Mapping[str, Any]) -> Any:
+            ext = o.get(real)
+            return _norm(ext.get(name)) if isinstance(ext, Mapping) else None
+        if op == "in":
+            self.expect("(")
+            values = [self.literal()]
+            while self.peek() and self.peek()[1] == ",":  # type: ignore[index]
+                self.take()
+                values.append(self.literal())
+            self.expect(")")
+            wanted = {_norm(v) for v in values}
+            return lambda o: value_of(o) in wanted
+        target = _norm(self.literal())
+        if op == "eq":
+            return lambda o: value_of(o) == target
+        return lambda o: value_of(o) != target
 
     def parse_any(self, real: str, rule: PropertyRule) -> Callable[[Mapping[str, Any]], bool]:
         self.expect("(")
@@ -400,6 +437,8 @@ USER_FILTERS = _rules({
     "assignedLicenses": ("any $count", "licenses"), "otherMails": ("any $count endswith", "collection_string"),
     "proxyAddresses": ("any $count endswith", "collection_string"),
     "businessPhones": ("any $count", "collection_string"), "mobilePhone": (_S, "string"),
+    # onPremisesExtensionAttributes/extensionAttribute1..15 (advanced query; see _Parser.parse_extension)
+    "onPremisesExtensionAttributes": ("eq ne in", "extension"),
 })
 
 GROUP_FILTERS = _rules({

@@ -1,0 +1,161 @@
+"""Crash safety: ``ccsync apply`` in a child process, killed with SIGKILL at random moments, resumed each time.
+
+The simulator runs in this test process; after the last resume every operation must have taken effect exactly
+once, checked on the simulator's own state: one target user per created source user, every update applied,
+every delete done, group memberships present once. Ctrl-C (SIGINT) must stop cleanly: no operation left
+``sent``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from toolkit.apply import apply_plan
+from toolkit.simulator import SimConfig, Simulator
+from toolkit.simulator.faults import FaultConfig
+from toolkit.simulator.throttling import ThrottleConfig
+
+from test_apply_helpers import (FABRIKAM, client, link_of, linked_users, make_plan, profile, source_tenant,
+                                source_user)
+
+SCALE = 0.05
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def sim() -> Iterator[Simulator]:
+    faults = FaultConfig(replication_lag_s=0.2, latency_ms=2.0)
+    with Simulator(SimConfig(faults=faults, throttle=ThrottleConfig(time_scale=SCALE))) as running:
+        yield running
+
+
+def _cli(sim: Simulator, tmp_path: Path, plan: Path, *extra: str) -> subprocess.Popen:
+    config = sim.write_profiles(tmp_path / "config.toml")
+    prof = profile(sim, FABRIKAM)
+    env = dict(os.environ, **{prof.secret_env: sim.secret_for(FABRIKAM)})
+    cmd = [sys.executable, "-m", "toolkit.cli", "apply", str(plan), "--profile", prof.name, "--config", str(config),
+           "--yes", "--resume", "--quota-window-scale", str(SCALE), "--progress", "none", "--output", "json", *extra]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _scenario(sim: Simulator, tmp_path: Path, existing: int, new: int, gone: int) -> tuple[Any, Path, list]:
+    """Users 0..existing-1 already synced; the plan updates the survivors, deletes ``gone``, creates ``new``."""
+    group = next(iter(sim.tenant(FABRIKAM).groups))
+    seed = make_plan(sim, source_tenant([source_user(i) for i in range(existing)]))
+    done = apply_plan(seed, client(sim, scale=SCALE), cloud="gcch", plan_path=seed.save(tmp_path / "seed.json"))
+    assert done.failed == 0
+    survivors = range(gone, existing)
+    wanted = [source_user(i, jobTitle=f"Title {i}") for i in survivors] + \
+             [source_user(existing + i) for i in range(new)]
+    plan = make_plan(sim, source_tenant(wanted), target_groups=(group,), deletion_threshold=10_000)
+    counts = plan.counts()
+    assert (counts["update"], counts["create"], counts["delete"]) == (len(survivors), new, gone)
+    return plan, plan.save(tmp_path / "plan.json"), wanted
+
+
+def _check_exactly_once(sim: Simulator, existing: int, new: int, gone: int) -> None:
+    tenant = sim.tenant(FABRIKAM)
+    group = next(iter(tenant.groups))
+    links = linked_users(sim)
+    for i in range(gone, existing):
+        [user] = links[link_of(i)]
+        assert user["jobTitle"] == f"Title {i}", f"update of user {i} lost"
+    for i in range(existing, existing + new):
+        users = links.get(link_of(i), [])
+        assert len(users) == 1, f"source user {i} has {len(users)} target users"
+        assert users[0]["jobTitle"] == "Engineer"
+        assert tenant.groups[group]["members"].count(users[0]["id"]) == 1
+    for i in range(gone):
+        assert link_of(i) not in links, f"user {i} was not deleted"
+    invited = [u for u in tenant.users.values() if str(u.get("mail", "")).startswith("user")]
+    assert len(invited) == existing - gone + new          # no stray users without a link either
+
+
+def _kill_and_resume(sim: Simulator, tmp_path: Path, plan: Path, kills: int, rng: random.Random,
+                     window: tuple[float, float]) -> int:
+    """Start, SIGKILL after a random delay, repeat; then let a last run finish. Returns how many kills left
+    operations ``sent`` (in flight, outcome unknown) in the journal."""
+    in_flight_kills = 0
+    journal = tmp_path / "plan.json.journal.sqlite"
+    for _ in range(kills):
+        proc = _cli(sim, tmp_path, plan)
+        time.sleep(rng.uniform(*window))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+        if journal.exists():
+            try:
+                with sqlite3.connect(journal) as db:
+                    in_flight_kills += db.execute("SELECT COUNT(*) FROM ops WHERE state = 'sent'").fetchone()[0] > 0
+            except sqlite3.OperationalError:      # killed while it was creating the journal
+                pass
+    proc = _cli(sim, tmp_path, plan)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    doc = json.loads(out)
+    assert doc["summary"]["states"].get("failed", 0) == 0
+    return in_flight_kills
+
+
+def test_sigkill_at_random_moments_then_resume_gives_exactly_once(sim: Simulator, tmp_path: Path) -> None:
+    existing, new, gone = 300, 300, 30
+    _, plan, _ = _scenario(sim, tmp_path, existing, new, gone)
+    killed = _kill_and_resume(sim, tmp_path, plan, kills=5, rng=random.Random(5), window=(1.2, 2.2))
+    _check_exactly_once(sim, existing, new, gone)
+    assert killed >= 2
+    with sqlite3.connect(tmp_path / "plan.json.journal.sqlite") as db:
+        assert dict(db.execute("SELECT state, COUNT(*) FROM ops GROUP BY state").fetchall()) == \
+            {"done": existing - gone + new + gone}
+    # A run after the end says there is nothing to do.
+    proc = _cli(sim, tmp_path, plan)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and json.loads(out)["nothingToDo"] is True
+
+
+@pytest.mark.slow
+def test_many_sigkills_over_a_few_thousand_operations(sim: Simulator, tmp_path: Path) -> None:
+    existing, new, gone = 1500, 1500, 100
+    _, plan, _ = _scenario(sim, tmp_path, existing, new, gone)
+    killed = _kill_and_resume(sim, tmp_path, plan, kills=15, rng=random.Random(11), window=(1.5, 4.0))
+    _check_exactly_once(sim, existing, new, gone)
+    assert killed >= 6
+
+
+def test_ctrl_c_stops_after_in_flight_requests_and_resume_finishes(sim: Simulator, tmp_path: Path) -> None:
+    existing, new, gone = 100, 400, 0
+    _, plan, _ = _scenario(sim, tmp_path, existing, new, gone)
+    proc = _cli(sim, tmp_path, plan)
+    journal = tmp_path / "plan.json.journal.sqlite"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:          # wait until the run is sending
+        time.sleep(0.1)
+        if journal.exists():
+            try:
+                with sqlite3.connect(journal) as db:
+                    if db.execute("SELECT COUNT(*) FROM ops WHERE attempts > 0").fetchone()[0]:
+                        break
+            except sqlite3.OperationalError:      # the child is still creating the journal
+                continue
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    doc = json.loads(out)
+    assert doc["interrupted"] is True and "--resume" in doc["message"]
+    with sqlite3.connect(journal) as db:
+        states = dict(db.execute("SELECT state, COUNT(*) FROM ops GROUP BY state").fetchall())
+    assert "sent" not in states and states.get("pending", 0) > 0
+    proc = _cli(sim, tmp_path, plan)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    _check_exactly_once(sim, existing, new, gone)

@@ -1,0 +1,208 @@
+"""Results of an apply: one row per operation (DataFrame), a summary, the Excel workbook and the CSV.
+
+Columns of ``ApplyResult.frame`` (``RESULT_COLUMNS``): opId, kind, state (pending/sent/done/failed/skipped, or
+``planned`` in a what-if run), step, sourceUpn, targetUpn, targetId, attempts, httpStatus, errorCode,
+message, requestId, result, action (what the admin should do about a failed or skipped operation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .executor import _Run
+
+__all__ = ["ApplyResult", "RESULT_COLUMNS", "STATE_VOCABULARY", "advice", "build_result",
+           "write_results_workbook", "write_results_csv"]
+
+RESULT_COLUMNS = ["opId", "kind", "state", "step", "sourceUpn", "targetUpn", "targetId", "attempts", "httpStatus",
+                  "errorCode", "message", "requestId", "result", "action"]
+
+STATE_VOCABULARY: dict[str, tuple[str, str]] = {
+    "done": ("Done", "Carried out and confirmed by Graph."),
+    "failed": ("Failed", "Graph refused it; see the error code, message and what to do."),
+    "skipped": ("Skipped", "The target changed after planning (stale), so ccsync did not overwrite it."),
+    "pending": ("Pending", "Not carried out yet: the run was stopped; continue with --resume."),
+    "sent": ("Sent", "Sent when the run stopped; --resume reads the target to learn what happened."),
+    "planned": ("Planned", "What-if run: what apply would do; nothing was written."),
+}
+
+# (status or Graph error code) -> what to do. Codes first, then statuses.
+_ADVICE_BY_CODE = {
+    "Authorization_RequestDenied": "Grant the app the Graph permission for this write (User.ReadWrite.All, "
+                                   "User.Invite.All, LicenseAssignment.ReadWrite.All, GroupMember.ReadWrite.All) "
+                                   "with admin consent, then run apply again with --retry-failed.",
+    "Request_BadRequest": "Graph refused a value: correct it in the source (or the mapping), plan again and apply.",
+    "Request_ResourceNotFound": "The object is gone or has not replicated: plan again to see the current state.",
+    "TooManyRequests": "Graph kept throttling: run apply again later with --resume / --retry-failed.",
+}
+
+
+def advice(kind: str, state: str, status: Any, code: Any, message: Any) -> str | None:
+    """What an admin should do about one operation's outcome (None when nothing)."""
+    if state == "skipped":
+        return ("Someone changed this user after the plan was made: export and plan again, review, then apply "
+                "the new plan.")
+    if state in ("pending", "sent"):
+        return "Continue the run: ccsync apply PLAN --profile TARGET --resume."
+    if state != "failed":
+        return None
+    text = str(message or "")
+    if "usage location" in text.lower():
+        return "Set usageLocation on the user (or map it), plan again and apply; licences need a usage location."
+    if "available licenses" in text.lower() or "CountViolation" in text:
+        return "Buy or free licences of this SKU in the target tenant, then apply with --retry-failed."
+    if "already exists" in text.lower():
+        return ("An object with this key already exists in the target: resolve the collision (it shows as a "
+                "conflict when you plan again).")
+    if code and str(code) in _ADVICE_BY_CODE:
+        return _ADVICE_BY_CODE[str(code)]
+    try:
+        st = int(status) if status is not None and not pd.isna(status) else None
+    except (TypeError, ValueError):
+        st = None
+    if st in (401, 403):
+        return _ADVICE_BY_CODE["Authorization_RequestDenied"]
+    if st == 429 or (st is not None and st >= 500):
+        return "A service problem outlived the retries: apply again with --retry-failed later."
+    if st is None:
+        return "The request got no answer from Graph: check the network, then apply again with --retry-failed."
+    return "Read Graph's message, fix the cause in the source or the mapping, plan again and apply."
+
+
+@dataclass
+class ApplyResult:
+    """What an apply did (or, with ``what_if``, would do)."""
+
+    frame: pd.DataFrame
+    summary: dict[str, Any]
+    interrupted: bool = False
+    nothing_to_do: bool = False
+    what_if: bool = False
+    journal: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> int:
+        return int((self.frame["state"] == "failed").sum()) if len(self.frame) else 0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything asked for was carried out (or skipped as stale), 1 on failures or interruption."""
+        return 1 if self.failed or self.interrupted else 0
+
+    @property
+    def failures(self) -> pd.DataFrame:
+        return self.frame[self.frame["state"] == "failed"].reset_index(drop=True)
+
+    def message(self) -> str:
+        s = self.summary["states"]
+        if self.nothing_to_do and not self.summary["operations"]:
+            return "Nothing to do: the plan has no operation to carry out (conflicts and blocked users excepted)."
+        if self.nothing_to_do:
+            return (f"Nothing to do: this plan was already applied ({s.get('done', 0)} done, "
+                    f"{s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped).")
+        if self.what_if:
+            return (f"What if: {s.get('planned', 0)} operation(s) would be carried out, "
+                    f"{s.get('skipped', 0)} skipped as stale; nothing was written.")
+        text = (f"{s.get('done', 0)} done, {s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped "
+                f"(stale)")
+        if self.interrupted:
+            text += f"; stopped with {s.get('pending', 0) + s.get('sent', 0)} left: continue with --resume"
+        return text + "."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary, "interrupted": self.interrupted, "nothingToDo": self.nothing_to_do,
+                "whatIf": self.what_if, "journal": self.journal, "message": self.message(),
+                "operations": [{k: _plain(v) for k, v in row.items()}
+                               for row in self.frame.to_dict(orient="records")]}
+
+
+def _plain(v: Any) -> Any:
+    """A JSON value: None for missing, Python ints for numpy/pandas integers."""
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v.item() if hasattr(v, "item") else v
+
+
+def build_result(run: "_Run", *, nothing_to_do: bool = False, what_if: bool = False) -> ApplyResult:
+    rows = []
+    for op_id in run.order:
+        op, e = run.ops[op_id], run.entries[op_id]
+        state = e.state
+        if what_if and state == "pending":
+            state = "planned"
+        kind = e.kind if e.kind else op.kind
+        rows.append({"opId": op_id, "kind": kind, "state": state, "step": e.step, "sourceUpn": op.source_upn,
+                     "targetUpn": op.target_upn, "targetId": e.target_id or op.target_id, "attempts": e.attempts,
+                     "httpStatus": e.http_status, "errorCode": e.error_code, "message": e.message,
+                     "requestId": e.request_id, "result": e.result,
+                     "action": advice(kind, state, e.http_status, e.error_code, e.message)})
+    frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    frame["attempts"] = frame["attempts"].astype("int64")
+    frame["httpStatus"] = frame["httpStatus"].astype("Int64")
+    states = {k: int(v) for k, v in frame["state"].value_counts().items()} if len(frame) else {}
+    by_kind = {k: int(v) for k, v in frame["kind"].value_counts().items()} if len(frame) else {}
+    elapsed = time_since(run.started)
+    stats = run.client.stats.to_dict()
+    writes = int(stats.get("writes_sent", 0))
+    items = int(stats.get("batch_items", 0)) + int(stats.get("requests", 0)) - int(stats.get("batch_requests", 0))
+    header = run.plan.header
+    summary = {"target": {"tenantId": header["target"]["tenantId"], "cloud": header["target"]["cloud"],
+                          "displayName": header["target"].get("displayName")},
+               "source": {"tenantId": header["source"]["tenantId"], "cloud": header["source"]["cloud"],
+                          "displayName": header["source"].get("displayName")},
+               "createAs": header["options"].get("createAs"), "operations": int(len(frame)),
+               "states": states, "kinds": by_kind, "elapsedSeconds": round(elapsed, 3),
+               "writesSent": writes, "writesPerSecond": round(writes / elapsed, 3) if elapsed > 0 else 0.0,
+               "throttled": int(stats.get("throttled", 0)),
+               "throttledShare": round(int(stats.get("throttled", 0)) / items, 5) if items else 0.0}
+    return ApplyResult(frame, summary, interrupted=run.interrupted, nothing_to_do=nothing_to_do, what_if=what_if,
+                       journal=str(run.journal.path) if run.journal.path else None, stats=stats)
+
+
+def time_since(started: float) -> float:
+    import time
+
+    return time.monotonic() - started
+
+
+def write_results_workbook(result: ApplyResult, path: str | os.PathLike[str], *, plan_file: str | None = None,
+                           generated_at: dt.datetime | None = None, definition: Any = "apply-results") -> Path:
+    """The results workbook (``reports/apply-results.toml``): summary, failures with what to do, every op."""
+    from ..report import build_workbook, load_definition
+
+    d = load_definition(definition) if isinstance(definition, (str, os.PathLike)) else definition
+    frame = result.frame
+    values = dict(result.summary)
+    values.update({"targetName": result.summary["target"].get("displayName") or result.summary["target"]["tenantId"],
+                   "sourceName": result.summary["source"].get("displayName") or result.summary["source"]["tenantId"],
+                   "done": result.summary["states"].get("done", 0),
+                   "failed": result.summary["states"].get("failed", 0),
+                   "skipped": result.summary["states"].get("skipped", 0),
+                   "left": result.summary["states"].get("pending", 0) + result.summary["states"].get("sent", 0),
+                   "outcome": result.message()})
+    if plan_file:
+        values["planFile"] = str(plan_file)
+    if result.journal:
+        values["journalFile"] = result.journal
+    frames = {"operations": frame, "failures": frame[frame["state"] == "failed"].reset_index(drop=True),
+              "skipped": frame[frame["state"] == "skipped"].reset_index(drop=True)}
+    return build_workbook(d, path, frames=frames, values=values, vocabularies={"states": STATE_VOCABULARY},
+                          generated_at=generated_at)
+
+
+def write_results_csv(result: ApplyResult, path: str | os.PathLike[str]) -> Path:
+    """Every operation's outcome as Excel-friendly CSV."""
+    from ..report import write_csv
+
+    return write_csv(result.frame, path)
