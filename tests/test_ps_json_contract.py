@@ -51,11 +51,14 @@ def documents(tmp_path_factory):
                                 str(tmp / "snap-target")], env)
         _json(["export", "--profile", source.name, "--config", config, "--group", "CCS-Sync-Scope", "--out",
                str(tmp / "snap-source")], env)
-    # Exit 1: some users in scope are not eligible; the document is still the answer.
-    docs["eligibility"] = _json(["eligibility", "--source", str(tmp / "snap-source"), "--target-cloud", "gcch"],
-                                ok_codes=(0, 1))
-    docs["plan"] = _json(["plan", "--source", str(tmp / "snap-source"), "--target", str(tmp / "snap-target"),
-                          "--out", str(tmp / "plan.json")])
+        # Exit 1: some users in scope are not eligible; the document is still the answer.
+        docs["eligibility"] = _json(["eligibility", "--source", str(tmp / "snap-source"), "--target-cloud", "gcch"],
+                                    ok_codes=(0, 1))
+        docs["plan"] = _json(["plan", "--source", str(tmp / "snap-source"), "--target", str(tmp / "snap-target"),
+                              "--out", str(tmp / "plan.json")])
+        # Apply the plan to the simulated target (with --yes: the demo plan has no deletes anyway).
+        docs["apply"] = _json(["apply", str(tmp / "plan.json"), "--profile", profile.name, "--config", config,
+                               "--yes", "--progress", "none"], env)
     # The demo both as it succeeds and with a tenant whose app lacks a permission (error keys appear then).
     ok = _json(["demo", "--out", str(tmp / "demo")], {"CCSYNC_CACHE_DIR": str(tmp / "demo-tokens")})
     seed = json.loads((Path(DEFAULT_SEED_DIR) / "commercial.json").read_text(encoding="utf-8"))

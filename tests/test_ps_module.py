@@ -178,8 +178,23 @@ def test_comment_based_help_is_complete(path):
 def test_cmdletbinding_and_output_type_declared(path):
     func = functions(path)[0]
     attributes = [text(n).replace(" ", "").lower() for n in walk(func) if n.type == "attribute"]
-    assert "[cmdletbinding()]" in attributes
+    assert any(a.startswith("[cmdletbinding(") for a in attributes)
     assert "[outputtype([pscustomobject])]" in attributes
+
+
+# CLI commands that write to a tenant: their cmdlets must ask before acting (dbatools' habit, STYLE.md).
+TENANT_WRITERS = {"apply"}
+
+
+@pytest.mark.parametrize("path", PUBLIC, ids=lambda p: p.name)
+def test_cmdlets_that_change_a_tenant_support_whatif_and_confirm(path):
+    func = functions(path)[0]
+    commands = {command for command, _ in cli_invocations(func)}
+    if not commands & TENANT_WRITERS:
+        return
+    attributes = [text(n).replace(" ", "").lower() for n in walk(func) if n.type == "attribute"]
+    assert "[cmdletbinding(supportsshouldprocess,confirmimpact='high')]" in attributes
+    assert "$PSCmdlet.ShouldProcess(" in text(func)
 
 
 @pytest.mark.parametrize("path", PUBLIC, ids=lambda p: p.name)

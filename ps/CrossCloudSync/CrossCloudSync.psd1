@@ -14,6 +14,7 @@
         'Find-CcsTenantCloud'
         'Get-CcsCloud'
         'Get-CcsLicenseEligibility'
+        'Invoke-CcsSyncPlan'
         'New-CcsSyncPlan'
         'Start-CcsDemo'
     )

@@ -127,6 +127,32 @@ Describe 'Cmdlets call the ccsync CLI with the expected arguments' {
             $Command -eq 'demo' -and ($Arguments -join ' ') -eq '--out out'
         }
     }
+
+    It 'Invoke-CcsSyncPlan -WhatIf asks ccsync for a what-if run and writes nothing' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
+            [pscustomobject]@{ whatIf = $true; operations = @(
+                    [pscustomobject]@{ opId = 'cre-1'; kind = 'create'; state = 'planned'; sourceUpn = 'a@contoso.com' }
+                ) }
+        }
+        $ops = @(Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam -WhatIf)
+        $ops.Count | Should -Be 1
+        $ops[0].State | Should -Be 'planned'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'apply' -and $Arguments -contains '--what-if' -and $Arguments -notcontains '--yes'
+        }
+    }
+
+    It 'Invoke-CcsSyncPlan applies once per plan file, confirmed with -Confirm:$false' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
+            [pscustomobject]@{ operations = @([pscustomobject]@{ opId = 'upd-1'; kind = 'update'; state = 'done' }) }
+        }
+        $piped = @([pscustomobject]@{ PlanFile = 'plan.json' }, [pscustomobject]@{ PlanFile = 'plan.json' })
+        $ops = @($piped | Invoke-CcsSyncPlan -Profile fabrikam -Confirm:$false)
+        $ops.Count | Should -Be 1
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'apply' -and $Arguments -contains '--yes' -and $Arguments[0] -eq 'plan.json'
+        }
+    }
 }
 
 Describe 'Invoke-CcsCli against the real ccsync' {
