@@ -437,6 +437,19 @@ def _relicense(tenant: TenantState, uid: str) -> None:
         tenant.record_change(uid, "upsert", {"assignedLicenses"})
 
 
+def _add_new_user(svc: GraphService, tenant: Any, user: dict[str, Any]) -> None:
+    """Put a just-created user in the directory: licences derived, hidden for the replication lag, in delta."""
+    uid = user["id"]
+    tenant.users[uid] = user
+    tenant.direct_licenses[uid] = []
+    tenant.forced_license_errors[uid] = {}
+    tenant.relicense_user(uid)
+    tenant.invalidate_upns()
+    if svc.replication_lag_s > 0:
+        tenant.visible_after[uid] = time.monotonic() + svc.replication_lag_s
+    tenant.record_change(uid, "upsert")
+
+
 @route("POST", r"/users", "users.write")
 def create_user(svc: GraphService, req: GraphRequest) -> GraphResult:
     body = _body_object(req)
@@ -455,14 +468,7 @@ def create_user(svc: GraphService, req: GraphRequest) -> GraphResult:
         user: dict[str, Any] = {"id": uid, "businessPhones": [], "createdDateTime": now_iso(), "userType": "Member",
                                 "creationType": None}
         user.update(copy.deepcopy(props))
-        tenant.users[uid] = user
-        tenant.direct_licenses[uid] = []
-        tenant.forced_license_errors[uid] = {}
-        tenant.relicense_user(uid)
-        tenant.invalidate_upns()
-        if svc.replication_lag_s > 0:
-            tenant.visible_after[uid] = time.monotonic() + svc.replication_lag_s
-        tenant.record_change(uid, "upsert")
+        _add_new_user(svc, tenant, user)
         tenant.add_audit(activity="Add user", category="UserManagement", operation="Add", app=req.app,
                          target=user, target_type="User",
                          modified=[(k, None, v) for k, v in props.items() if k in ("accountEnabled", "displayName",
@@ -1015,14 +1021,7 @@ def create_invitation(svc: GraphService, req: GraphRequest) -> GraphResult:
                     "proxyAddresses": [f"SMTP:{email}"],
                     "identities": [{"signInType": "userPrincipalName", "issuer": tenant.initial_domain,
                                     "issuerAssignedId": f"{local}#EXT#@{tenant.initial_domain}"}]}
-            tenant.users[uid] = user
-            tenant.direct_licenses[uid] = []
-            tenant.forced_license_errors[uid] = {}
-            tenant.relicense_user(uid)
-            tenant.invalidate_upns()
-            if svc.replication_lag_s > 0:
-                tenant.visible_after[uid] = time.monotonic() + svc.replication_lag_s
-            tenant.record_change(uid, "upsert")
+            _add_new_user(svc, tenant, user)
             tenant.add_audit(activity="Add user", category="UserManagement", operation="Add", app=req.app,
                              target=user, target_type="User",
                              modified=[("userType", None, user_type), ("userPrincipalName", None,
