@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 __all__ = ["FrameSpec", "FRAMES", "USERS", "LICENSE_ASSIGNMENTS", "USER_SERVICE_PLANS", "SKUS",
-           "SKU_SERVICE_PLANS", "GROUP_MEMBERS", "DOMAINS", "ELIGIBILITY", "SEATS", "conform", "empty", "TenantData"]
+           "SKU_SERVICE_PLANS", "GROUP_MEMBERS", "DOMAINS", "ELIGIBILITY", "SEATS", "APPLY_RESULTS", "conform", "empty", "TenantData"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,13 @@ ELIGIBILITY = _spec(
     "p1Plan:string p1SkuPartNumber:string p1Source:string "
     "governancePlan:string governanceSkuPartNumber:string governanceSource:string "
     "fix:string portalUrl:string")
+
+APPLY_RESULTS = _spec(
+    "apply_results",
+    "One row per operation of an applied plan: its final state and, for failures, Graph's answer and advice.",
+    "opId:string kind:string state:string step:string sourceUpn:string targetUpn:string targetId:string "
+    "attempts:Int64 httpStatus:Int64 errorCode:string message:string requestId:string result:string "
+    "action:string")
 
 SEATS = _spec(
     "seats",

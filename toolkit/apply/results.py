@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..frames import APPLY_RESULTS
+
 if TYPE_CHECKING:
     from .executor import _Run
 
 __all__ = ["ApplyResult", "RESULT_COLUMNS", "STATE_VOCABULARY", "advice", "build_result",
            "write_results_workbook", "write_results_csv"]
 
-RESULT_COLUMNS = ["opId", "kind", "state", "step", "sourceUpn", "targetUpn", "targetId", "attempts", "httpStatus",
-                  "errorCode", "message", "requestId", "result", "action"]
+RESULT_COLUMNS = APPLY_RESULTS.names      # declared once, in toolkit/frames.py
 
 STATE_VOCABULARY: dict[str, tuple[str, str]] = {
     "done": ("Done", "Carried out and confirmed by Graph."),
