@@ -128,6 +128,50 @@ Describe 'Cmdlets call the ccsync CLI with the expected arguments' {
         }
     }
 
+    It 'Export-CcsTenant runs "export" with groups and the snapshot folder' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
+            [pscustomobject]@{ tenantId = 't1'; displayName = 'Contoso'; cloud = 'commercial'; exportedAt = 'x'
+                counts = [pscustomobject]@{ users = 43; license_assignments = 66; skus = 10; group_members = 26 }
+                graphCalls = [pscustomobject]@{ requests = 7 }; snapshot = 'snap' }
+        }
+        $export = Export-CcsTenant -Profile contoso -Group 'CCS-Sync-Scope', 'Pilot' -OutDir snap
+        $export.Users | Should -Be 43
+        $export.GraphCalls | Should -Be 7
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'export' -and ($Arguments -join ' ') -eq '--profile contoso --group CCS-Sync-Scope --group Pilot --out snap'
+        }
+    }
+
+    It 'Get-CcsLicenseEligibility emits every user even when ccsync exits 1 for unlicensed users' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
+            $doc = [pscustomobject]@{ users = @(
+                    [pscustomobject]@{ userPrincipalName = 'a@contoso.com'; eligible = $true; status = 'eligible' },
+                    [pscustomobject]@{ userPrincipalName = 'b@contoso.com'; eligible = $false; status = 'missing_governance' }
+                ) }
+            $record = [System.Management.Automation.ErrorRecord]::new(
+                [System.InvalidOperationException]::new('problems'), 'Ccsync.ProblemsFound', 'InvalidOperation', $doc)
+            throw $record
+        }
+        $users = @(Get-CcsLicenseEligibility -Source ./snap -TargetCloud gcch)
+        $users.Count | Should -Be 2
+        ($users | Where-Object { -not $_.Eligible }).Status | Should -Be 'missing_governance'
+    }
+
+    It 'New-CcsSyncPlan passes the options ccsync expects and emits one object per operation' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
+            [pscustomobject]@{ planFile = 'plan.json'; operations = @(
+                    [pscustomobject]@{ opId = 'cre-1'; kind = 'create'; held = $false; sourceUpn = 'a@contoso.com' }
+                ) }
+        }
+        $ops = @(New-CcsSyncPlan -Source s -Target t -OutFile plan.json -OnDeprovision Disable)
+        $ops.Count | Should -Be 1
+        $ops[0].PlanFile | Should -Be 'plan.json'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'plan' -and ($Arguments -join ' ') -match '--on-deprovision disable' -and
+            ($Arguments -join ' ') -match '--create-as invite'
+        }
+    }
+
     It 'Invoke-CcsSyncPlan -WhatIf asks ccsync for a what-if run and writes nothing' {
         Mock -ModuleName CrossCloudSync Invoke-CcsCli {
             [pscustomobject]@{ whatIf = $true; operations = @(
