@@ -265,3 +265,10 @@ def test_snapshot_of_the_wrong_tenant_is_refused_when_the_admin_names_the_tenant
     assert plan_sync(src, tgt, expect_source="contoso.com", expect_target=tgt.tenant_id).counts()["create"] == 1
     with pytest.raises(InputError, match="not fabrikam.com"):
         plan_sync(src, tgt, expect_source="fabrikam.com")
+
+
+def test_source_mail_on_an_unverified_source_domain_is_a_conflict():
+    src = tenant([member(1, mail="user1@contoso.net"), member(2)])     # contoso.net is not verified
+    ops = ops_by_upn(plan_sync(src, target_tenant([])))
+    assert ops["user1@contoso.com"].kind == "conflict" and "not on a domain verified" in ops["user1@contoso.com"].reason
+    assert ops["user2@contoso.com"].kind == "create"

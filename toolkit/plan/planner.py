@@ -459,7 +459,7 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
     if not to_create.empty:
         frame = source_view(to_create["id"])
         frame["matchedBy"] = None
-        problems = _create_problems(to_create, values.loc[to_create["id"].values], tgt, target, options)
+        problems = _create_problems(to_create, values.loc[to_create["id"].values], tgt, target, options, source)
         bad = frame["sourceId"].isin(problems.index)
         if bad.any():
             res.add("conflict", frame[bad], reason=problems.loc[frame.loc[bad, "sourceId"]].values)
@@ -540,8 +540,15 @@ def _tenant_header(t: TenantData, in_scope: int | None = None, syncable: int | N
     return out
 
 
+def _verified_domains(tenant: TenantData) -> set[str]:
+    d = tenant.domains
+    if not len(d):
+        return set()
+    return set(d.loc[d["isVerified"].fillna(False).astype(bool), "id"].astype(str).str.lower())
+
+
 def _create_problems(to_create: pd.DataFrame, values: pd.DataFrame, tgt: pd.DataFrame, target: TenantData,
-                     options: PlanOptions) -> pd.Series:
+                     options: PlanOptions, source: TenantData | None = None) -> pd.Series:
     """Reasons why a create would fail, per source id (only users with a problem)."""
     reasons: dict[str, list[str]] = {}
 
@@ -559,6 +566,13 @@ def _create_problems(to_create: pd.DataFrame, values: pd.DataFrame, tgt: pd.Data
         dup_mail = mail.notna() & mail.duplicated(keep=False)
         note(ids[dup_mail.to_numpy()], "shares its mail with another source user: Entra would link both to one "
                                        "target user")
+        # Entra: the source user's mail must be on a domain verified in the source tenant, or creation fails.
+        source_verified = _verified_domains(source) if source is not None else set()
+        if source_verified:
+            mail_domain = mail.map(lambda m: m.rsplit("@", 1)[-1] if isinstance(m, str) else None)
+            off = (mail.notna() & ~mail_domain.isin(source_verified)).to_numpy()
+            note(ids[off], [f"its mail {m} is not on a domain verified in the source tenant: Entra cannot "
+                            "create it" for m in mail[off]])
         taken = set(_lower(tgt["mail"]).dropna())
         collide = mail.isin(taken).to_numpy()
         note(ids[collide], "its mail is already used by a target user that is not linked to it (an internal "
@@ -577,8 +591,7 @@ def _create_problems(to_create: pd.DataFrame, values: pd.DataFrame, tgt: pd.Data
     else:
         upn = _lower(values["userPrincipalName"].astype("object")).reset_index(drop=True)
         domain = upn.str.split("@").str[-1]
-        verified = set(target.domains.loc[target.domains["isVerified"].fillna(False).astype(bool), "id"]
-                       .str.lower()) if len(target.domains) else set()
+        verified = _verified_domains(target)
         unverified = (upn.notna() & ~domain.isin(verified)).to_numpy()
         note(ids[unverified], [f"its target UPN {u} is on a domain not verified in the target tenant"
                                for u in upn[unverified]])
