@@ -236,8 +236,12 @@ def test_a_failed_batch_is_raised_while_others_complete():
         return reply(200, {"responses": [item(r["id"], 200, {}) for r in inner]})
 
     client, _, _ = make_client(handler=handler, max_workers=2)
-    with pytest.raises(GraphError, match="Authorization_RequestDenied"):
+    with pytest.raises(GraphError, match="Authorization_RequestDenied") as info:
         client.batch([BatchRequest(str(i), "GET", f"/users/{i}") for i in range(60)])
+    # What finished before the failure is handed back, never silently lost.
+    partial = info.value.partial_results
+    assert all(r.status == 200 for r in partial) and not any(r.id in [str(i) for i in range(20)] for r in partial)
+    assert {r.id for r in partial} >= {str(i) for i in range(20, 40)}   # the batch running beside the failed one
 
 
 def test_each_write_inside_a_batch_is_paced_and_counted():

@@ -283,7 +283,8 @@ def run_batch(client: "GraphClient", items: Sequence[BatchRequest], *,
     """Run ``items`` through ``$batch`` and return one BatchResult per request, in the order given.
 
     Whole-batch failures (400 malformed -> GraphBadRequest, 401/403, throttling or transport errors that
-    outlived the retry policy) are raised; batches not yet started are then cancelled.
+    outlived the retry policy) are raised; batches not yet started are then cancelled. The raised error carries
+    ``partial_results``: the BatchResults of the batches that did finish, so a caller can still record them.
     """
     if not items:
         return []
@@ -293,7 +294,12 @@ def run_batch(client: "GraphClient", items: Sequence[BatchRequest], *,
     by_id: dict[str, BatchResult] = {}
     if len(chunks) == 1 or client.max_workers == 1:
         for number, chunk in enumerate(chunks, 1):
-            for result in _run_one(client, chunk, number, emit):
+            try:
+                chunk_results = _run_one(client, chunk, number, emit)
+            except Exception as exc:
+                exc.partial_results = list(by_id.values())  # type: ignore[attr-defined]
+                raise
+            for result in chunk_results:
                 by_id[result.id.lower()] = result
     else:
         with ThreadPoolExecutor(max_workers=min(client.max_workers, len(chunks)),
@@ -306,7 +312,10 @@ def run_batch(client: "GraphClient", items: Sequence[BatchRequest], *,
                 for future in not_done:
                     future.cancel()
                 wait(not_done)
-                raise failed[0].exception()  # type: ignore[misc]
+                error = failed[0].exception()
+                finished = [f for f in futures if f.done() and not f.cancelled() and f.exception() is None]
+                error.partial_results = [r for f in finished for r in f.result()]  # type: ignore[union-attr]
+                raise error  # type: ignore[misc]
             for future in futures:
                 for result in future.result():
                     by_id[result.id.lower()] = result
