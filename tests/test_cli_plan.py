@@ -84,3 +84,13 @@ def test_eligibility_exits_1_when_users_in_scope_are_not_licensed(snapshots, tmp
     assert doc["summary"]["notEligible"] == 3
     assert {u["status"] for u in doc["users"]} == {"missing_p1_and_governance"}
     assert (tmp_path / "e.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_eligibility_counts_only_users_the_scoping_file_puts_in_scope(snapshots, tmp_path):
+    src, _ = snapshots
+    scope = tmp_path / "scope.txt"
+    scope.write_text('filter One\n    userPrincipalName EQUALS "user1@contoso.com"\n', encoding="utf-8")
+    result = run("eligibility", "--source", src, "--target-cloud", "gcch", "--scope", scope, "-o", "json")
+    doc = json.loads(result.stdout)
+    assert doc["summary"]["usersInScope"] == 1 and doc["summary"]["notEligible"] == 1
+    assert {u["status"] for u in doc["users"] if u["userPrincipalName"] != "user1@contoso.com"} == {"not_in_scope"}

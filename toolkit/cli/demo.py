@@ -164,13 +164,12 @@ def render_export(console: Any, sync: SyncRun, section: dict[str, Any]) -> None:
 def step_eligibility(sync: SyncRun) -> dict[str, Any]:
     from toolkit.licensing import evaluate_eligibility
     from toolkit.licensing.eligibility import STATUSES
-    from toolkit.plan import scope_masks
+    from toolkit.plan import scope_user_ids
     from toolkit.report import write_eligibility_workbook
 
     source = sync.data["source"]
-    in_scope, _ = scope_masks(source, sync.data["scope"])
-    ids = set(source.users.loc[in_scope.to_numpy(), "id"].astype(str))
-    result = evaluate_eligibility(source, source.cloud, DEMO_TARGET_CLOUD, scope_user_ids=ids)
+    result = evaluate_eligibility(source, source.cloud, DEMO_TARGET_CLOUD,
+                                  scope_user_ids=scope_user_ids(source, sync.data["scope"]))
     sync.data["eligibility"] = result
     report = write_eligibility_workbook(sync.out_dir / "eligibility.xlsx", result.users, result.seats,
                                         source.skus, result.summary, STATUSES)

@@ -34,13 +34,13 @@ def eligibility_command(source: str, target_cloud: str, scope_file: str | None, 
     """
     from toolkit.licensing import Catalog, evaluate_eligibility
     from toolkit.licensing.eligibility import STATUSES
-    from toolkit.plan.rules import load_scope
+    from toolkit.plan import load_scope, scope_user_ids
     from toolkit.report import write_csv, write_eligibility_workbook
 
     scope = load_scope(scope_file) if scope_file else None
     catalog = Catalog.from_official_csv(catalog_csv) if catalog_csv else None
     tenant = open_tenant(source, groups=scope.groups if scope else (), role="source tenant")
-    scope_ids = _scope_ids(tenant, scope) if scope else None
+    scope_ids = scope_user_ids(tenant, scope) if scope else None
     result = evaluate_eligibility(tenant, tenant.cloud, target_cloud, scope_user_ids=scope_ids, catalog=catalog)
     outputs = {}
     if report_path:
@@ -76,10 +76,3 @@ def eligibility_command(source: str, target_cloud: str, scope_file: str | None, 
     if summary.get("notEligible"):
         raise click.exceptions.Exit(1)
 
-
-def _scope_ids(tenant: Any, scope: Any) -> set[str]:
-    """Users in scope the way the planner scopes them (assigned groups AND scoping filters)."""
-    from toolkit.plan.planner import scope_masks
-
-    in_scope, _ = scope_masks(tenant, scope)
-    return set(tenant.users.loc[in_scope.to_numpy(), "id"].astype(str))

@@ -38,7 +38,8 @@ from ..errors import InputError
 from ..frames import TenantData
 from .rules import BOOLEAN_TARGETS, CROSS_CLOUD_REFUSED, TARGET_LIMITS, Mapping, Scope, default_mapping
 
-__all__ = ["PlanOptions", "plan_sync", "scope_masks", "OPS_COLUMNS", "CHANGES_COLUMNS", "link_value", "KINDS"]
+__all__ = ["PlanOptions", "plan_sync", "scope_masks", "scope_user_ids", "OPS_COLUMNS", "CHANGES_COLUMNS",
+           "link_value", "KINDS"]
 
 KINDS = ("create", "update", "disable", "delete", "conflict", "blocked")
 OPS_COLUMNS = ["opId", "kind", "held", "sourceId", "sourceUpn", "sourceMail", "targetId", "targetUpn",
@@ -234,6 +235,12 @@ def scope_masks(source: TenantData, scope: Scope) -> tuple[pd.Series, pd.Series]
     else:
         assigned = pd.Series(True, index=users.index)
     return (assigned & scope.filter_mask(users)).astype(bool), syncable.astype(bool)
+
+
+def scope_user_ids(source: TenantData, scope: Scope) -> set[str]:
+    """Ids of the source users in scope (assigned groups AND scoping filters), as the planner scopes them."""
+    in_scope, _ = scope_masks(source, scope)
+    return set(source.users["id"].reset_index(drop=True)[in_scope.to_numpy()].astype(str))
 
 
 def _match(src: pd.DataFrame, tgt: pd.DataFrame, source_tid: str, options: PlanOptions
