@@ -133,6 +133,9 @@ class TenantState:
             self.groups[gid] = group
         self.deleted: dict[str, dict[str, Any]] = {}
         self.audit: list[dict[str, Any]] = []
+        # provisioningObjectSummary records (GET /auditLogs/provisioning), Graph-shaped, oldest first; the sync
+        # engine appends, the auditLogs routes read.
+        self.provisioning: list[dict[str, Any]] = []
         self.changes: list[Change] = []
         self.seq = 0
         self.visible_after: dict[str, float] = {}   # replication lag: user id -> monotonic time it appears
