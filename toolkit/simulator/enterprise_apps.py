@@ -11,7 +11,6 @@ principals.
 
 from __future__ import annotations
 
-import collections
 import copy
 import json
 import uuid
@@ -76,7 +75,6 @@ class SyncJob:
     full_cycle: bool = True             # next cycle re-evaluates everyone (initial cycle / Watermark reset)
     next_run: float = 0.0               # monotonic time of the next scheduled cycle
     cycles: int = 0
-    on_demand: collections.deque = field(default_factory=lambda: collections.deque(maxlen=16))
 
     def view(self) -> dict[str, Any]:
         return {"id": self.id, "templateId": self.template_id, "schedule": copy.deepcopy(self.schedule),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import time
 import uuid
 from typing import Any
@@ -33,10 +32,8 @@ _JOB = _SP + r"/jobs/(?P<job_id>[^/]+)"
 TEMPLATE_ID = "Azure2Azure"       # the cross-tenant sync job template ([CTS-GRAPH] step 8)
 RESET_SCOPES = {"None", "ConnectorDataStore", "Escrows", "Watermark", "QuarantineState", "Full", "ForceDeletes"}
 STATUS_INFO_KEY = "Microsoft.Identity.Health.CPP.Common.DataContracts.SyncFabric.StatusInfo"
-# provisionOnDemand: 5 requests per 10 seconds (synchronization-synchronizationjob-provisionondemand.md). The page
-# does not say per what; we count per job.
-ON_DEMAND_LIMIT, ON_DEMAND_WINDOW = 5, 10.0
-_on_demand_lock = threading.Lock()
+# provisionOnDemand's limit (5 requests per 10 seconds) is enforced with the other documented quotas in
+# throttling.py, before the request reaches these routes.
 
 
 def _sp(req: GraphRequest, sp_id: str) -> dict[str, Any]:
@@ -223,18 +220,6 @@ def validate_job(svc: GraphService, req: GraphRequest, sp_id: str, job_id: str) 
 
 # ============================================================================ provisionOnDemand
 
-def _admit_on_demand(job: SyncJob) -> float | None:
-    """None when admitted, else the seconds until a slot frees."""
-    now = time.monotonic()
-    with _on_demand_lock:
-        while job.on_demand and now - job.on_demand[0] >= ON_DEMAND_WINDOW:
-            job.on_demand.popleft()
-        if len(job.on_demand) >= ON_DEMAND_LIMIT:
-            return ON_DEMAND_WINDOW - (now - job.on_demand[0])
-        job.on_demand.append(now)
-    return None
-
-
 def _status_entry(record: dict[str, Any]) -> dict[str, Any]:
     """A provisioning record in the on-demand result's shape (the API page's example: action, changeId, times,
     modifiedProperties, provisioningSteps with type/timestamp, statusInfo, identities, systems)."""
@@ -282,12 +267,6 @@ def provision_on_demand(svc: GraphService, req: GraphRequest, sp_id: str, job_id
                 subjects.append(s)
         if not subjects:
             raise bad_request("Property 'subjects' is required.", "BadRequest")
-        wait = _admit_on_demand(job)
-    if wait is not None:
-        return GraphResult(429, {"error": {"code": "TooManyRequests",
-                                           "message": "Too many requests. provisionOnDemand allows 5 requests "
-                                                      "per 10 seconds."}},
-                       {"Retry-After": str(max(1, int(wait + 0.999)))})
     app = req.app
     initiated = {"id": app.app_id if app else "", "displayName": app.display_name if app else "",
                  "initiatorType": "application"}
