@@ -147,6 +147,13 @@ class _Cycle:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         ("imported", "deltas", "entitled", "exports", "exported", "escrowed"), 0))
     records: list[dict[str, Any]] = field(default_factory=list)
+    # per-cycle working state
+    disables: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+    context: dict[str, tuple[dict[str, Any], dict[str, str], Any]] = field(default_factory=dict)
+    quarantined: bool = False
+    alt_index: dict[str, tuple[str, bool]] | None = None
+    homes: dict[str, dict[str, str]] = field(default_factory=dict)
+    linked_mail: dict[str, str] | None = None
 
 
 def _lock_pair(a: Any, b: Any) -> list[Any]:
@@ -303,10 +310,16 @@ def _target_alt_sec_ids(cycle: _Cycle, user: dict[str, Any]) -> list[dict[str, A
     home = cycle.directory.find_tenant(mail.rsplit("@", 1)[-1]) if "@" in mail else None
     if home is None or home is cycle.target:
         return None
-    for u in home.users.values():
-        if str(u.get("userPrincipalName", "")).lower() == mail or str(u.get("mail") or "").lower() == mail:
-            return alt_sec_id(net_id(home.tenant_id, u["id"]))
-    return None
+    homes = cycle.homes
+    if home.tenant_id not in homes:
+        by_mail: dict[str, str] = {}
+        for u in home.users.values():
+            for address in (u.get("mail"), u.get("userPrincipalName")):
+                if address:
+                    by_mail.setdefault(str(address).lower(), u["id"])
+        homes[home.tenant_id] = by_mail
+    home_user = homes[home.tenant_id].get(mail)
+    return alt_sec_id(net_id(home.tenant_id, home_user)) if home_user else None
 
 
 def _find_match(cycle: _Cycle, key: list[dict[str, Any]] | None, source_id: str) -> tuple[dict[str, Any] | None, bool]:
@@ -321,11 +334,32 @@ def _find_match(cycle: _Cycle, key: list[dict[str, Any]] | None, source_id: str)
             return target.deleted[linked], True
     if not key:
         return None, False
-    for pool, deleted in ((target.users, False), (target.deleted, True)):
-        for u in pool.values():
-            if u.get("creationType") == "Invitation" and _target_alt_sec_ids(cycle, u) == key:
-                return u, deleted
-    return None, False
+    found = _alt_sec_index(cycle).get(_key(key))
+    if found is None:
+        return None, False
+    uid, deleted = found
+    pool = target.deleted if deleted else target.users
+    return (pool[uid], deleted) if uid in pool else (None, False)
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _alt_sec_index(cycle: _Cycle) -> dict[str, tuple[str, bool]]:
+    """alternativeSecurityIds -> (target user id, soft-deleted?) over the target's external users, built once a
+    cycle (a scan per source user would be quadratic on large tenants)."""
+    index = cycle.alt_index
+    if index is None:
+        index = {}
+        for pool, deleted in ((cycle.target.deleted, True), (cycle.target.users, False)):
+            for u in pool.values():
+                if u.get("creationType") == "Invitation":
+                    ids = _target_alt_sec_ids(cycle, u)
+                    if ids:
+                        index[_key(ids)] = (u["id"], deleted)
+        cycle.alt_index = index
+    return index
 
 
 def _evaluate_all(cycle: _Cycle, only: str | None = None) -> list[tuple[str, dict[str, Any], str]]:
@@ -365,12 +399,13 @@ def _evaluate_all(cycle: _Cycle, only: str | None = None) -> list[tuple[str, dic
             reason = "NotEffectivelyEntitled"
             _record(cycle, "other", "skipped", user, None, scoping, read, [], skip_reason=reason)
     # disables found during provisioning are queued too (they count toward the threshold)
-    pending += cycle.__dict__.pop("_disables", [])
+    pending += cycle.disables
+    cycle.disables = []
     return pending
 
 
 def _remember(cycle: _Cycle, uid: str, user: dict[str, Any], scoping: dict[str, str], read: Any) -> None:
-    cycle.__dict__.setdefault("_context", {})[uid] = (user, scoping, read)
+    cycle.context[uid] = (user, scoping, read)
 
 
 def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: dict[str, Any] | None,
@@ -382,10 +417,13 @@ def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: 
         # Two source users with the same mail: one target user, linked to both (known-issues.md).
         mail = str(values.get("mail") or "").lower()
         if mail:
-            twin = next((target.users[t] for t in cycle.job.links.values()
-                         if t in target.users and str(target.users[t].get("mail") or "").lower() == mail), None)
-            if twin is not None:
-                cycle.job.links[uid] = twin["id"]
+            twins = cycle.linked_mail
+            if twins is None:
+                twins = {str(target.users[t].get("mail") or "").lower(): t for t in cycle.job.links.values()
+                         if t in target.users}
+                cycle.linked_mail = twins
+            if mail in twins and twins[mail] in target.users:
+                cycle.job.links[uid] = twins[mail]
                 return
         error = _create_error(cycle, values)
         cycle.counts["exports"] += 1
@@ -394,7 +432,11 @@ def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: 
             _record(cycle, "create", "failure", user, None, scoping, read, _changes({}, values), error=error)
             return
         created = _create_target_user(cycle, values, key)
+        if key:
+            _alt_sec_index(cycle)[_key(key)] = (created["id"], False)
         cycle.job.links[uid] = created["id"]
+        if mail and cycle.linked_mail is not None:
+            cycle.linked_mail[mail] = created["id"]
         cycle.job.exported[uid] = dict(values)
         cycle.counts["exported"] += 1
         cycle.counts["deltas"] += 1
@@ -413,7 +455,7 @@ def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: 
     values = _target_values(cycle, read, creating=False)
     if values.get("accountEnabled") is False and match.get("accountEnabled") is not False:
         # Disable: the source user is blocked; it counts toward the deletion threshold (accidental-deletions.md).
-        cycle.__dict__.setdefault("_disables", []).append((uid, match, "disable"))
+        cycle.disables.append((uid, match, "disable"))
         cycle.job.staged_deletes.setdefault(uid, "disable")
         _remember(cycle, uid, user, scoping, read)
         values.pop("accountEnabled")
@@ -560,7 +602,7 @@ def _apply_deletions(cycle: _Cycle, pending: list[tuple[str, dict[str, Any], str
     Restart with ForceDeletes applies them on the next cycle. On demand (``whole_cycle`` False) there is no
     threshold and the other users' held deletions stay held."""
     job = cycle.job
-    context = cycle.__dict__.get("_context", {})
+    context = cycle.context
     live = {uid for uid, _, _ in pending}
     if whole_cycle:
         for uid in [u for u in job.staged_deletes if u not in live]:
@@ -575,7 +617,7 @@ def _apply_deletions(cycle: _Cycle, pending: list[tuple[str, dict[str, Any], str
             "code": "TooManyDeletes", "tenantActionable": True,
             "message": f"The job has {len(pending)} deletions or disables to apply, more than the accidental "
                        f"deletion threshold of {threshold}."})
-        cycle.__dict__["_quarantined"] = True
+        cycle.quarantined = True
         return
     for uid, match, kind in pending:
         user, scoping, read = context[uid]
@@ -702,7 +744,7 @@ def _quarantine(job: SyncJob, reason: str, error: dict[str, Any]) -> None:
     q["nextAttempt"] = _iso(now + timedelta(seconds=delay))
     job.status["quarantine"] = q
     job.status["code"] = "Quarantine"
-    job.__dict__["retry_delay"] = delay
+    job.retry_delay = delay
 
 
 def _execution(cycle: _Cycle | None, began: datetime, state: str, error: dict[str, Any] | None) -> dict[str, Any]:
@@ -735,7 +777,7 @@ def _finish_cycle(cycle: _Cycle, began: datetime) -> None:
         status["lastSuccessfulExecutionWithExports"] = execution
     status["countSuccessiveCompleteFailures"] = 0
     status["troubleshootingUrl"] = ""
-    quarantined = cycle.__dict__.get("_quarantined")
+    quarantined = cycle.quarantined
     if c["escrowed"] and c["escrowed"] == c["exports"] and not quarantined:
         # every export failed: the escrow proportion threshold (its value is not documented; we use 100%)
         first = next((r for r in reversed(cycle.records) if r["provisioningStatusInfo"]["errorInformation"]), None)
@@ -824,7 +866,7 @@ def run_due_cycles(directory: Any, *, interval_override: float | None = None, fo
             run_cycle(directory, source, sp_id, job.id)
             interval = interval_override or parse_interval(job.schedule.get("interval", "PT40M"))
             if job.status.get("quarantine"):
-                interval = interval_override or job.__dict__.get("retry_delay", interval)
+                interval = interval_override or job.retry_delay or interval
             job.next_run = time.monotonic() + interval
             ran.append(job.id)
     return ran
