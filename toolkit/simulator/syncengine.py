@@ -154,6 +154,8 @@ class _Cycle:
     alt_index: dict[str, tuple[str, bool]] | None = None
     homes: dict[str, dict[str, str]] = field(default_factory=dict)
     linked_mail: dict[str, str] | None = None
+    proxies: dict[str, str] | None = None
+    upns: set[str] | None = None
 
 
 def _lock_pair(a: Any, b: Any) -> list[Any]:
@@ -434,6 +436,7 @@ def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: 
         created = _create_target_user(cycle, values, key)
         if key:
             _alt_sec_index(cycle)[_key(key)] = (created["id"], False)
+        _taken_upns(cycle).add(str(created.get("userPrincipalName", "")).lower())
         cycle.job.links[uid] = created["id"]
         if mail and cycle.linked_mail is not None:
             cycle.linked_mail[mail] = created["id"]
@@ -502,18 +505,32 @@ def _create_error(cycle: _Cycle, values: dict[str, Any]) -> dict[str, Any] | Non
             return _error("InvitationCreationFailureInvalidPropertyValue",
                           f"The mail '{mail}' is not on a verified domain of the source tenant.",
                           "Give the user a mail address on a verified domain of the source tenant.")
-        smtp = f"smtp:{mail.lower()}"
-        for u in target.users.values():
-            if u.get("creationType") != "Invitation" and smtp in [str(p).lower() for p in u.get("proxyAddresses") or []]:
-                return _error("InvitationCreationFailureAmbiguousUser",
-                              f"A proxy address of the invited user matches the internal user "
-                              f"'{u.get('userPrincipalName')}' in the target tenant.",
-                              "Delete or change the conflicting internal user, or remove the user from scope.")
+        holder = _internal_proxies(cycle).get(f"smtp:{mail.lower()}")
+        if holder is not None:
+            return _error("InvitationCreationFailureAmbiguousUser",
+                          f"A proxy address of the invited user matches the internal user '{holder}' in the target "
+                          "tenant.", "Delete or change the conflicting internal user, or remove the user from scope.")
     upn = values.get("userPrincipalName")
-    if upn and target.upn_taken(str(upn)):
+    if upn and str(upn).lower() in _taken_upns(cycle):
         return _error("InvitationCreationFailure", f"Another object with the userPrincipalName '{upn}' exists.",
                       "Contact support if the conflict cannot be resolved in the target tenant.")
     return None
+
+
+def _internal_proxies(cycle: _Cycle) -> dict[str, str]:
+    """smtp proxy address (lower case) -> UPN of the target's INTERNAL user holding it (once per cycle)."""
+    if cycle.proxies is None:
+        cycle.proxies = {str(p).lower(): str(u.get("userPrincipalName")) for u in cycle.target.users.values()
+                         if u.get("creationType") != "Invitation" for p in u.get("proxyAddresses") or []}
+    return cycle.proxies
+
+
+def _taken_upns(cycle: _Cycle) -> set[str]:
+    """UPNs of the target's live and soft-deleted users (Graph keeps deleted UPNs taken), once per cycle."""
+    if cycle.upns is None:
+        cycle.upns = {str(u.get("userPrincipalName", "")).lower() for pool in (cycle.target.users,
+                      cycle.target.deleted) for u in pool.values()}
+    return cycle.upns
 
 
 def _update_error(cycle: _Cycle) -> dict[str, Any] | None:
