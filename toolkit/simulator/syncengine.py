@@ -19,7 +19,6 @@ This module must not import ``toolkit.plan`` (see ``syncschema``).
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 import time
@@ -31,7 +30,7 @@ from typing import Any, Iterable
 
 from .enterprise_apps import NEVER, SyncJob, notification_settings
 from .login import SimApp
-from .syncschema import (RULE_ID, SOURCE_DIRECTORY, TARGET_DIRECTORY, alt_sec_id, evaluate, net_id, scope_result,
+from .syncschema import (SOURCE_DIRECTORY, TARGET_DIRECTORY, alt_sec_id, evaluate, net_id, scope_result,
                          user_mapping)
 
 __all__ = ["SyncFailure", "check_connection", "run_cycle", "run_due_cycles", "provision_on_demand", "SyncScheduler",
@@ -869,16 +868,15 @@ def _due(job: SyncJob, now: float) -> bool:
     return now >= job.next_run
 
 
-def run_due_cycles(directory: Any, *, interval_override: float | None = None, force: bool = False) -> list[str]:
-    """Run every job whose next cycle is due (all active jobs with ``force``). Returns their ids."""
+def run_due_cycles(directory: Any, *, interval_override: float | None = None) -> list[str]:
+    """Run every job whose next cycle is due. Returns their ids."""
     ran = []
     now = time.monotonic()
     for source in list(directory.tenants.values()):
         with source.lock:
             jobs = source.enterprise_apps.all_jobs()
         for sp_id, job in jobs:
-            if not (_due(job, now) or (force and job.schedule.get("state") == "Active" and not (
-                    (job.status.get("quarantine") or {}).get("reason") == "TooManyDeletes"))):
+            if not _due(job, now):
                 continue
             run_cycle(directory, source, sp_id, job.id)
             interval = interval_override or parse_interval(job.schedule.get("interval", "PT40M"))
@@ -917,6 +915,3 @@ class SyncScheduler:
             self._thread.join(timeout=5)
             self._thread = None
 
-
-def copy_view(job: SyncJob) -> dict[str, Any]:
-    return copy.deepcopy(job.view())
