@@ -392,6 +392,8 @@ def _evaluate_all(cycle: _Cycle, only: str | None = None) -> list[tuple[str, dic
             # provisioned and then removed from scope is not soft-deleted (same FAQ).
             if match.get("accountEnabled") is False and user.get("accountEnabled") is False and not deleted_source:
                 continue
+            if "Delete" not in _flow_types(cycle):
+                continue
             pending.append((uid, match, "delete", ))
             cycle.job.staged_deletes.setdefault(uid, "delete")
             _remember(cycle, uid, user, scoping, read)
@@ -414,6 +416,8 @@ def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: 
     target = cycle.target
     uid = user["id"]
     if match is None:
+        if "Add" not in _flow_types(cycle):
+            return
         values = _target_values(cycle, read, creating=True)
         # Two source users with the same mail: one target user, linked to both (known-issues.md).
         mail = str(values.get("mail") or "").lower()
@@ -455,6 +459,13 @@ def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: 
         cycle.counts["deltas"] += 1
         _record(cycle, "update", "success", user, match, scoping, read, [("IsSoftDeleted", "True", "False")])
     values = _target_values(cycle, read, creating=False)
+    last = cycle.job.exported.get(uid)
+    if not match_deleted and last is not None and all(last.get(k) == v for k, v in values.items()):
+        # Sync does not read the target: edits made there persist until the source user changes ([OVERVIEW]
+        # "target-side edits"; a target admin's block is lifted when the source user changes).
+        return
+    if "Update" not in _flow_types(cycle):
+        return
     if values.get("accountEnabled") is False and match.get("accountEnabled") is not False:
         # Disable: the source user is blocked; it counts toward the deletion threshold (accidental-deletions.md).
         cycle.disables.append((uid, match, "disable"))
@@ -463,6 +474,7 @@ def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: 
         values.pop("accountEnabled")
     changes = {k: v for k, v in values.items() if match.get(k) != v}
     if not changes:
+        cycle.job.exported[uid] = {**(last or {}), **values}
         return
     cycle.counts["exports"] += 1
     cycle.counts["deltas"] += 1
@@ -473,9 +485,15 @@ def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: 
         return
     old = {k: match.get(k) for k in changes}
     _update_target_user(cycle, match, changes)
-    cycle.job.exported[uid] = {**cycle.job.exported.get(uid, {}), **changes}
+    cycle.job.exported[uid] = {**(last or {}), **values}
     cycle.counts["exported"] += 1
     _record(cycle, "update", "success", user, match, scoping, read, _changes(old, changes))
+
+
+def _flow_types(cycle: _Cycle) -> set[str]:
+    """The object mapping's target object actions ("Add, Update, Delete"); the portal's "Target Object Actions"
+    (graph-facts 10: unticking Delete stops soft deletes)."""
+    return {t.strip() for t in str(cycle.mapping.get("flowTypes") or "Add, Update, Delete").split(",")}
 
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -641,6 +659,7 @@ def _apply_deletions(cycle: _Cycle, pending: list[tuple[str, dict[str, Any], str
         cycle.counts["deltas"] += 1
         if kind == "disable":
             _update_target_user(cycle, match, {"accountEnabled": False})
+            job.exported[uid] = {**job.exported.get(uid, {}), "accountEnabled": False}
             _record(cycle, "disable", "success", user, match, scoping, read, [("accountEnabled", True, False)])
         else:
             _soft_delete_target_user(cycle, match)
