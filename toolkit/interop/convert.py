@@ -1,0 +1,274 @@
+"""Python values -> .NET objects for the PowerShell host (and .NET request values -> Python).
+
+Runs only inside a process where pythonnet has loaded a .NET runtime (``import clr`` works): the PowerShell
+module's in-process bridge, or the bridge tests. The rules, so a cmdlet author knows what arrives:
+
+======================================  =================================================================
+Python                                  .NET
+======================================  =================================================================
+None, NaN, pandas NA / NaT              ``null`` (``DBNull.Value`` inside a ``DataTable``)
+bool / int / float / str                ``System.Boolean`` / ``System.Int64`` / ``System.Double`` / ``System.String``
+datetime, date, pandas Timestamp        ``System.DateTime`` (aware values in UTC, ``Kind = Utc``)
+ISO-8601 text under a date-named key    ``System.DateTime``: keys ending in ``DateTime``, ``At`` or ``On``
+                                        (``createdDateTime``, ``exportedAt``, ``expiresOn``), since the CLI's
+                                        documents carry dates as text
+dict (any mapping, dataclass, to_dict)  ``System.Collections.Specialized.OrderedDictionary`` (key order kept)
+list / tuple / set of mappings          ``System.Data.DataTable``: one typed column per key; a column named in
+                                        a declared frame (``toolkit.frames``) gets that frame's dtype
+other list / tuple / set                ``System.Object[]``
+pandas DataFrame                        ``System.Data.DataTable`` with the frame's dtypes
+======================================  =================================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+__all__ = ["to_dotnet", "frame_to_datatable", "records_to_datatable", "from_dotnet", "column_dtypes"]
+
+_DATE_KEY = re.compile(r"(DateTime|At|On)$")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_TICKS_PER_MICROSECOND = 10
+
+
+@lru_cache(maxsize=1)
+def _system() -> Any:
+    import clr  # noqa: F401  (pythonnet: makes the System namespace importable)
+    clr.AddReference("System.Data.Common")  # DataTable's assembly on .NET (Core); PowerShell 7 loads it too
+    clr.AddReference("System.Collections.Specialized")
+    import System
+    import System.Collections.Specialized  # noqa: F401
+    import System.Data  # noqa: F401
+    return System
+
+
+def _net_types() -> dict[str, Any]:
+    System = _system()
+    return {"string": System.String, "boolean": System.Boolean, "Int64": System.Int64,
+            "datetime": System.DateTime, "float": System.Double, "object": System.Object}
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _datetime(value: _dt.datetime | _dt.date) -> Any:
+    System = _system()
+    if not isinstance(value, _dt.datetime):
+        return System.DateTime(value.year, value.month, value.day)
+    kind = System.DateTimeKind.Unspecified
+    if value.tzinfo is not None:
+        value = value.astimezone(_dt.timezone.utc)
+        kind = System.DateTimeKind.Utc
+    result = System.DateTime(value.year, value.month, value.day, value.hour, value.minute, value.second, kind)
+    return result.AddTicks(value.microsecond * _TICKS_PER_MICROSECOND) if value.microsecond else result
+
+
+def _parse_iso(text: str) -> _dt.datetime | None:
+    if not _ISO.match(text):
+        return None
+    try:
+        return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses and objects with to_dict() as mappings; numpy scalars as Python scalars."""
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict) and not _is_frame(value):
+        return to_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        return item()
+    return value
+
+
+def _is_frame(value: Any) -> bool:
+    return type(value).__name__ == "DataFrame" and type(value).__module__.startswith("pandas")
+
+
+def to_dotnet(value: Any, key: str | None = None) -> Any:
+    """One Python value as .NET objects, following the table in this module's docstring."""
+    System = _system()
+    value = _plain(value)
+    if _missing(value):
+        return None
+    if isinstance(value, bool):
+        return System.Boolean(value)
+    if isinstance(value, int):
+        return System.Int64(value)
+    if isinstance(value, float):
+        return System.Double(value)
+    if isinstance(value, str):
+        if key is not None and _DATE_KEY.search(key):
+            parsed = _parse_iso(value)
+            if parsed is not None:
+                return _datetime(parsed)
+        return System.String(value)
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return _datetime(value)
+    if isinstance(value, Path):
+        return System.String(str(value))
+    if _is_frame(value):
+        return frame_to_datatable(value)
+    if isinstance(value, Mapping):
+        out = System.Collections.Specialized.OrderedDictionary()
+        for k, v in value.items():
+            out[str(k)] = to_dotnet(v, str(k))
+        return out
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value) if not isinstance(value, (set, frozenset)) else sorted(value, key=str)
+        if items and all(isinstance(_plain(i), Mapping) for i in items):
+            return records_to_datatable([_plain(i) for i in items])
+        array = System.Array.CreateInstance(System.Object, len(items))
+        for i, item in enumerate(items):
+            array[i] = to_dotnet(item, key)
+        return array
+    return System.String(str(value))
+
+
+@lru_cache(maxsize=1)
+def column_dtypes() -> dict[str, str]:
+    """Declared dtype of every column name in ``toolkit.frames`` (the first declaration wins)."""
+    from toolkit import frames
+
+    dtypes: dict[str, str] = {}
+    for spec in [v for v in vars(frames).values() if isinstance(v, frames.FrameSpec)]:
+        for name, dtype in spec.columns:
+            dtypes.setdefault(name, dtype)
+    return dtypes
+
+
+def _infer(column: str, values: Iterable[Any]) -> str:
+    declared = column_dtypes().get(column)
+    if declared is not None:
+        return declared
+    for value in values:
+        if _missing(value):
+            continue
+        if isinstance(value, bool):
+            return "boolean"
+        if isinstance(value, int):
+            return "Int64"
+        if isinstance(value, float):
+            return "float"
+        if isinstance(value, (_dt.datetime, _dt.date)):
+            return "datetime"
+        if isinstance(value, str):
+            return "datetime" if _DATE_KEY.search(column) and _parse_iso(value) is not None else "string"
+        return "object"
+    return "string"
+
+
+def _cell(value: Any, dtype: str, column: str) -> Any:
+    System = _system()
+    if _missing(value):
+        return System.DBNull.Value
+    if dtype == "datetime":
+        if isinstance(value, str):
+            parsed = _parse_iso(value)
+            return _datetime(parsed) if parsed is not None else System.DBNull.Value
+        if hasattr(value, "to_pydatetime"):
+            value = value.to_pydatetime()
+        return _datetime(value)
+    if dtype == "object":
+        converted = to_dotnet(value, column)
+        return System.DBNull.Value if converted is None else converted
+    if dtype == "boolean":
+        return bool(value)
+    if dtype == "Int64":
+        return int(value)
+    if dtype == "float":
+        return float(value)
+    return str(value)
+
+
+def _datatable(name: str, columns: Sequence[str], dtypes: Sequence[str], rows: Iterable[Sequence[Any]]) -> Any:
+    System = _system()
+    types = _net_types()
+    table = System.Data.DataTable(name)
+    for column, dtype in zip(columns, dtypes):
+        table.Columns.Add(column, types.get(dtype, System.Object))
+    table.BeginLoadData()
+    width = len(columns)
+    for row in rows:
+        values = System.Array.CreateInstance(System.Object, width)
+        for i, (value, dtype, column) in enumerate(zip(row, dtypes, columns)):
+            values[i] = _cell(value, dtype, column)
+        table.Rows.Add(values)
+    table.EndLoadData()
+    return table
+
+
+def records_to_datatable(records: Sequence[Mapping[str, Any]], name: str = "rows") -> Any:
+    """Rows of dicts as a DataTable: the union of keys, in first-seen order, typed as declared or inferred."""
+    columns: dict[str, None] = {}
+    for record in records:
+        for column in record:
+            columns.setdefault(str(column), None)
+    names = list(columns)
+    dtypes = [_infer(c, (r.get(c) for r in records)) for c in names]
+    return _datatable(name, names, dtypes, ([r.get(c) for c in names] for r in records))
+
+
+def _frame_dtype(column: str, series: Any) -> str:
+    kind = str(series.dtype)
+    if kind.startswith("datetime64"):
+        return "datetime"
+    if kind in ("boolean", "bool"):
+        return "boolean"
+    if kind in ("Int64", "int64", "Int32", "int32"):
+        return "Int64"
+    if kind.startswith("float"):
+        return "float"
+    if kind in ("string", "str") or kind.startswith("string"):
+        return "string"
+    return _infer(column, series.head(50).tolist())
+
+
+def frame_to_datatable(frame: Any, name: str = "rows") -> Any:
+    """A pandas DataFrame as a DataTable with one typed column per frame column."""
+    names = [str(c) for c in frame.columns]
+    dtypes = [_frame_dtype(c, frame[c]) for c in frame.columns]
+    return _datatable(name, names, dtypes, frame.itertuples(index=False, name=None))
+
+
+def from_dotnet(value: Any) -> Any:
+    """A request value from the host as plain Python: dictionaries, lists, strings, numbers, booleans.
+
+    pythonnet already hands over .NET strings, numbers and booleans as Python values; collections arrive as
+    .NET objects and are walked here.
+    """
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    System = _system()
+    if _is(value, System.Collections.IDictionary):
+        return {str(k): from_dotnet(value[k]) for k in value.Keys}
+    if _is(value, System.DateTime):
+        return _dt.datetime(value.Year, value.Month, value.Day, value.Hour, value.Minute, value.Second)
+    if _is(value, System.Delegate):
+        return value
+    if _is(value, System.Collections.IEnumerable):
+        return [from_dotnet(v) for v in value]
+    return str(value)
+
+
+def _is(value: Any, clr_type: Any) -> bool:
+    """isinstance for .NET interfaces too (a Python isinstance check does not see them)."""
+    import clr
+
+    get_type = getattr(value, "GetType", None)
+    return callable(get_type) and clr.GetClrType(clr_type).IsAssignableFrom(get_type())
