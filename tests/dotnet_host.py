@@ -55,6 +55,8 @@ def load() -> Any:
 class HostCall:
     """``call(module, function, request)`` from a .NET thread, as the PowerShell module makes it."""
 
+    last_thread_id: int | None = None
+
     def __init__(self) -> None:
         clr = load()
         import System
@@ -67,7 +69,7 @@ class HostCall:
         T = clr.GetClrType
         t_pyobj, t_obj, t_str = T(PyObject), T(System.Object), T(System.String)
         t_disp, t_exc = T(System.IDisposable), T(System.Exception)
-        self._box = System.Array.CreateInstance(System.Object, 4)  # module, function, request | result, error
+        self._box = System.Array.CreateInstance(System.Object, 5)  # module, function, request | result, error
         box = E.Constant(self._box)
 
         def slot(i: int) -> Any:
@@ -88,9 +90,9 @@ class HostCall:
         variables.Add(gil)
         body = E.Block(variables, System.Array[E]([
             E.Assign(gil, E.Convert(E.Call(T(Py).GetMethod("GIL")), t_disp)),
-            E.TryCatchFinally(E.Assign(slot(2), call), E.Call(gil, t_disp.GetMethod("Dispose")),
+            E.TryCatchFinally(E.Assign(slot(3), call), E.Call(gil, t_disp.GetMethod("Dispose")),
                               System.Array[System.Linq.Expressions.CatchBlock]([
-                                  E.Catch(error, E.Assign(slot(3), E.Convert(error, t_obj)))]))]))
+                                  E.Catch(error, E.Assign(slot(4), E.Convert(error, t_obj)))]))]))
         from System.Threading import ThreadStart
         self._start = E.Lambda[ThreadStart](E.Block(T(System.Void), System.Array[E]([body]))).Compile()
 
@@ -98,12 +100,13 @@ class HostCall:
         """(result, exception): exactly one is not None."""
         from System.Threading import Thread
 
-        self._box[0], self._box[1], self._box[2], self._box[3] = module, function, request, None
+        self._box[0], self._box[1], self._box[2], self._box[3], self._box[4] = module, function, request, None, None
         thread = Thread(self._start)
         thread.Start()
+        self.last_thread_id = thread.ManagedThreadId
         while thread.IsAlive:
             time.sleep(0.001)
-        return self._box[2], self._box[3]
+        return self._box[3], self._box[4]
 
 
 def type_name(container: Any, key: Any) -> str:
@@ -136,9 +139,9 @@ def _item_getter(kind: str) -> Any:
                           System.Array[E]([E.Convert(k, T(System.Int32))]))
     value = E.Variable(T(System.Object), "value")
     get_type = T(System.Object).GetMethod("GetType")
-    body = E.Block(T(System.String), System.Array[type(value)]([value]), System.Array[E]([
+    body = E.Block(T(System.String), System.Array[System.Linq.Expressions.ParameterExpression]([value]), System.Array[E]([
         E.Assign(value, item),
         E.Condition(E.Equal(value, E.Constant(None, T(System.Object))), E.Constant("null"),
                     E.Property(E.Call(value, get_type), "FullName"))]))
     return E.Lambda[System.Func[System.Object, System.Object, System.String]](
-        body, System.Array[type(c)]([c, k])).Compile()
+        body, System.Array[System.Linq.Expressions.ParameterExpression]([c, k])).Compile()

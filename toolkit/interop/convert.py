@@ -201,7 +201,9 @@ def _datatable(name: str, columns: Sequence[str], dtypes: Sequence[str], rows: I
     types = _net_types()
     table = System.Data.DataTable(name)
     for column, dtype in zip(columns, dtypes):
-        table.Columns.Add(column, types.get(dtype, System.Object))
+        added = table.Columns.Add(column, types.get(dtype, System.Object))
+        if dtype == "datetime":
+            added.DateTimeMode = System.Data.DataSetDateTime.Utc  # ccsync's dates are UTC; keep Kind = Utc
     table.BeginLoadData()
     width = len(columns)
     for row in rows:

@@ -92,9 +92,11 @@ def _process_state(cwd: str | None, environment: Mapping[str, str] | None) -> It
     """Working folder and environment of the host for the duration of a call.
 
     An embedded interpreter copied the environment when it started; the host (PowerShell) changes both later
-    (``Set-Location``, ``$env:CCSYNC_CONTOSO_SECRET = ...``), so each call brings the host's current values.
+    (``Set-Location``, ``$env:CCSYNC_CONTOSO_SECRET = ...``), so each call brings the host's current values;
+    both are put back afterwards.
     """
     previous_cwd = os.getcwd()
+    previous_environment = dict(os.environ)
     if environment is not None:
         for name in [n for n in os.environ if n not in environment]:
             del os.environ[name]
@@ -107,6 +109,12 @@ def _process_state(cwd: str | None, environment: Mapping[str, str] | None) -> It
         yield
     finally:
         os.chdir(previous_cwd)
+        if environment is not None:  # the host's variables (secrets among them) do not outlive the call
+            for name in [n for n in os.environ if n not in previous_environment]:
+                del os.environ[name]
+            for name, value in previous_environment.items():
+                if os.environ.get(name) != value:
+                    os.environ[name] = value
 
 
 def run_command(command: str, arguments: Sequence[str] = (), *, cwd: str | None = None,
