@@ -5,8 +5,9 @@
 # command line from the cmdlet's bound parameters with this rule (Private/ConvertTo-CcsCliArgument.ps1), and
 # tests/test_ps_parity.py checks both directions against 'ccsync commands --output json'.
 @{
-    # Parameters named otherwise than the rule: cmdlet (or '*' for every cmdlet) -> parameter -> option or
-    # argument name as the registry lists it.
+    # Parameters named otherwise than the rule: cmdlet (or '*' for every cmdlet) -> parameter -> option, or
+    # the name of a positional argument as the registry lists it (no leading dashes). Positional arguments are
+    # always listed here: the rule only yields options.
     Renamed        = @{
         '*'                  = @{
             ProfileName = '--profile'    # -Profile is an alias: $PROFILE is an automatic variable
@@ -15,7 +16,7 @@
             ScopeFile   = '--scope'      # *File: the option takes a file, not a scope
             MappingFile = '--mapping'
         }
-        'Find-CcsTenantCloud' = @{ TimeoutSec = '--timeout' }     # as Invoke-RestMethod -TimeoutSec
+        'Find-CcsTenantCloud' = @{ Tenant = 'tenant'; TimeoutSec = '--timeout' }  # TENANT argument; -TimeoutSec as Invoke-RestMethod
         'Export-CcsTenant'    = @{ OutDir = '--out' }
         'Start-CcsDemo'       = @{ OutDir = '--out' }
         'New-CcsSyncPlan'     = @{ OutFile = '--out' }

@@ -16,7 +16,7 @@ from toolkit import errors as e
 
 from .convert import _system, to_dotnet
 
-__all__ = ["error_fields", "to_dotnet_exception"]
+__all__ = ["category_of", "error_fields", "to_dotnet_exception"]
 
 # Most specific class first. Categories are PowerShell's ErrorCategory names.
 _CATEGORIES: tuple[tuple[type, str], ...] = (
@@ -38,6 +38,11 @@ _CATEGORIES: tuple[tuple[type, str], ...] = (
 )
 
 
+def category_of(error_class: type) -> str:
+    """The ErrorCategory name for an error class (InternalError: anything unexpected -> NotSpecified)."""
+    return next((c for cls, c in _CATEGORIES if issubclass(error_class, cls)), "NotSpecified")
+
+
 def error_fields(error: BaseException, exit_code: int) -> dict[str, Any]:
     """ErrorId, Category, Message, Hint, ExitCode and Details of an error, as plain Python."""
     if isinstance(error, e.CcsyncError):
@@ -53,7 +58,7 @@ def error_fields(error: BaseException, exit_code: int) -> dict[str, Any]:
         message = f"{type(error).__name__}: {error}".strip()
         hint = "This is a bug in ccsync; run the same command with 'ccsync ... -v' for the traceback."
         details = {}
-    category = next((c for cls, c in _CATEGORIES if isinstance(error, cls)), "NotSpecified")
+    category = category_of(type(error))
     return {"ErrorId": f"Ccsync.{name}", "Category": category, "Message": message, "Hint": hint,
             "ExitCode": exit_code, "Details": details}
 
