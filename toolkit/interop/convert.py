@@ -173,30 +173,74 @@ def _infer(column: str, values: Iterable[Any]) -> str:
     return "string"
 
 
-def _cell(value: Any, dtype: str, column: str) -> Any:
-    System = _system()
-    if _missing(value):
-        return System.DBNull.Value
-    if dtype == "datetime":
-        if isinstance(value, str):
-            parsed = _parse_iso(value)
-            return _datetime(parsed) if parsed is not None else System.DBNull.Value
-        if hasattr(value, "to_pydatetime"):
-            value = value.to_pydatetime()
-        return _datetime(value)
-    if dtype == "object":
-        converted = to_dotnet(value, column)
-        return System.DBNull.Value if converted is None else converted
+def _column_values(values: Sequence[Any], dtype: str, column: str) -> list[Any]:
+    """One column's values as .NET-ready values (None for missing), converted in bulk per dtype."""
+    if dtype == "string":
+        return [None if _missing(v) else str(v) for v in values]
     if dtype == "boolean":
-        return bool(value)
+        return [None if _missing(v) else bool(v) for v in values]
     if dtype == "Int64":
-        return int(value)
+        return [None if _missing(v) else int(v) for v in values]
     if dtype == "float":
-        return float(value)
-    return str(value)
+        return [None if _missing(v) else float(v) for v in values]
+    if dtype == "datetime":
+        out = []
+        for v in values:
+            if isinstance(v, str):
+                v = _parse_iso(v)
+            elif hasattr(v, "to_pydatetime") and not _missing(v):
+                v = v.to_pydatetime()
+            out.append(None if _missing(v) else _datetime(v))
+        return out
+    return [to_dotnet(v, column) for v in values]
 
 
-def _datatable(name: str, columns: Sequence[str], dtypes: Sequence[str], rows: Iterable[Sequence[Any]]) -> Any:
+@lru_cache(maxsize=1)
+def _row_filler() -> Any:
+    """A compiled .NET loop ``(DataTable table, object[][] columns) -> void`` that adds one row per index,
+    nulls as DBNull: filling a table cell by cell from Python costs a crossing per cell; this costs one."""
+    import clr
+
+    System = _system()
+    from System.Linq.Expressions import Expression as E
+    from System.Linq.Expressions import ParameterExpression
+
+    T = clr.GetClrType
+    t_obj, t_int = T(System.Object), T(System.Int32)
+    t_objs = t_obj.MakeArrayType()
+    table = E.Parameter(T(System.Data.DataTable), "table")
+    columns = E.Parameter(t_objs.MakeArrayType(), "columns")
+    r, c, rows, width = (E.Variable(t_int, n) for n in ("r", "c", "rows", "width"))
+    values, cell = E.Variable(t_objs, "values"), E.Variable(t_obj, "cell")
+    end_rows, end_cols = E.Label("endRows"), E.Label("endCols")
+    add = T(System.Data.DataRowCollection).GetMethod("Add", System.Array[System.Type]([t_objs]))
+    dbnull = E.Field(None, T(System.DBNull), "Value")
+    zero = E.Constant(System.Int32(0))
+    inner = E.Loop(E.IfThenElse(
+        E.LessThan(c, width),
+        E.Block(System.Array[E]([
+            E.Assign(cell, E.ArrayIndex(E.ArrayIndex(columns, c), r)),
+            E.Assign(E.ArrayAccess(values, c), E.Coalesce(cell, E.Convert(dbnull, t_obj))),
+            E.PreIncrementAssign(c)])),
+        E.Break(end_cols)), end_cols)
+    outer = E.Loop(E.IfThenElse(
+        E.LessThan(r, rows),
+        E.Block(System.Array[E]([
+            E.Assign(values, E.NewArrayBounds(t_obj, System.Array[E]([width]))),
+            E.Assign(c, zero), inner,
+            E.Call(E.Property(table, "Rows"), add, values),
+            E.PreIncrementAssign(r)])),
+        E.Break(end_rows)), end_rows)
+    body = E.Block(System.Array[ParameterExpression]([r, c, rows, width, values, cell]), System.Array[E]([
+        E.Assign(width, E.ArrayLength(columns)),
+        E.Assign(rows, E.Condition(E.Equal(width, zero), zero, E.ArrayLength(E.ArrayIndex(columns, zero)))),
+        E.Assign(r, zero), outer]))
+    return E.Lambda[System.Action[System.Data.DataTable, t_objs.MakeArrayType()]](
+        body, System.Array[ParameterExpression]([table, columns])).Compile()
+
+
+def _datatable(name: str, columns: Sequence[str], dtypes: Sequence[str],
+               column_values: Sequence[Sequence[Any]]) -> Any:
     System = _system()
     types = _net_types()
     table = System.Data.DataTable(name)
@@ -204,13 +248,11 @@ def _datatable(name: str, columns: Sequence[str], dtypes: Sequence[str], rows: I
         added = table.Columns.Add(column, types.get(dtype, System.Object))
         if dtype == "datetime":
             added.DateTimeMode = System.Data.DataSetDateTime.Utc  # ccsync's dates are UTC; keep Kind = Utc
+    arrays = System.Array.CreateInstance(System.Type.GetType("System.Object[]"), len(columns))
+    for i, (column, dtype, values) in enumerate(zip(columns, dtypes, column_values)):
+        arrays[i] = System.Array[System.Object](_column_values(values, dtype, column))
     table.BeginLoadData()
-    width = len(columns)
-    for row in rows:
-        values = System.Array.CreateInstance(System.Object, width)
-        for i, (value, dtype, column) in enumerate(zip(row, dtypes, columns)):
-            values[i] = _cell(value, dtype, column)
-        table.Rows.Add(values)
+    _row_filler()(table, arrays)
     table.EndLoadData()
     return table
 
@@ -223,7 +265,7 @@ def records_to_datatable(records: Sequence[Mapping[str, Any]], name: str = "rows
             columns.setdefault(str(column), None)
     names = list(columns)
     dtypes = [_infer(c, (r.get(c) for r in records)) for c in names]
-    return _datatable(name, names, dtypes, ([r.get(c) for c in names] for r in records))
+    return _datatable(name, names, dtypes, [[r.get(c) for r in records] for c in names])
 
 
 def _frame_dtype(column: str, series: Any) -> str:
@@ -245,7 +287,7 @@ def frame_to_datatable(frame: Any, name: str = "rows") -> Any:
     """A pandas DataFrame as a DataTable with one typed column per frame column."""
     names = [str(c) for c in frame.columns]
     dtypes = [_frame_dtype(c, frame[c]) for c in frame.columns]
-    return _datatable(name, names, dtypes, frame.itertuples(index=False, name=None))
+    return _datatable(name, names, dtypes, [frame[c].tolist() for c in frame.columns])
 
 
 def from_dotnet(value: Any) -> Any:
