@@ -45,6 +45,13 @@ def load() -> Any:
     root = _runtime_dir()
     os.environ.setdefault("DOTNET_ROOT", str(root / ".net"))
     load_runtime(get_coreclr(runtime_config=str(root / "runtimeconfig.json"), dotnet_root=str(root / ".net")))
+    # pythonnet shuts the runtime down at exit, before Python has released every object that wraps a .NET one;
+    # a host (PowerShell) never does that either: the process ending is the shutdown.
+    import atexit
+
+    import pythonnet
+
+    atexit.unregister(pythonnet.unload)
     import clr
 
     clr.AddReference("System.Data.Common")
