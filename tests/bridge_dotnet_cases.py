@@ -240,3 +240,17 @@ def test_dataframes_become_tables_with_the_frames_dtypes(host):
     nested = to_dotnet({"a": {"b": [1, None, "x"]}, "none": None})
     assert nested["none"] is None and list(nested["a"]["b"]) == [1, None, "x"]
     assert dotnet_host.type_name(nested["a"]["b"], System.Int32(0)) == "System.Int64"
+
+
+def test_a_documents_own_use_of_a_frame_column_name_keeps_its_shape(host):
+    import System
+    from toolkit.interop.convert import to_dotnet
+
+    # The demo's tenants carry "error" as an object; license_assignments declares "error" as text.
+    tenants = to_dotnet({"tenants": [{"profile": "a", "error": None},
+                                     {"profile": "b", "error": {"message": "AADSTS7000215", "hint": "x"}}]})["tenants"]
+    assert tenants.Columns["error"].DataType.FullName == "System.Object"
+    assert tenants.Rows[1]["error"]["message"] == "AADSTS7000215" and tenants.Rows[0].IsNull("error")
+    mixed = to_dotnet({"rows": [{"v": 1}, {"v": "one"}]})["rows"]
+    assert mixed.Columns["v"].DataType.FullName == "System.Object"
+    assert dotnet_host.type_name(mixed.Rows[0].ItemArray, System.Int32(0)) == "System.Int64"

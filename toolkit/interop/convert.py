@@ -152,10 +152,23 @@ def column_dtypes() -> dict[str, str]:
     return dtypes
 
 
+_FITS = {"string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
+         "Int64": lambda v: isinstance(v, int) and not isinstance(v, bool),
+         "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+         "datetime": lambda v: isinstance(v, (_dt.datetime, _dt.date)) or (isinstance(v, str) and _parse_iso(v) is not None),
+         "object": lambda v: True}
+
+
 def _infer(column: str, values: Iterable[Any]) -> str:
+    """The declared dtype of ``column`` when every value fits it (a document may reuse a frame's column name
+    for something else, e.g. ``error`` as an object), else the type of the values themselves."""
+    values = list(values)
     declared = column_dtypes().get(column)
-    if declared is not None:
+    if declared is not None and all(_missing(v) or _FITS.get(declared, _FITS["object"])(v) for v in values):
         return declared
+    kinds = {type(v) for v in values if not _missing(v)}
+    if len(kinds) > 1 and not kinds <= {int, float}:
+        return "object"
     for value in values:
         if _missing(value):
             continue
