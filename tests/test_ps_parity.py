@@ -155,3 +155,10 @@ def test_pipeline_property_names_match_what_cmdlets_emit():
 
     assert by_property_name("Get-CcsLicenseEligibility", "Source") & emitted("Export-CcsTenant") == {"Snapshot"}
     assert by_property_name("Invoke-CcsSyncPlan", "Path") & emitted("New-CcsSyncPlan") == {"PlanFile"}
+
+
+def test_the_module_applies_the_same_rule():
+    """ConvertTo-CcsCliArgument.ps1 builds command lines with the rule this test reads cmdlets by."""
+    source = (PUBLIC[0].parent.parent / "Private" / "ConvertTo-CcsCliArgument.ps1").read_text(encoding="utf-8")
+    assert "'--' + ($name -creplace '(?<=[a-z0-9])([A-Z])', '-$1').ToLowerInvariant()" in source
+    assert kebab("TargetCloud") == "--target-cloud" and kebab("CaBundle") == "--ca-bundle"
