@@ -131,6 +131,8 @@ def to_dotnet(value: Any, key: str | None = None) -> Any:
         return out
     if isinstance(value, (list, tuple, set, frozenset)):
         items = list(value) if not isinstance(value, (set, frozenset)) else sorted(value, key=str)
+        if items and all(type(i) is dict for i in items):  # the common case, checked at C speed
+            return records_to_datatable(items)
         if items and all(isinstance(_plain(i), Mapping) for i in items):
             return records_to_datatable([_plain(i) for i in items])
         array = System.Array.CreateInstance(System.Object, len(items))
@@ -152,21 +154,33 @@ def column_dtypes() -> dict[str, str]:
     return dtypes
 
 
-_FITS = {"string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
-         "Int64": lambda v: isinstance(v, int) and not isinstance(v, bool),
-         "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-         "datetime": lambda v: isinstance(v, (_dt.datetime, _dt.date)) or (isinstance(v, str) and _parse_iso(v) is not None),
-         "object": lambda v: True}
+_FITS: dict[str, tuple[type, ...]] = {"string": (str,), "boolean": (bool,), "Int64": (int,), "float": (int, float),
+                                      "datetime": (_dt.datetime, _dt.date, str)}
+
+
+def _kinds(values: list[Any]) -> set[type]:
+    """The types of the present values (None, NaN, pandas NA/NaT left out), in one pass."""
+    kinds = {type(v) for v in values}
+    kinds = {k for k in kinds if k is not type(None) and k.__name__ not in ("NAType", "NaTType")}
+    if float in kinds and all(math.isnan(v) for v in values if type(v) is float):
+        kinds.discard(float)
+    return kinds
 
 
 def _infer(column: str, values: Iterable[Any]) -> str:
     """The declared dtype of ``column`` when every value fits it (a document may reuse a frame's column name
     for something else, e.g. ``error`` as an object), else the type of the values themselves."""
     values = list(values)
+    kinds = _kinds(values)
     declared = column_dtypes().get(column)
-    if declared is not None and all(_missing(v) or _FITS.get(declared, _FITS["object"])(v) for v in values):
-        return declared
-    kinds = {type(v) for v in values if not _missing(v)}
+    if declared is not None:
+        fits = declared == "object" or all(issubclass(k, _FITS.get(declared, (object,))) for k in kinds)
+        if fits and declared == "datetime" and str in kinds:
+            fits = all(_parse_iso(v) is not None for v in values if isinstance(v, str))
+        if fits and declared in ("Int64", "float") and bool in kinds:
+            fits = False
+        if fits:
+            return declared
     if len(kinds) > 1 and not kinds <= {int, float}:
         return "object"
     for value in values:
@@ -188,10 +202,11 @@ def _infer(column: str, values: Iterable[Any]) -> str:
 
 def _column_values(values: Sequence[Any], dtype: str, column: str) -> list[Any]:
     """One column's values as .NET-ready values (None for missing), converted in bulk per dtype."""
+    # Values already of the column's type pass straight through (the common case); the rest are checked.
     if dtype == "string":
-        return [None if _missing(v) else str(v) for v in values]
+        return [v if type(v) is str else (None if _missing(v) else str(v)) for v in values]
     if dtype == "boolean":
-        return [None if _missing(v) else bool(v) for v in values]
+        return [v if type(v) is bool else (None if _missing(v) else bool(v)) for v in values]
     if dtype == "Int64":
         return [None if _missing(v) else int(v) for v in values]
     if dtype == "float":
@@ -272,11 +287,14 @@ def _datatable(name: str, columns: Sequence[str], dtypes: Sequence[str],
 
 def records_to_datatable(records: Sequence[Mapping[str, Any]], name: str = "rows") -> Any:
     """Rows of dicts as a DataTable: the union of keys, in first-seen order, typed as declared or inferred."""
-    columns: dict[str, None] = {}
+    names = [str(c) for c in records[0]] if records else []
+    seen = set(names)
     for record in records:
-        for column in record:
-            columns.setdefault(str(column), None)
-    names = list(columns)
+        if record.keys() != seen:  # rows with other keys: add theirs, in first-seen order
+            for column in map(str, record):
+                if column not in seen:
+                    names.append(column)
+                    seen.add(column)
     dtypes = [_infer(c, (r.get(c) for r in records)) for c in names]
     return _datatable(name, names, dtypes, [[r.get(c) for r in records] for c in names])
 
