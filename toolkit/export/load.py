@@ -41,13 +41,17 @@ def is_snapshot(path: str | os.PathLike[str]) -> bool:
 
 def load_tenant(source: str | os.PathLike[str], *, cloud: str | None = None,
                 tenant_id: str | None = None) -> TenantData:
-    """TenantData from a snapshot folder, a folder of saved Graph JSON, or a users JSON file."""
+    """TenantData from a snapshot folder, a folder of saved Graph JSON, a users JSON file, or Export-Clixml
+    files of Get-MgUser / Get-MgSubscribedSku (a .xml file or a folder of them)."""
     path = Path(source).expanduser()
     if not path.exists():
         raise InputError(f"{path} does not exist.", source=str(path),
                          hint="Give a snapshot folder, a folder of Graph JSON files, or a users JSON file.")
     if path.is_dir() and is_snapshot(path):
         return _load_snapshot(path, cloud=cloud, tenant_id=tenant_id)
+    from toolkit.interop.clixml import is_clixml_source, load_clixml_tenant  # Export-Clixml files (PowerShell)
+    if is_clixml_source(path):
+        return load_clixml_tenant(path, cloud=cloud, tenant_id=tenant_id)
     if path.is_dir() and (path / "graph").is_dir() and (path / "parquet").is_dir():
         raise InputError(f"{path} looks like a snapshot but has no {MANIFEST}, so its files cannot be verified.",
                          source=str(path / MANIFEST),
