@@ -44,6 +44,7 @@ from .journal import TERMINAL, Journal, JournalEntry, default_journal_path
 from .operations import (Operation, finish_requests, first_request, is_done, link_filter_url, lookup_url,
                          operations_from_plan, select_for, stale_reason)
 from .results import ApplyResult, build_result
+from .secrets_source import attach_secrets
 
 __all__ = ["ApplyOptions", "apply_plan", "apply_plan_file", "verify_target"]
 
@@ -125,6 +126,7 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
     if opts.what_if:
         journal_path = None                                       # a what-if run writes nothing, anywhere
     ops = operations_from_plan(plan)
+    attach_secrets(plan, ops, plan_path=plan_path, what_if=opts.what_if)     # migrations' passwords, never in a plan
     if journal_path is not None and Path(journal_path).exists() and not opts.what_if:
         journal = Journal(journal_path, digest)
     else:
@@ -293,7 +295,7 @@ class _Run:
             reqs = []
             for i, o in enumerate(second):
                 op = self.ops[o]
-                if self.create_as == "invite":
+                if op.create_as(self.create_as) == "invite":
                     reqs.append(BatchRequest(f"m{i}", "GET", lookup_url("mail", op.source_upn or "", _LOOKUP_SELECT)))
                 else:
                     reqs.append(BatchRequest(f"m{i}", "GET", lookup_url(
@@ -304,7 +306,7 @@ class _Run:
                 if not res.ok:
                     raise res.error  # type: ignore[misc]
                 for hit in (res.body.get("value", []) if isinstance(res.body, dict) else []):
-                    if self.create_as == "member" or hit.get("creationType") == "Invitation":
+                    if self.ops[o].create_as(self.create_as) == "member" or hit.get("creationType") == "Invitation":
                         found[o] = hit["id"]
                         break
         return found
@@ -604,7 +606,8 @@ class _Run:
         if res.ok:
             if op.kind == "create":
                 body = res.body if isinstance(res.body, dict) else {}
-                target_id = (body.get("invitedUser") or {}).get("id") if self.create_as == "invite" else body.get("id")
+                target_id = ((body.get("invitedUser") or {}).get("id") if op.create_as(self.create_as) == "invite"
+                             else body.get("id"))
                 if not target_id:
                     self._fail(o, f"Graph answered {res.status} without the new user's id")
                     return
