@@ -15,8 +15,10 @@
         'Get-CcsCloud'
         'Get-CcsLicenseEligibility'
         'Invoke-CcsSyncPlan'
+        'New-CcsMigrationPlan'
         'New-CcsSyncPlan'
         'Start-CcsDemo'
+        'Test-CcsMigrationCsv'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

@@ -76,7 +76,8 @@ class RowResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"row": self.row, "mode": self.mode,
-                ("userPrincipalName" if self.mode == "member" else "invitedUserEmailAddress"): self.key,
+                "userPrincipalName": self.key if self.mode == "member" else None,
+                "invitedUserEmailAddress": self.key if self.mode == "invite" else None,
                 "displayName": self.values.get("displayName"), "valid": self.valid,
                 "errors": [p.to_dict() for p in self.errors]}
 
