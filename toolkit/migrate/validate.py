@@ -28,7 +28,7 @@ _FALSE = {"no", "false", "n", "0"}
 # UPN: user-principal-name rules of Entra ("Username policies", concept-sspr-policy.md).
 _UPN_LOCAL = re.compile(r"^[A-Za-z0-9'.\-_!#^~]+$")
 _DOMAIN = re.compile(r"^(?=.{1,255}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
-# Invitation addresses: characters the invitation API forbids (invitation-post.md; graph-facts 9.1).
+# Invitation addresses: characters the invitation API forbids (invitation-post.md; docs/migrate.md).
 _INVITE_FORBIDDEN = set("~!#$%^&*()+=[]{}/|;:'<>?,\" ")
 # Password characters Entra accepts (Microsoft Entra password policies, concept-sspr-policy.md).
 PASSWORD_SYMBOLS = "@#$%^&*-_!+=[]{}|\\:',.?/`~\"();<> "
