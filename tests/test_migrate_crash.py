@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Iterator
 
@@ -99,6 +100,15 @@ def test_migration_killed_and_resumed_creates_exactly_one_user_per_valid_row(sim
     run = _apply(sim, tmp_path, plan)
     out, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
+    # Passwords from the file reach Graph only: not the output, the journal or the results.
+    written = [out, err]
+    for p in tmp_path.glob("migration.json.*"):
+        if p.suffix == ".xlsx":
+            with zipfile.ZipFile(p) as book:
+                written += [book.read(name).decode("utf-8", "replace") for name in book.namelist()]
+        elif not p.name.endswith(".passwords.csv"):
+            written.append(p.read_bytes().decode("latin-1"))
+    assert len(written) >= 5 and not [w for w in written if "meadow-run" in w]
     assert json.loads(out)["summary"]["states"] == {"done": len(upns) + len(addresses)}
 
     tenant = sim.tenant(FABRIKAM)
