@@ -69,7 +69,8 @@ _ALIASES.update({
     "mobile": "mobilePhone", "zip": "postalCode", "passwordprofile": "password", "initialpassword": "password",
     "license": "licenses", "licences": "licenses", "licence": "licenses", "skus": "licenses", "sku": "licenses",
     "assignedlicenses": "licenses", "group": "groups", "memberof": "groups", "inviteeemail": "invitedUserEmailAddress",
-    "email": "invitedUserEmailAddress", "invitedemail": "invitedUserEmailAddress",
+    # Not "email": in admins' own sheets it is often the member's mail, and must not turn rows into invitations.
+    "invitedemail": "invitedUserEmailAddress", "emailaddresstoinvite": "invitedUserEmailAddress",
     "inviteredirecturl": "inviteRedirectUrl", "redirecturl": "inviteRedirectUrl",
     "sendemail": "sendInvitationMessage", "customizedmessagebody": "invitedUserMessage",
     "blocksignin": "blockSignIn", "managerupn": "manager", "manageruserprincipalname": "manager",
