@@ -216,3 +216,26 @@ def test_cli_plan_refuses_invalid_rows_without_skip_invalid(tmp_path: Path, sim)
 def test_every_field_has_a_header_alias() -> None:
     layout = detect_layout(list(FIELDS))
     assert not layout.unknown and len(layout.by_field()) == len(FIELDS)
+
+
+def test_invitations_from_the_portal_template_and_external_members(tmp_path: Path, fabrikam) -> None:
+    from toolkit.apply.operations import first_request
+
+    f = tmp_path / "invite.csv"
+    f.write_text("version:v1.0,,,\n" + ",".join([
+        "Email address to invite [inviteeEmail] Required", "Redirection url [inviteRedirectURL] Required",
+        "Send invitation message (true or false) [sendEmail]", "Customized invitation message [customizedMessageBody]"])
+        + "\nexample@example.com,https://myapps.microsoft.com,,\n"
+        + "ana@partner.example,https://myapps.microsoft.com,true,Welcome to Fabrikam\n", encoding="utf-8")
+    plain = tmp_path / "members.csv"
+    plain.write_text("invitedUserEmailAddress,userType,displayName,usageLocation,licenses\n"
+                     "bo@contoso.com,Member,Bo Svensson,SE,SPE_E3_USGOV_GCCHIGH\n", encoding="utf-8")
+    guest = operations_from_plan(plan_migration(validate_file(f, fabrikam)))[0]
+    req = first_request(guest, "m1", "member", "https://graph.microsoft.us/v1.0")
+    assert (req.method, req.url) == ("POST", "/invitations")
+    assert req.body["invitedUserType"] == "Guest" and req.body["sendInvitationMessage"] is True
+    assert req.body["invitedUserMessageInfo"] == {"customizedMessageBody": "Welcome to Fabrikam"}
+    member = operations_from_plan(plan_migration(validate_file(plain, fabrikam)))[0]
+    body = first_request(member, "m1", "member", "https://graph.microsoft.us/v1.0").body
+    assert body["invitedUserEmailAddress"] == "bo@contoso.com" and body["invitedUserType"] == "Member"
+    assert member.attrs["usageLocation"] == "SE" and len(member.licenses) == 1
