@@ -17,6 +17,7 @@ _TARGET_HELP = ("The target tenant: a profile name (exported live) or a snapshot
 
 
 def _validate(csv_path: str, target: str | None) -> Any:
+    from toolkit.errors import InputError
     from toolkit.migrate import read_table, validate_table
     from toolkit.migrate.formats import detect_layout
     from toolkit.migrate.validate import split_list
@@ -31,8 +32,15 @@ def _validate(csv_path: str, target: str | None) -> Any:
         if "groups" in cols:
             for rec in table.rows:
                 groups.update(split_list(rec[cols["groups"].index]))
-        tenant = open_tenant(target, groups=sorted(groups) if not Path(target).exists() else (),
-                             role="target tenant")
+        live_groups = sorted(groups) if not Path(target).exists() else []
+        try:
+            tenant = open_tenant(target, groups=live_groups, role="target tenant")
+        except InputError as err:
+            if not live_groups:
+                raise
+            # A group the tenant does not have: read it without the groups; the rows naming it are reported.
+            warn(str(err))
+            tenant = open_tenant(target, role="target tenant")
     return validate_table(table, tenant)
 
 

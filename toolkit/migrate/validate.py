@@ -447,7 +447,7 @@ def _check_groups(result: RowResult, names: list[str], add: Any, index: TargetIn
         if gid is None and _GUID.match(name):
             gid = name      # an id the snapshot does not list (it holds only exported groups): Graph decides
         if gid is None:
-            add("groups", name, "is not a group the target snapshot knows",
+            add("groups", name, "is not a group ccsync found in the target",
                 "Use the group's object id, or export the target with this group (ccsync export --group NAME).")
         else:
             resolved.append(gid)
