@@ -239,3 +239,20 @@ def test_invitations_from_the_portal_template_and_external_members(tmp_path: Pat
     body = first_request(member, "m1", "member", "https://graph.microsoft.us/v1.0").body
     assert body["invitedUserEmailAddress"] == "bo@contoso.com" and body["invitedUserType"] == "Member"
     assert member.attrs["usageLocation"] == "SE" and len(member.licenses) == 1
+
+
+def test_cli_validate_against_a_live_profile_reports_a_missing_group_on_its_row(tmp_path: Path, sim) -> None:
+    from test_apply_helpers import FABRIKAM, profile
+
+    config = sim.write_profiles(tmp_path / "config.toml")
+    prof = profile(sim, FABRIKAM)
+    f = tmp_path / "live.csv"
+    f.write_text("userPrincipalName,displayName,groups\nxa@fabrikamfederal.us,Xa,CCS-Sync-Pilot\n"
+                 "xb@fabrikamfederal.us,Xb,No Such Group\n", encoding="utf-8")
+    env = dict(os.environ, **{prof.secret_env: sim.secret_for(FABRIKAM)}, CCSYNC_CACHE_DIR=str(tmp_path / "tok"))
+    proc = subprocess.run([sys.executable, "-m", "toolkit.cli", "migrate", "validate", str(f), "--target", prof.name,
+                           "--config", str(config), "--output", "json"], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=180)
+    rows = {r["row"]: r for r in json.loads(proc.stdout)["rowResults"]}
+    assert proc.returncode == 1 and rows[2]["valid"] and not rows[3]["valid"]
+    assert rows[3]["errors"][0]["value"] == "No Such Group" and "No Such Group" in proc.stderr

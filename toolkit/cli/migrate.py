@@ -33,14 +33,18 @@ def _validate(csv_path: str, target: str | None) -> Any:
             for rec in table.rows:
                 groups.update(split_list(rec[cols["groups"].index]))
         live_groups = sorted(groups) if not Path(target).exists() else []
-        try:
-            tenant = open_tenant(target, groups=live_groups, role="target tenant")
-        except InputError as err:
-            if not live_groups:
-                raise
-            # A group the tenant does not have: read it without the groups; the rows naming it are reported.
-            warn(str(err))
-            tenant = open_tenant(target, role="target tenant")
+        while True:
+            try:
+                tenant = open_tenant(target, groups=live_groups, role="target tenant")
+                break
+            except InputError as err:
+                # A group the tenant does not have (or has twice): read the tenant without it; the rows naming it
+                # are reported. Only the group the error names is dropped, the others are still resolved.
+                bad = [g for g in live_groups if f"'{g}'" in err.message or f"id {g}" in err.message]
+                if not bad:
+                    raise
+                warn(str(err))
+                live_groups = [g for g in live_groups if g not in bad]
     return validate_table(table, tenant)
 
 
