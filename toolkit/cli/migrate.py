@@ -159,9 +159,9 @@ def plan_command(csv_path: str, target: str, out_path: str, report_path: str | N
     if mig["passwordsFromFile"]:
         info(f"Keep {Path(csv_path).name} unchanged until the apply is done: apply re-reads its passwords and "
              "refuses a changed file.")
-    if mig["managersNotApplied"]:
-        warn(f"{len(mig['managersNotApplied'])} row(s) name a manager: validated, but apply does not set managers "
-             "yet; set them afterwards (Set-MgUserManagerByRef).")
+    if mig["managersLeftOut"]:
+        warn(f"row(s) {', '.join(map(str, mig['managersLeftOut']))} name a manager whose own row is invalid and "
+             "was left out: their manager is not set. Fix that row and plan again, or set it afterwards.")
     data.update({"planFile": str(saved), "counts": plan.counts(), "migration": mig})
 
     def render(console: Any) -> None:

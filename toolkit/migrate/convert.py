@@ -9,6 +9,10 @@ Member). The plan's special change attributes carry what is not a user property:
   ``@sendInvitationMessage``, ``@invitedUserMessage``, ``@forceChangePasswordNextSignIn``;
 * ``@password`` = ``file`` (apply re-reads it from the CSV, whose SHA-256 the plan records) or ``generated``
   (apply generates one and writes it to a 0600 file next to the plan). The password itself is never in a plan.
+* ``@manager`` (the object id of an existing target user) or ``@managerOp`` (the opId of the create, in this
+  plan, of a manager the file adds): apply sets it once both users exist (``toolkit/apply/managers.py``).
+  Never planned across clouds (Entra does not sync manager across clouds, ``plan/rules.py``
+  ``CROSS_CLOUD_REFUSED``): a migration plan's source and target are the same cloud, the target's.
 
 The plan header gains ``migration``: the CSV's name, absolute path, SHA-256, layout, rows planned and left out.
 """
@@ -101,6 +105,8 @@ def plan_migration(validation: Validation, *, skip_invalid: bool = False,
                           check_licences=False)
     link_col = f"onPremisesExtensionAttributes.{link_attribute}"
     ops_rows, change_rows = [], []
+    planned = {(r.key or "").lower() for r in rows if r.mode == "member"}
+    managers_left_out: list[int] = []
     for r in sorted(rows, key=lambda x: (x.key or "").lower()):
         key = r.key or ""
         op_id = _op_id(key)
@@ -111,6 +117,13 @@ def plan_migration(validation: Validation, *, skip_invalid: bool = False,
         changes[link_col] = link_value(SOURCE_TENANT, key.lower())
         items = [(a, v) for a, v in changes.items()]
         items += [("@assignLicense", s) for s in r.licenses] + [("@addToGroup", g) for g in r.groups]
+        manager = (r.values.get("manager") or "").strip()
+        if r.manager_id:
+            items.append(("@manager", r.manager_id))
+        elif manager and manager.lower() in planned:
+            items.append(("@managerOp", _op_id(manager)))
+        elif manager:
+            managers_left_out.append(r.row)      # its manager is on an invalid row that --skip-invalid left out
         for attr, value in items:
             change_rows.append({"opId": op_id, "attribute": attr, "oldValue": None, "newValue": str(value),
                                 "flow": "once"})
@@ -128,7 +141,6 @@ def plan_migration(validation: Validation, *, skip_invalid: bool = False,
 
     t = validation.target
     table = validation.table
-    managers = [r.row for r in rows if r.values.get("manager")]
     header = {
         "format": "ccsync-plan/1", "toolkitVersion": __version__, "asOf": t.get("exportedAt") or "",
         "source": {"tenantId": SOURCE_TENANT, "cloud": t["cloud"], "displayName": f"CSV {Path(table.path).name}",
@@ -146,7 +158,8 @@ def plan_migration(validation: Validation, *, skip_invalid: bool = False,
             "planned": len(rows), "skippedInvalidRows": [r.row for r in invalid],
             "passwordsFromFile": sum(1 for r in rows if r.mode == "member" and r.has_password),
             "passwordsGenerated": sum(1 for r in rows if r.mode == "member" and not r.has_password),
-            "managersNotApplied": managers,
+            "managers": sum(1 for r in rows if r.values.get("manager")) - len(managers_left_out),
+            "managersLeftOut": sorted(managers_left_out),
         },
     }
     return SyncPlan(header=header, ops=ops, changes=changes_df)

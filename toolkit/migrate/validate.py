@@ -531,7 +531,11 @@ def _check_managers(rows: list[RowResult], layout: Layout, index: TargetIndex) -
         if not m:
             continue
         low = m.lower()
-        if low in index.id_by_upn:
+        own_id = index.id_by_upn.get((r.key or "").lower()) if r.key else None
+        if low == (r.key or "").lower() or (own_id is not None and low == str(own_id).lower()):
+            r.errors.append(Problem(r.row, layout.header_of("manager"), m, "names the user as their own manager",
+                                    "Give the UPN or object id of another user, or leave the manager empty."))
+        elif low in index.id_by_upn:
             r.manager_id = str(index.id_by_upn[low])
         elif low in index.ids:
             r.manager_id = m
