@@ -1,5 +1,6 @@
 """A CSV migration end to end: validate and plan through the CLI, then ``ccsync apply`` killed with SIGKILL at
-random moments and resumed, against the simulator over HTTPS: exactly one target user per valid row."""
+random moments and resumed, against the simulator over HTTPS: exactly one target user per valid row, and each
+row's manager (one the file adds, or one already in the target) set on it, and on no one else."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import pytest
 from toolkit.export import export_tenant
 from toolkit.simulator import SimConfig, Simulator
 from toolkit.simulator.faults import FaultConfig
+from toolkit.simulator.manager import MANAGER_KEY
 from toolkit.simulator.throttling import ThrottleConfig
 
 from test_apply_helpers import FABRIKAM, client, profile
@@ -37,24 +39,32 @@ def sim() -> Iterator[Simulator]:
         yield running
 
 
-def _write_csv(path: Path, members: int, guests: int) -> tuple[list[str], list[str], list[int]]:
-    """Plain Graph headers; every 10th member has no password (generated), every 25th row is invalid."""
+def _manager_for(i: int, existing: str) -> str:
+    """Rows i % 5 == 1 report to a member three rows on (created later in plan order, never an invalid row);
+    rows i % 5 == 3 to a user already in the target."""
+    return f"mig{i + 3:04d}@{D}" if i % 5 == 1 else existing if i % 5 == 3 else ""
+
+
+def _write_csv(path: Path, members: int, guests: int, existing_manager: str) -> tuple[list[str], list[str],
+                                                                                      list[int]]:
+    """Plain Graph headers; every 10th member has no password (generated), every 25th row is invalid; managers
+    as ``_manager_for`` says."""
     rows, upns, addresses, invalid = [], [], [], []
     for i in range(members):
         upn = f"mig{i:04d}@{D}"
         pw = "" if i % 10 == 0 else f"Kx{i}!meadow-run"
         bad = i % 25 == 7
         rows.append([upn if not bad else f"mig {i:04d}@{D}", f"Migrated {i}", pw, "US", "Finance",
-                     GROUP if i % 50 == 0 else "", ""])
+                     GROUP if i % 50 == 0 else "", "", _manager_for(i, existing_manager)])
         (invalid if bad else upns).append(len(rows) + 1 if bad else upn)   # type: ignore[arg-type]
     for i in range(guests):
         address = f"guest{i:03d}@partner.example"
-        rows.append(["", f"Guest {i}", "", "", "", "", address])
+        rows.append(["", f"Guest {i}", "", "", "", "", address, ""])
         addresses.append(address)
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["userPrincipalName", "displayName", "password", "usageLocation", "department", "groups",
-                    "invitedUserEmailAddress"])
+                    "invitedUserEmailAddress", "manager"])
         w.writerows(rows)
     return upns, addresses, invalid   # type: ignore[return-value]
 
@@ -75,7 +85,9 @@ def _apply(sim: Simulator, tmp_path: Path, plan: Path) -> subprocess.Popen:
 def test_migration_killed_and_resumed_creates_exactly_one_user_per_valid_row(sim: Simulator,
                                                                              tmp_path: Path) -> None:
     source = tmp_path / "users.csv"
-    upns, addresses, invalid = _write_csv(source, members=600, guests=60)
+    boss = sorted(u["userPrincipalName"] for u in sim.tenant(FABRIKAM).users.values()
+                  if u.get("creationType") is None)[0]
+    upns, addresses, invalid = _write_csv(source, members=600, guests=60, existing_manager=boss)
     snapshot = tmp_path / "fabrikam"
     export_tenant(client(sim), groups=[GROUP], cloud="gcch", out_dir=snapshot)
     plan = tmp_path / "migration.json"
@@ -109,7 +121,9 @@ def test_migration_killed_and_resumed_creates_exactly_one_user_per_valid_row(sim
         elif not p.name.endswith(".passwords.csv"):
             written.append(p.read_bytes().decode("latin-1"))
     assert len(written) >= 5 and not [w for w in written if "meadow-run" in w]
-    assert json.loads(out)["summary"]["states"] == {"done": len(upns) + len(addresses)}
+    summary = json.loads(out)["summary"]
+    assert summary["states"] == {"done": len(upns) + len(addresses)}
+    assert summary["created"] == {"members": len(upns), "invitations": len(addresses)}
 
     tenant = sim.tenant(FABRIKAM)
     users = list(tenant.users.values())
@@ -128,6 +142,12 @@ def test_migration_killed_and_resumed_creates_exactly_one_user_per_valid_row(sim
     group = next(g for g in tenant.groups.values() if g["displayName"] == GROUP)
     first = next(u for u in users if u.get("userPrincipalName") == upns[0])
     assert group["members"].count(first["id"]) == 1
+    # Exactly one manager per row that names one (the right one), none on any other user.
+    tenant_ids = {u["id"]: u["userPrincipalName"] for u in users}
+    managers = {u["userPrincipalName"]: tenant_ids.get(u.get(MANAGER_KEY)) for u in users if u.get(MANAGER_KEY)}
+    expected = {f"mig{i:04d}@{D}": _manager_for(i, boss) for i in range(600)
+                if f"mig{i:04d}@{D}" in upns and _manager_for(i, boss)}
+    assert len(expected) == 240 and managers == expected
     handed = list(csv.DictReader((tmp_path / "migration.json.passwords.csv").read_text(encoding="utf-8-sig")
                                  .splitlines()))
     assert {r["userPrincipalName"] for r in handed} == {u for i, u in enumerate(upns) if u.endswith(
