@@ -7,6 +7,8 @@ Operations come from a ``SyncPlan`` (its actionable rows); each one becomes one 
   durable link, then ``assignLicense`` and group ``$ref`` additions, chained with ``dependsOn``;
 * ``create`` (member mode): ``POST /users`` with every attribute, the link and a random first password that
   must be changed at first sign-in; then ``finish`` for licences and groups (when the plan asks for any);
+* a create whose plan names a manager (migrations) ends with ``PUT /users/{id}/manager/$ref`` once the
+  manager exists too: ``managers.py``;
 * ``restore``: ``POST /directory/deletedItems/{id}/restore`` (a create whose linked user sits in the deleted
   items is restored instead of created twice), then ``finish`` like a create;
 * ``update`` / ``disable``: ``PATCH /users/{id}`` with only the changed attributes;
