@@ -131,7 +131,8 @@ def validate_command(csv_path: str, target: str | None, report_path: str | None)
 def plan_command(csv_path: str, target: str, out_path: str, report_path: str | None, skip_invalid: bool,
                  link_attribute: str) -> None:
     """Validate FILE against the target and write a plan of one create per valid row: POST /users for members,
-    invitations for guests and external members, with licences and group memberships. Passwords are not in
+    invitations for guests and external members, with licences, group memberships and managers (set by apply
+    once the user and its manager exist; the manager may be a row of FILE or a target user). Passwords are not in
     the plan: apply re-reads them from FILE (and refuses if FILE changed), or generates them into
     PLAN.passwords.csv (0600) for you to hand on. Without --skip-invalid nothing is planned when a row is
     invalid. Then: ccsync apply PLAN.json --profile TARGET.
