@@ -17,8 +17,10 @@
         'Get-CcsDefaultMapping'
         'Get-CcsLicenseEligibility'
         'Invoke-CcsSyncPlan'
+        'New-CcsMigrationPlan'
         'New-CcsSyncPlan'
         'Start-CcsDemo'
+        'Test-CcsMigrationCsv'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

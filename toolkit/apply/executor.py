@@ -41,9 +41,11 @@ from ..errors import CcsyncError, GraphError, InputError
 from ..graph import BatchRequest, BatchResult, GraphClient
 from ..plan.planfile import SyncPlan, canonical_digest, load_plan
 from .journal import TERMINAL, Journal, JournalEntry, default_journal_path
+from .managers import MANAGER_STEP, is_lag, manager_request, manager_target, wants_manager
 from .operations import (Operation, finish_requests, first_request, is_done, link_filter_url, lookup_url,
                          operations_from_plan, select_for, stale_reason)
 from .results import ApplyResult, build_result
+from .secrets_source import attach_secrets
 
 __all__ = ["ApplyOptions", "apply_plan", "apply_plan_file", "verify_target"]
 
@@ -125,6 +127,7 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
     if opts.what_if:
         journal_path = None                                       # a what-if run writes nothing, anywhere
     ops = operations_from_plan(plan)
+    attach_secrets(plan, ops, plan_path=plan_path, what_if=opts.what_if)     # migrations' passwords, never in a plan
     if journal_path is not None and Path(journal_path).exists() and not opts.what_if:
         journal = Journal(journal_path, digest)
     else:
@@ -293,7 +296,7 @@ class _Run:
             reqs = []
             for i, o in enumerate(second):
                 op = self.ops[o]
-                if self.create_as == "invite":
+                if op.create_as(self.create_as) == "invite":
                     reqs.append(BatchRequest(f"m{i}", "GET", lookup_url("mail", op.source_upn or "", _LOOKUP_SELECT)))
                 else:
                     reqs.append(BatchRequest(f"m{i}", "GET", lookup_url(
@@ -304,7 +307,7 @@ class _Run:
                 if not res.ok:
                     raise res.error  # type: ignore[misc]
                 for hit in (res.body.get("value", []) if isinstance(res.body, dict) else []):
-                    if self.create_as == "member" or hit.get("creationType") == "Invitation":
+                    if self.ops[o].create_as(self.create_as) == "member" or hit.get("creationType") == "Invitation":
                         found[o] = hit["id"]
                         break
         return found
@@ -316,7 +319,7 @@ class _Run:
         users = [o for o in op_ids if self.entries[o].step == "main" and self.ops[o].kind in
                  ("update", "disable", "delete", "restore")]
         for o in op_ids:
-            if self.entries[o].step == "finish":          # attributes, licences, groups: safe to send again
+            if self.entries[o].step in ("finish", MANAGER_STEP):    # follow-ups and PUT manager: safe to resend
                 self._set(o, state="pending")
         for chunk in _chunks(users, MAX_BATCH * 10):
             current = self._get_users(chunk)
@@ -392,8 +395,18 @@ class _Run:
         if follow:
             self._set(o, state="pending", step="finish", target_id=target_id)
         else:
-            self._set(o, state="done", step="finish", target_id=target_id,
-                      result="restored" if op.kind == "restore" else "created")
+            self._set(o, step="finish", target_id=target_id)
+            self._finished(o, enqueue=False)               # the callers queue it
+
+    def _finished(self, o: str, *, enqueue: bool) -> None:
+        """A create/restore and its follow-ups took effect: done, or next its manager (managers.py)."""
+        if wants_manager(self.ops[o]):
+            self._set(o, state="pending", step=MANAGER_STEP, http_status=None)
+            if enqueue:
+                self._enqueue(o)
+        else:
+            self._set(o, state="done", result="restored" if self.ops[o].kind == "restore" else "created",
+                      http_status=None)
 
     # --- before sending --------------------------------------------------------------------------------
     def _stale_check(self) -> None:
@@ -434,6 +447,10 @@ class _Run:
     # --- sending ---------------------------------------------------------------------------------------
     def _requests_for(self, work: _Work, seq: int) -> list[BatchRequest]:
         op = self.ops[work.op_id]
+        if work.step == MANAGER_STEP:
+            _, manager_id = manager_target(op, self.entries, self.ops)
+            return [manager_request(op, self.entries[work.op_id].target_id or "", manager_id or "", f"g{seq}",
+                                    self.root)]
         if work.step == "finish":
             target = self.entries[work.op_id].target_id or ""
             return finish_requests(op, target, f"f{seq}", self.create_as, self.root,
@@ -461,6 +478,8 @@ class _Run:
         chunk = _Chunk([], [])
         while self.queue and len(chunk.requests) < MAX_BATCH:
             work = self.queue.popleft()
+            if work.step == MANAGER_STEP and self._manager_not_ready(work):
+                continue
             counter[0] += 1
             reqs = self._requests_for(work, counter[0])
             if not reqs:
@@ -570,6 +589,8 @@ class _Run:
             answers = [results[i] for i in chunk.ids[work.op_id]]
             if work.step == "finish":
                 self._settle_finish(work, answers)
+            elif work.step == MANAGER_STEP:
+                self._settle_manager(work, answers[0])
             else:
                 self._settle_main(work, answers[0])
         self._count_terminal([w.op_id for w in chunk.items])
@@ -604,7 +625,8 @@ class _Run:
         if res.ok:
             if op.kind == "create":
                 body = res.body if isinstance(res.body, dict) else {}
-                target_id = (body.get("invitedUser") or {}).get("id") if self.create_as == "invite" else body.get("id")
+                target_id = ((body.get("invitedUser") or {}).get("id") if op.create_as(self.create_as) == "invite"
+                             else body.get("id"))
                 if not target_id:
                     self._fail(o, f"Graph answered {res.status} without the new user's id")
                     return
@@ -647,8 +669,7 @@ class _Run:
         o = work.op_id
         failures = [r for r in answers if not r.ok and not _already_member(r)]
         if not failures:
-            self._set(o, state="done", result="restored" if self.ops[o].kind == "restore" else "created",
-                      http_status=None)
+            self._finished(o, enqueue=True)
             return
         first = next((r for r in failures if r.status != 424), failures[0])
         status = first.status
@@ -664,6 +685,36 @@ class _Run:
             self._requeue(o, "finish", _retry_delay(first), first.error)
         else:
             self._fail(o, first.error)
+
+    def _manager_not_ready(self, work: _Work) -> bool:
+        """The manager step waits for the manager's create, or fails when that create failed (managers.py)."""
+        status, reason = manager_target(self.ops[work.op_id], self.entries, self.ops)
+        if status == "wait":
+            self._push(_Work(work.op_id, work.step, time.monotonic() + 0.5))
+        elif status == "failed":
+            self._fail(work.op_id, reason)
+            self._count_terminal([work.op_id])
+        return status != "ready"
+
+    def _settle_manager(self, work: _Work, res: BatchResult) -> None:
+        o = work.op_id
+        if res.ok:
+            self._set(o, state="done", http_status=None,
+                      result=("restored" if self.ops[o].kind == "restore" else "created") + ", manager set")
+            return
+        if is_lag(res):
+            # Replication lag of the user or of its manager (created by this plan): whichever appeared last.
+            now = time.monotonic()
+            known = max(self.target_known_at.setdefault(x, now)
+                        for x in (o, self.ops[o].extra.get("managerOp")) if x in self.ops)
+            if now - known < self.opts.lag_tolerance:
+                self._requeue(o, MANAGER_STEP, min(0.25 * 2 ** self.requeues.get(o, 0), 5.0), res.error)
+                return
+            self._fail(o, res.error)
+        elif res.status in _THROTTLED or res.status in _UNKNOWN:
+            self._requeue(o, MANAGER_STEP, _retry_delay(res), res.error)
+        else:
+            self._fail(o, res.error)
 
 
 def _already_member(res: BatchResult) -> bool:

@@ -7,6 +7,8 @@ Operations come from a ``SyncPlan`` (its actionable rows); each one becomes one 
   durable link, then ``assignLicense`` and group ``$ref`` additions, chained with ``dependsOn``;
 * ``create`` (member mode): ``POST /users`` with every attribute, the link and a random first password that
   must be changed at first sign-in; then ``finish`` for licences and groups (when the plan asks for any);
+* a create whose plan names a manager (migrations) ends with ``PUT /users/{id}/manager/$ref`` once the
+  manager exists too: ``managers.py``;
 * ``restore``: ``POST /directory/deletedItems/{id}/restore`` (a create whose linked user sits in the deleted
   items is restored instead of created twice), then ``finish`` like a create;
 * ``update`` / ``disable``: ``PATCH /users/{id}`` with only the changed attributes;
@@ -57,6 +59,14 @@ class Operation:
     licenses: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     link: str | None = None                                  # the durable link value this op writes or expects
+    # Per-operation settings from other '@' change attributes (migrations: '@createAs', '@invitedUserType' ...).
+    extra: dict[str, str] = field(default_factory=dict)
+    # A migration's password, attached at apply time by secrets_source (never read from or written to a plan).
+    password: str | None = field(default=None, repr=False)
+
+    def create_as(self, default: str) -> str:
+        """How this create is carried out: its own '@createAs' (migrations mix both), else the plan's."""
+        return self.extra.get("createAs") or default
 
     @property
     def user_attrs(self) -> dict[str, Any]:
@@ -98,6 +108,8 @@ def operations_from_plan(plan: Any) -> list[Operation]:
                 op.licenses.append(str(new))
             elif attr == _GROUP:
                 op.groups.append(str(new))
+            elif attr.startswith("@"):
+                op.extra[attr[1:]] = str(new)
             else:
                 op.attrs[attr] = new
                 op.before[attr] = old
@@ -115,6 +127,8 @@ def graph_value(attribute: str, text: Any) -> Any:
         return None
     if attribute in BOOLEAN_TARGETS:
         return str(text).lower() == "true"
+    if attribute == "businessPhones":                 # a collection in Graph; a plan holds the one number
+        return [text]
     return text
 
 
@@ -140,8 +154,12 @@ def user_patch_body(attrs: Mapping[str, Any]) -> dict[str, Any]:
 
 def invitation_body(op: Operation) -> dict[str, Any]:
     """``POST /invitations``: a B2B *member*, no invitation mail, invited by the source UPN."""
-    body: dict[str, Any] = {"invitedUserEmailAddress": op.source_upn, "inviteRedirectUrl": INVITE_REDIRECT_URL,
-                            "sendInvitationMessage": False, "invitedUserType": "Member"}
+    body: dict[str, Any] = {"invitedUserEmailAddress": op.source_upn,
+                            "inviteRedirectUrl": op.extra.get("inviteRedirectUrl") or INVITE_REDIRECT_URL,
+                            "sendInvitationMessage": op.extra.get("sendInvitationMessage") == "true",
+                            "invitedUserType": op.extra.get("invitedUserType") or "Member"}
+    if op.extra.get("invitedUserMessage"):
+        body["invitedUserMessageInfo"] = {"customizedMessageBody": op.extra["invitedUserMessage"]}
     if op.attrs.get("displayName"):
         body["invitedUserDisplayName"] = op.attrs["displayName"]
     return body
@@ -161,14 +179,15 @@ def new_user_body(op: Operation) -> dict[str, Any]:
     """``POST /users`` (in-tenant migration): every mapped attribute, the link and a one-time password."""
     body = user_patch_body(op.attrs)
     body.setdefault("accountEnabled", True)
-    body["passwordProfile"] = {"password": _password(), "forceChangePasswordNextSignIn": True}
+    body["passwordProfile"] = {"password": op.password or _password(),
+                               "forceChangePasswordNextSignIn": op.extra.get("forceChangePasswordNextSignIn") != "false"}
     return body
 
 
 def first_request(op: Operation, req_id: str, create_as: str, graph_root: str) -> BatchRequest:
     """The request of an operation's first step (for creates: the create itself)."""
     if op.kind == "create":
-        if create_as == "invite":
+        if op.create_as(create_as) == "invite":
             return BatchRequest(req_id, "POST", "/invitations", invitation_body(op))
         return BatchRequest(req_id, "POST", "/users", new_user_body(op))
     if op.kind == "restore":
@@ -188,7 +207,7 @@ def finish_requests(op: Operation, target_id: str, prefix: str, create_as: str, 
     """
     chain: list[BatchRequest] = []
     attrs = dict(op.attrs)
-    if create_as == "member" and not restored:
+    if op.create_as(create_as) == "member" and not restored:
         attrs = {}                                    # POST /users carried them all
     if attrs:
         chain.append(BatchRequest(f"{prefix}.p", "PATCH", f"/users/{target_id}", user_patch_body(attrs)))

@@ -1,5 +1,8 @@
 """Results of an apply: one row per operation (DataFrame), a summary, the Excel workbook and the CSV.
 
+``summary`` counts creates by their own create mode: ``creates`` (planned) and ``created`` (done), each
+``{"members": n, "invitations": n}``; ``createAs`` is ``member``, ``invite`` or ``mixed``.
+
 Columns of ``ApplyResult.frame`` (``RESULT_COLUMNS``): opId, kind, state (pending/sent/done/failed/skipped, or
 ``planned`` in a what-if run), step, sourceUpn, targetUpn, targetId, attempts, httpStatus, errorCode,
 message, requestId, result, action (what the admin should do about a failed or skipped operation).
@@ -158,17 +161,35 @@ def build_result(run: "_Run", *, nothing_to_do: bool = False, what_if: bool = Fa
     writes = int(stats.get("writes_sent", 0))
     items = int(stats.get("batch_items", 0)) + int(stats.get("requests", 0)) - int(stats.get("batch_requests", 0))
     header = run.plan.header
+    creates = _creates_by_mode(run, frame)
     summary = {"target": {"tenantId": header["target"]["tenantId"], "cloud": header["target"]["cloud"],
                           "displayName": header["target"].get("displayName")},
                "source": {"tenantId": header["source"]["tenantId"], "cloud": header["source"]["cloud"],
                           "displayName": header["source"].get("displayName")},
-               "createAs": header["options"].get("createAs"), "operations": int(len(frame)),
+               "createAs": creates["createAs"], "creates": creates["planned"], "created": creates["done"],
+               "operations": int(len(frame)),
                "states": states, "kinds": by_kind, "elapsedSeconds": round(elapsed, 3),
                "writesSent": writes, "writesPerSecond": round(writes / elapsed, 3) if elapsed > 0 else 0.0,
                "throttled": int(stats.get("throttled", 0)),
                "throttledShare": round(int(stats.get("throttled", 0)) / items, 5) if items else 0.0}
     return ApplyResult(frame, summary, interrupted=run.interrupted, nothing_to_do=nothing_to_do, what_if=what_if,
                        journal=str(run.journal.path) if run.journal.path else None, stats=stats)
+
+
+def _creates_by_mode(run: "_Run", frame: pd.DataFrame) -> dict[str, Any]:
+    """Creates counted by how each one is carried out (its own '@createAs': a migration mixes members and
+    invitations), never by the plan header's default. ``done`` counts the creates carried out."""
+    planned = {"members": 0, "invitations": 0}
+    done = {"members": 0, "invitations": 0}
+    for op_id, kind, state in zip(frame["opId"], frame["kind"], frame["state"]):
+        if kind != "create":
+            continue
+        key = "members" if run.ops[op_id].create_as(run.create_as) == "member" else "invitations"
+        planned[key] += 1
+        done[key] += int(state == "done")
+    modes = [k for k, n in planned.items() if n]
+    label = {("members",): "member", ("invitations",): "invite"}.get(tuple(modes), "mixed" if modes else None)
+    return {"createAs": label, "planned": planned, "done": done}
 
 
 def time_since(started: float) -> float:
