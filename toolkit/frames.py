@@ -118,7 +118,7 @@ APPLY_RESULTS = _spec(
     "One row per operation of an applied plan: its final state and, for failures, Graph's answer and advice.",
     "opId:string kind:string state:string step:string sourceUpn:string targetUpn:string targetId:string "
     "attempts:Int64 httpStatus:Int64 errorCode:string message:string requestId:string result:string "
-    "action:string")
+    "action:string externalUserState:string inviteRedeemUrl:string")
 
 SEATS = _spec(
     "seats",
@@ -173,6 +173,9 @@ class TenantData:
     domains: pd.DataFrame = field(default_factory=lambda: empty(DOMAINS))
     organization: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)   # e.g. {"graphCalls": 12, "source": "graph"}
+    # Mail-enabled objects other than users (org contacts, mail-enabled groups), each {"id", "kind": "contact" |
+    # "group", "displayName", "mail", "proxyAddresses"}: the planner checks invited addresses against them.
+    mail_objects: list[dict[str, Any]] = field(default_factory=list)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in FRAMES}

@@ -37,6 +37,10 @@ from .tenants import open_tenant, records
               help="Assign this target SKU to every created user (repeatable).")
 @click.option("--target-group", "target_groups", multiple=True, metavar="GROUP_ID",
               help="Add every created user to this target group (repeatable).")
+@click.option("--adopt", is_flag=True,
+              help="Take over existing target users matched by mail or UPN (ccsync writes its link and may later "
+                   "disable or delete them). Without it such matches are conflicts. Users of Entra's own sync "
+                   "are never adopted.")
 @click.option("--expect-source", metavar="TENANT",
               help="Refuse to plan unless the source is this tenant (tenant ID or verified domain).")
 @click.option("--expect-target", metavar="TENANT",
@@ -52,7 +56,7 @@ from .tenants import open_tenant, records
 def plan_command(source: str | None, target: str | None, out_path: str | None, mapping_file: str | None,
                  scope_file: str | None, on_deprovision: str, deletion_threshold: int, allow_deletes: int,
                  link_attribute: str, create_as: str, target_licenses: tuple[str, ...],
-                 target_groups: tuple[str, ...], expect_source: str | None, expect_target: str | None,
+                 target_groups: tuple[str, ...], adopt: bool, expect_source: str | None, expect_target: str | None,
                  allow_older_target: bool, catalog_csv: str | None,
                  report_path: str | None, show_default_mapping: bool) -> None:
     """Plan a sync from a source to a target tenant: create, update, disable, delete, conflict or blocked, per
@@ -78,7 +82,7 @@ def plan_command(source: str | None, target: str | None, out_path: str | None, m
     options = PlanOptions(on_deprovision=on_deprovision, deletion_threshold=deletion_threshold,
                           allow_deletes=allow_deletes, link_attribute=link_attribute, create_as=create_as,
                           allow_older_target=allow_older_target, target_licenses=target_licenses,
-                          target_groups=target_groups)
+                          target_groups=target_groups, adopt=adopt)
     src = open_tenant(source, groups=scope.groups if scope else (), role="source tenant")
     tgt = open_tenant(target, role="target tenant")
     catalog = Catalog.from_official_csv(catalog_csv) if catalog_csv else None

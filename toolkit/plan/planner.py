@@ -60,6 +60,10 @@ class PlanOptions:
     # Given to every user ccsync creates in the target (chained after the create in one $batch).
     target_licenses: tuple[str, ...] = ()   # skuIds of the target tenant
     target_groups: tuple[str, ...] = ()     # object ids of target groups
+    # Matching an existing target user by mail or UPN takes it over (ccsync writes its link, and later may
+    # disable or delete it): only with the admin's explicit opt-in (--adopt); otherwise such a match is a
+    # conflict.
+    adopt: bool = False
 
     def __post_init__(self) -> None:
         if self.on_deprovision not in ("delete", "disable"):
@@ -78,7 +82,8 @@ class PlanOptions:
         return {"onDeprovision": self.on_deprovision, "deletionThreshold": self.deletion_threshold,
                 "allowDeletes": self.allow_deletes, "linkAttribute": self.link_attribute,
                 "createAs": self.create_as, "checkLicences": self.check_licences,
-                "targetLicenses": list(self.target_licenses), "targetGroups": list(self.target_groups)}
+                "targetLicenses": list(self.target_licenses), "targetGroups": list(self.target_groups),
+                "adopt": self.adopt}
 
 
 def link_value(source_tenant_id: str, source_id: str) -> str:
@@ -208,6 +213,12 @@ def _check_inputs(source: TenantData, target: TenantData, mapping: Mapping, opti
         if unknown:
             raise InputError(f"the target tenant has no subscription for SKU(s) {', '.join(unknown)}",
                              hint="Use a skuId from the target's subscribedSkus ('ccsync export' lists them).")
+    if options.target_licenses and mapping.rule("usageLocation") is None:
+        # Graph refuses a licence for a user without usageLocation (user resource; docs/direct-engine.md).
+        raise InputError("--target-license needs a usageLocation for every user it is given to, and the mapping "
+                         "maps none", source=mapping.source, field="usageLocation",
+                         hint="Add a line such as 'usageLocation = [usageLocation]' (or a constant like \"US\") "
+                              "to the mapping, or drop --target-license.")
     missing = sorted(a for a in mapping.source_attributes() if a not in source.users.columns)
     if missing:
         raise InputError(f"the mapping reads source attributes the export does not have: {', '.join(missing)}",
@@ -314,11 +325,64 @@ def _match(src: pd.DataFrame, tgt: pd.DataFrame, source_tid: str, options: PlanO
                            + ", an internal user of the target: Entra cross-tenant sync cannot take over internal "
                              "users; remove or convert that user, or take this user out of scope")}))
             ok = ok[~ok.index.isin(takeover.index)]
+    adoptions = ok[ok["level"] > 1]
+    if not adoptions.empty:
+        refused = _adoption_refusals(adoptions, tgt, options)
+        if not refused.empty:
+            conflicts.append(refused)
+            ok = ok[~ok["sourceId"].isin(set(refused["sourceId"]))]
     matches = pd.DataFrame({"sourceId": ok["sourceId"].values, "targetId": ok["targetId"].values,
                             "matchedBy": level_name[ok.index].values})
     conflict_frame = (pd.concat(conflicts, ignore_index=True).drop_duplicates("sourceId")
                       if conflicts else pd.DataFrame(columns=["sourceId", "reason"]))
     return matches, conflict_frame
+
+
+def looks_entra_synced(tgt: pd.DataFrame) -> pd.Series:
+    """Target users Entra's own cross-tenant sync created: linked to their source by ``alternativeSecurityIds``.
+
+    Graph v1.0 does not return ``alternativeSecurityIds`` on users (docs/direct-engine.md), so a snapshot
+    that carries the property (saved beta JSON, the simulator's sync engine) is read as is, and otherwise the
+    shape Entra's sync gives its users is used: an external *member* (creationType Invitation, userType
+    Member) that was pre-redeemed (externalUserState Accepted).
+    """
+    if "alternativeSecurityIds" in tgt.columns:
+        has = tgt["alternativeSecurityIds"].map(lambda v: isinstance(v, (list, tuple, np.ndarray)) and len(v) > 0)
+    else:
+        has = pd.Series(False, index=tgt.index)
+    shape = ((tgt["creationType"].astype("string") == "Invitation")
+             & (tgt["userType"].astype("string").fillna("Member") == "Member")
+             & (tgt["externalUserState"].astype("string") == "Accepted")).fillna(False)
+    return (has.astype(bool) | shape.astype(bool))
+
+
+def _who_created(row: pd.Series) -> str:
+    """'invited on 2024-03-15' / 'created on 2018-01-01' / '' (who created a target user, when known)."""
+    how = "invited" if row.get("creationType") == "Invitation" else "created"
+    when = row.get("createdDateTime")
+    day = str(when)[:10] if when is not None and not pd.isna(when) else ""
+    state = row.get("externalUserState")
+    state = f", {state}" if isinstance(state, str) and state else ""
+    return f" ({how}{' on ' + day if day else ''} by someone other than ccsync{state})"
+
+
+def _adoption_refusals(adoptions: pd.DataFrame, tgt: pd.DataFrame, options: PlanOptions) -> pd.DataFrame:
+    """Mail/UPN matches ccsync may not take over: Entra-synced users always, any user without --adopt."""
+    by_id = tgt.set_index("id")
+    synced = set(tgt.loc[looks_entra_synced(tgt).to_numpy(dtype=bool), "id"])
+    rows = []
+    for sid, tid in zip(adoptions["sourceId"], adoptions["targetId"]):
+        user = by_id.loc[tid]
+        upn = user.get("userPrincipalName")
+        if tid in synced:
+            rows.append((sid, f"matches {upn}, a user Entra's own cross-tenant sync created (an external member "
+                              "linked to its source by alternativeSecurityIds): ccsync never adopts it; keep it "
+                              "with Entra's sync, or take this user out of scope"))
+        elif not options.adopt:
+            rows.append((sid, f"would adopt {upn}, a user ccsync did not create{_who_created(user)}: review it, "
+                              "then plan again with --adopt to take it over (ccsync writes its link, and may "
+                              "later disable or delete it)"))
+    return pd.DataFrame(rows, columns=["sourceId", "reason"])
 
 
 def _mapped_values(mapping: Mapping, users: pd.DataFrame) -> pd.DataFrame:
@@ -438,6 +502,16 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
                              "targetUpn": old_users["userPrincipalName"].values})
         base = base.merge(source_view(matched["sourceId"]).drop_duplicates("sourceId"), on="sourceId")
         kind = np.where(disable, "disable", "update")
+        # Graph refuses to PATCH a user whose source of authority is on-premises AD ("Unable to update the
+        # specified properties for objects that have originated within an external service"): never planned.
+        onprem = _on_premises_mastered(old_users).to_numpy() & changed_any
+        if onprem.any():
+            res.add("conflict", base[onprem], matched_by=base.loc[onprem, "matchedBy"].values,
+                    reason="the target user " + base.loc[onprem, "targetUpn"].astype(str).values
+                           + " is synchronized from on-premises AD (onPremisesSyncEnabled): Graph refuses to "
+                             "update it; change it in the target's on-premises directory, or take this user "
+                             "out of scope")
+            changed_any = changed_any & ~onprem
         is_blocked = base["sourceId"].isin(blocked_reason.index).to_numpy() & changed_any
         op_ids = pd.Series([None] * len(base), dtype="object")
         for k in ("update", "disable"):
@@ -513,6 +587,11 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
                                                                           "days)")
             else:
                 enabled = gone["accountEnabled"].fillna(True).astype(bool).to_numpy()
+                onprem = _on_premises_mastered(gone).to_numpy() & enabled
+                if onprem.any():
+                    res.add("conflict", frame[onprem], reason="the target user is synchronized from on-premises "
+                            "AD (onPremisesSyncEnabled): Graph refuses to disable it; disable it on-premises")
+                    enabled = enabled & ~onprem
                 frame = frame[enabled]
                 ids = res.add("disable", frame, reason=pd.Series(why[enabled]).values)
                 if len(frame):
@@ -536,6 +615,12 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
         "scope": {"source": scope.source, "sha256": scope.digest, **scope.describe()},
     }
     return SyncPlan(header=header, ops=ops, changes=changes)
+
+
+def _on_premises_mastered(users: pd.DataFrame) -> pd.Series:
+    if "onPremisesSyncEnabled" not in users.columns:
+        return pd.Series(False, index=users.index)
+    return users["onPremisesSyncEnabled"].astype("boolean").fillna(False).astype(bool)
 
 
 def _tenant_header(t: TenantData, in_scope: int | None = None, syncable: int | None = None) -> dict:
@@ -580,21 +665,29 @@ def _create_problems(to_create: pd.DataFrame, values: pd.DataFrame, tgt: pd.Data
             off = (mail.notna() & ~mail_domain.isin(source_verified)).to_numpy()
             note(ids[off], [f"its mail {m} is not on a domain verified in the source tenant: Entra cannot "
                             "create it" for m in mail[off]])
-        taken = set(_lower(tgt["mail"]).dropna())
-        collide = mail.isin(taken).to_numpy()
-        note(ids[collide], "its mail is already used by a target user that is not linked to it (an internal "
-                           "user or a user from another source): Entra cannot create it")
-        # Entra: a proxy address of an INTERNAL target user equal to the invited address makes the invitation
-        # fail (InvitationCreationFailureAmbiguousUser).
-        if "proxyAddresses" in tgt.columns:
-            internal = tgt[tgt["creationType"].isna()]
-            proxies = {str(a).split(":", 1)[-1].lower() for lst in internal["proxyAddresses"]
-                       if isinstance(lst, (list, tuple, np.ndarray)) for a in lst}
-            if proxies:
-                hit = (pd.Series(address).isin(proxies) | mail.reset_index(drop=True).isin(proxies)).to_numpy()
-                note(ids[hit], "a proxy address of an internal target user equals its address: the invitation "
-                               "would fail (InvitationCreationFailureAmbiguousUser); remove the address from "
-                               "that user or take this user out of scope")
+        # The invitation goes to the UPN (the address actually invited), so that is the address that must be
+        # free in the target: not the mail, a proxy address or another address of any object there.
+        invited = pd.Series(address, dtype="object")
+        owners = _address_owners(tgt, target)
+        internal = {str(i) for i in tgt.loc[tgt["creationType"].isna(), "id"]}
+        hit_owner = invited.map(owners)
+        for i, who in zip(ids, hit_owner):
+            if not isinstance(who, tuple):
+                continue
+            oid, kind, name = who
+            if kind == "user" and oid in internal:
+                # Entra: a proxy address of an INTERNAL target user equal to the invited address makes the
+                # invitation fail (InvitationCreationFailureAmbiguousUser).
+                note([i], f"its invited address is a proxy address of {name}, an internal target user: the "
+                          "invitation would fail (InvitationCreationFailureAmbiguousUser); remove the address "
+                          "from that user or take this user out of scope")
+            elif kind == "user":
+                note([i], f"its invited address is already the mail or a proxy address of {name}, a target user "
+                          "that is not linked to it: Entra would return that user or create one without a mail; "
+                          "resolve it, or plan with --adopt if that user is this one")
+            else:
+                note([i], f"its invited address is already used by the target {kind} {name}: Entra would create "
+                          "the user without that mail (address moved to otherMails); free the address first")
     else:
         upn = _lower(values["userPrincipalName"].astype("object")).reset_index(drop=True)
         domain = upn.str.split("@").str[-1]
@@ -607,12 +700,40 @@ def _create_problems(to_create: pd.DataFrame, values: pd.DataFrame, tgt: pd.Data
         note(ids[clash], [f"its target UPN {u} already exists in the target" for u in upn[clash]])
         dup = (upn.notna() & upn.duplicated(keep=False)).to_numpy()
         note(ids[dup], "its target UPN is the same as another new user's")
+    if options.target_licenses:
+        usage = values["usageLocation"] if "usageLocation" in values.columns else pd.Series(None, index=values.index)
+        none = pd.isna(usage.to_numpy(dtype=object))
+        note(ids[none], "has no usageLocation: Graph refuses the --target-license licence without one; set it in "
+                        "the source or map a constant")
     for attr, limit in TARGET_LIMITS.items():
         if attr in values.columns:
             lengths = values[attr].astype("string").str.len().fillna(0).to_numpy()
             over = lengths > limit
             note(ids[over], [f"{attr} is {int(n)} characters, Graph allows {limit}" for n in lengths[over]])
     return pd.Series({k: "; ".join(v) for k, v in reasons.items()}, dtype="object")
+
+
+def _address_owners(tgt: pd.DataFrame, target: TenantData) -> dict[str, tuple[str, str, str]]:
+    """Lower-cased address -> (object id, "user" | "contact" | "group", name) over the target's mail,
+    proxyAddresses and otherMails of users, and the mail-enabled contacts and groups its export carries."""
+    owners: dict[str, tuple[str, str, str]] = {}
+
+    def put(address: object, oid: object, kind: str, name: object) -> None:
+        if isinstance(address, str) and address:
+            owners.setdefault(address.split(":", 1)[-1].lower() if ":" in address else address.lower(),
+                              (str(oid), kind, str(name)))
+
+    cols = [c for c in ("mail", "proxyAddresses", "otherMails") if c in tgt.columns]
+    for row in tgt[["id", "userPrincipalName", *cols]].itertuples(index=False):
+        values = row._asdict()
+        for col in cols:
+            v = values[col]
+            for a in (v if isinstance(v, (list, tuple, np.ndarray)) else [v]):
+                put(a, values["id"], "user", values["userPrincipalName"])
+    for obj in getattr(target, "mail_objects", None) or ():
+        for a in [obj.get("mail"), *(obj.get("proxyAddresses") or [])]:
+            put(a, obj.get("id"), obj.get("kind", "object"), obj.get("displayName") or obj.get("mail"))
+    return owners
 
 
 _KIND_ORDER = {k: i for i, k in enumerate(KINDS)}
