@@ -78,6 +78,9 @@ class ApplyOptions:
     max_requeues: int = 12
     unknown_create_wait: float = 10.0
     follow_up_delay: float = 1.0
+    # Restore a soft-deleted user even when another object now holds one of its proxy addresses: Entra drops
+    # those addresses from the restored user (autoReconcileProxyConflict). Off: such a restore fails and says so.
+    auto_reconcile_proxy_conflict: bool = False
     on_event: Callable[[dict[str, Any]], None] | None = None
     stop: threading.Event | None = None
 
@@ -161,6 +164,10 @@ class _Run:
         self.create_as = options.get("createAs", "invite")
         self.link_attr = options.get("linkAttribute", "extensionAttribute15")
         self.root = client.root
+        self.redirect_url = get_cloud(str(plan.header["target"]["cloud"])).my_apps_url
+        # What each invitation returned and what the read-back found: op_id -> externalUserState,
+        # inviteRedeemUrl (kept for this run's results; the journal does not hold them).
+        self.invitations: dict[str, dict[str, Any]] = {}
         self.entries: dict[str, JournalEntry] = {}
         self.pending_changes: dict[str, dict[str, Any]] = {}
         self.requeues: dict[str, int] = {}
@@ -438,7 +445,8 @@ class _Run:
             target = self.entries[work.op_id].target_id or ""
             return finish_requests(op, target, f"f{seq}", self.create_as, self.root,
                                    restored=op.kind == "restore")
-        return [first_request(op, f"m{seq}", self.create_as, self.root)]
+        return [first_request(op, f"m{seq}", self.create_as, self.root, redirect_url=self.redirect_url,
+                              reconcile_proxies=self.opts.auto_reconcile_proxy_conflict)]
 
     def _push(self, work: _Work) -> None:
         if work.not_before <= time.monotonic():
@@ -566,13 +574,66 @@ class _Run:
                 self._reconcile(live)
             self._count_terminal(unknown)
             return
+        invited = [w.op_id for w in chunk.items if w.step == "main" and self.ops[w.op_id].kind == "create"
+                   and self.create_as == "invite" and results[chunk.ids[w.op_id][0]].ok]
+        readback = self._read_back(invited, results, chunk) if invited else {}
         for work in chunk.items:
             answers = [results[i] for i in chunk.ids[work.op_id]]
+            if work.op_id in readback:
+                existed = readback[work.op_id]
+                if existed:
+                    self._set(work.op_id, state="skipped", result="existing user: adoption for review",
+                              target_id=existed[0], message=existed[1])
+                    continue
             if work.step == "finish":
                 self._settle_finish(work, answers)
             else:
                 self._settle_main(work, answers[0])
         self._count_terminal([w.op_id for w in chunk.items])
+
+    def _read_back(self, op_ids: list[str], results: dict[str, BatchResult], chunk: _Chunk
+                   ) -> dict[str, tuple[str, str] | None]:
+        """Read each invited user back: did the invitation create it, or return a user that already existed?
+
+        Entra answers an invitation to an address an existing object holds with that object (an earlier guest)
+        or creates the user with the address in ``otherMails`` instead of ``mail`` (docs/direct-engine.md).
+        An existing user is never linked silently: it becomes an adoption for the admin to review. A user that
+        cannot be read yet (replication lag) was only just created, so it is new.
+        """
+        out: dict[str, tuple[str, str] | None] = {}
+        reqs, who = [], {}
+        for i, o in enumerate(op_ids):
+            body = results[chunk.ids[o][0]].body
+            body = body if isinstance(body, dict) else {}
+            uid = str((body.get("invitedUser") or {}).get("id") or "")
+            self.invitations[o] = {"inviteRedeemUrl": body.get("inviteRedeemUrl"),
+                                   "externalUserState": body.get("status")}
+            if uid:
+                reqs.append(BatchRequest(f"b{i}", "GET", f"/users/{uid}?$select=id,userPrincipalName,"
+                                         "createdDateTime,mail,otherMails,creationType,externalUserState"))
+                who[f"b{i}"] = o
+        sent_at = {o: self.entries[o].sent_at or time.time() for o in op_ids}
+        for rid, res in self._read(reqs).items():
+            o = who[rid]
+            out[o] = None
+            if not res.ok or not isinstance(res.body, dict):
+                continue
+            user = res.body
+            info = self.invitations[o]
+            info["externalUserState"] = user.get("externalUserState") or info.get("externalUserState")
+            address = str(self.ops[o].source_upn or "").lower()
+            created = _epoch(user.get("createdDateTime"))
+            # Graph's createdDateTime has whole seconds; a minute of slack absorbs clock skew.
+            if created is not None and created < sent_at[o] - 60:
+                out[o] = (str(user.get("id")), (
+                    f"the invitation returned {user.get('userPrincipalName')}, a user that already existed "
+                    f"(created {user.get('createdDateTime')}, creationType {user.get('creationType')}): ccsync did "
+                    "not link it; review it, then plan again with --adopt to take it over"))
+            elif str(user.get("mail") or "").lower() != address and address in \
+                    [str(m).lower() for m in user.get("otherMails") or []]:
+                info["note"] = (f"created without mail: another object holds {address}, so Entra put it in "
+                                "otherMails")
+        return out
 
     def _count_terminal(self, op_ids: Iterable[str]) -> None:
         self.processed += sum(1 for o in op_ids if self.entries[o].state in TERMINAL)
@@ -634,6 +695,9 @@ class _Run:
                 self._set(o, state="skipped", result="stale", http_status=404,
                           message="the target user no longer exists" if op.kind != "restore"
                           else "the user is no longer in the deleted items")
+        elif op.kind == "restore" and status == 400 and res.error is not None and \
+                "already exists" in str(res.error.graph_message or ""):
+            self._fail(o, res.error)          # results.advice says how to resolve it (proxy: opt-in reconcile)
         elif (op.kind == "create" and status == 400 and self.entries[o].attempts > 1
               and "already exists" in str(res.error.graph_message if res.error else "")):
             # An earlier send whose outcome was unknown did create it: find it instead of failing.
@@ -652,7 +716,7 @@ class _Run:
             return
         first = next((r for r in failures if r.status != 424), failures[0])
         status = first.status
-        if status == 404:
+        if status == 404 or _lagging_reference(first):
             known = self.target_known_at.setdefault(o, time.monotonic())
             if time.monotonic() - known < self.opts.lag_tolerance:
                 # Replication lag: the new user is not visible everywhere yet.
@@ -669,6 +733,23 @@ class _Run:
 def _already_member(res: BatchResult) -> bool:
     """Adding a member twice answers 400 'already exist': the membership is what we wanted."""
     return res.status == 400 and res.error is not None and "already exist" in str(res.error.graph_message or "")
+
+
+def _lagging_reference(res: BatchResult) -> bool:
+    """Graph's replication-lag 400 on a member add: the just-created user is not visible to the group yet
+    ("One or more added object references do not exist ..."); waited out like the 404 lag."""
+    text = str(res.error.graph_message or "").lower() if res.error is not None else ""
+    return res.status == 400 and ("references do not exist" in text or "being referenced do not exist" in text
+                                  or "being referenced does not exist" in text)
+
+
+def _epoch(value: Any) -> float | None:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except (TypeError, ValueError):
+        return None
 
 
 def _retry_delay(res: BatchResult) -> float:

@@ -138,9 +138,12 @@ def user_patch_body(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def invitation_body(op: Operation) -> dict[str, Any]:
-    """``POST /invitations``: a B2B *member*, no invitation mail, invited by the source UPN."""
-    body: dict[str, Any] = {"invitedUserEmailAddress": op.source_upn, "inviteRedirectUrl": INVITE_REDIRECT_URL,
+def invitation_body(op: Operation, redirect_url: str = INVITE_REDIRECT_URL) -> dict[str, Any]:
+    """``POST /invitations``: a B2B *member*, no invitation mail, invited by the source UPN.
+
+    ``redirect_url``: where the user lands after redeeming: the target cloud's My Apps (``Cloud.my_apps_url``).
+    """
+    body: dict[str, Any] = {"invitedUserEmailAddress": op.source_upn, "inviteRedirectUrl": redirect_url,
                             "sendInvitationMessage": False, "invitedUserType": "Member"}
     if op.attrs.get("displayName"):
         body["invitedUserDisplayName"] = op.attrs["displayName"]
@@ -165,14 +168,20 @@ def new_user_body(op: Operation) -> dict[str, Any]:
     return body
 
 
-def first_request(op: Operation, req_id: str, create_as: str, graph_root: str) -> BatchRequest:
-    """The request of an operation's first step (for creates: the create itself)."""
+def first_request(op: Operation, req_id: str, create_as: str, graph_root: str, *,
+                  redirect_url: str = INVITE_REDIRECT_URL, reconcile_proxies: bool = False) -> BatchRequest:
+    """The request of an operation's first step (for creates: the create itself).
+
+    ``reconcile_proxies``: restore with ``autoReconcileProxyConflict`` (the admin's opt-in): Entra drops the
+    restored user's proxy addresses that another object now holds instead of refusing the restore.
+    """
     if op.kind == "create":
         if create_as == "invite":
-            return BatchRequest(req_id, "POST", "/invitations", invitation_body(op))
+            return BatchRequest(req_id, "POST", "/invitations", invitation_body(op, redirect_url))
         return BatchRequest(req_id, "POST", "/users", new_user_body(op))
     if op.kind == "restore":
-        return BatchRequest(req_id, "POST", f"/directory/deletedItems/{op.target_id}/restore", None)
+        body = {"autoReconcileProxyConflict": True} if reconcile_proxies else None
+        return BatchRequest(req_id, "POST", f"/directory/deletedItems/{op.target_id}/restore", body)
     if op.kind in ("update", "disable"):
         return BatchRequest(req_id, "PATCH", f"/users/{op.target_id}", user_patch_body(op.attrs))
     if op.kind == "delete":
@@ -190,8 +199,14 @@ def finish_requests(op: Operation, target_id: str, prefix: str, create_as: str, 
     attrs = dict(op.attrs)
     if create_as == "member" and not restored:
         attrs = {}                                    # POST /users carried them all
-    if attrs:
-        chain.append(BatchRequest(f"{prefix}.p", "PATCH", f"/users/{target_id}", user_patch_body(attrs)))
+    # ccsync's link goes first, in its own PATCH: an optional attribute Graph refuses (showInAddressList is not
+    # writable for many users) must not leave a created user without the link that lets ccsync find it again.
+    link = {a: v for a, v in attrs.items() if a.startswith(EXT_PREFIX) and op.link is not None and v == op.link}
+    rest = {a: v for a, v in attrs.items() if a not in link}
+    if link:
+        chain.append(BatchRequest(f"{prefix}.k", "PATCH", f"/users/{target_id}", user_patch_body(link)))
+    if rest:
+        chain.append(BatchRequest(f"{prefix}.p", "PATCH", f"/users/{target_id}", user_patch_body(rest)))
     for i, sku in enumerate(op.licenses):
         chain.append(BatchRequest(f"{prefix}.l{i}", "POST", f"/users/{target_id}/assignLicense",
                                   {"addLicenses": [{"skuId": sku, "disabledPlans": []}], "removeLicenses": []}))
