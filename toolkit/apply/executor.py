@@ -3,7 +3,8 @@
 ``apply_plan(plan, client, cloud=...)`` does, in order:
 
 1. **Refusals** before anything is written: the plan's integrity hash (checked when it is loaded), the
-   profile's cloud and the tenant the token reaches (``GET /organization``) against the plan's target; deletes
+   profile's cloud and the tenant the token reaches (``GET /organization``) against the plan's target; for
+   cross-cloud invitations the target's cross-tenant access and invite settings (``prerequisites.py``); deletes
    and disables need ``allow_destructive``.
 2. **Journal** (``journal.py``): every operation is registered as pending; a journal with unfinished work is
    only continued with ``resume``; a finished one makes the run a no-op that says so.
@@ -41,6 +42,7 @@ from ..errors import CcsyncError, GraphError, InputError
 from ..graph import BatchRequest, BatchResult, GraphClient
 from ..plan.planfile import SyncPlan, canonical_digest, load_plan
 from .journal import TERMINAL, Journal, JournalEntry, default_journal_path
+from .prerequisites import check_invite_prerequisites, needs_invite_prerequisites
 from .operations import (Operation, finish_requests, first_request, is_done, link_filter_url, lookup_url,
                          operations_from_plan, select_for, stale_reason)
 from .results import ApplyResult, build_result
@@ -121,6 +123,9 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
     if opts.concurrency < 1:
         raise InputError("concurrency must be at least 1", field="concurrency")
     verify_target(plan, client, cloud)
+    if needs_invite_prerequisites(plan):
+        # Before any cross-cloud write (and in what-if runs): Entra refuses every invitation until these hold.
+        check_invite_prerequisites(plan, client)
     digest = canonical_digest(plan.to_document())
     journal_path = opts.journal_path
     if journal_path is None and plan_path is not None and not opts.what_if:

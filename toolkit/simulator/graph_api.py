@@ -1086,6 +1086,54 @@ def list_contacts(svc: GraphService, req: GraphRequest) -> GraphResult:
 _EMAIL = re.compile(r"^[A-Za-z0-9._\-']+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)+$")
 
 
+# Entra's wording for these refusals; Microsoft documents neither the HTTP status nor the error code of
+# POST /invitations when a policy blocks it (invitation-post.md lists none). The messages are the ones Entra
+# shows (provisioning logs and Microsoft 365 surface the same texts); 403 is what admins report from Graph.
+_INVITES_NOT_ALLOWED = ("Guest invitations not allowed for your company. Contact your company administrator for "
+                        "more details.")
+_BLOCKED_BY_CTAP = "This invitation is blocked by cross-tenant access settings."
+
+
+def _check_invitation_policies(svc: GraphService, req: GraphRequest, email: str) -> None:
+    """Refuse an invitation the inviting tenant's policies forbid (docs/direct-engine.md, "Prerequisites").
+
+    * authorizationPolicy.allowInvitesFrom: ``none`` blocks every invitation; an app-only caller is also
+      refused when invitations are restricted to admins and guest inviters (invitation-post.md: app-only
+      invitations fail when B2B invitations are disabled or restricted to admins).
+    * Across clouds (cross-cloud-settings.md): the inviting tenant must allow the invitee's cloud and have a
+      partner entry for the invitee's home tenant that allows inbound B2B collaboration; the home tenant must
+      allow the inviting tenant's cloud (and not block outbound B2B to it). Same cloud: the partner entry, else
+      the default, decides inbound.
+    """
+    tenant = req.tenant
+    policy = getattr(tenant, "cross_tenant", None)
+    if policy is None:
+        return
+    allow = str(policy.authorization.get("allowInvitesFrom") or "everyone")
+    if allow == "none" or allow == "adminsAndGuestInviters":
+        # Every caller of this simulated Graph is an app (client credentials): app-only.
+        raise GraphFault(403, "Authorization_RequestDenied", _INVITES_NOT_ALLOWED)
+    directory = getattr(svc, "directory", None)
+    if directory is None:
+        return
+    domain = email.rsplit("@", 1)[-1].lower()
+    home = next((t for t in directory.tenants.values()
+                 if t is not tenant and domain in t.verified_domains()), None)
+    if home is None or getattr(home, "cross_tenant", None) is None:
+        return                       # a consumer address or a tenant this simulator does not hold
+    home_endpoint = home.cross_tenant.own_cloud_endpoint
+    our_endpoint = policy.own_cloud_endpoint
+    inbound = policy.b2b_collaboration_allowed(home.tenant_id, home_endpoint, "inbound")
+    if home_endpoint != our_endpoint:
+        outbound = home.cross_tenant.allows_cloud(our_endpoint) and (
+            home.cross_tenant.partner(tenant.tenant_id) is None
+            or home.cross_tenant.b2b_collaboration_allowed(tenant.tenant_id, our_endpoint, "outbound"))
+    else:
+        outbound = home.cross_tenant.b2b_collaboration_allowed(tenant.tenant_id, our_endpoint, "outbound")
+    if not (inbound and outbound):
+        raise GraphFault(403, "Authorization_RequestDenied", _BLOCKED_BY_CTAP)
+
+
 @route("POST", r"/invitations", "invite")
 def create_invitation(svc: GraphService, req: GraphRequest) -> GraphResult:
     """graph-facts 9.1: the guest/member user exists as soon as the invitation is created."""
@@ -1107,6 +1155,7 @@ def create_invitation(svc: GraphService, req: GraphRequest) -> GraphResult:
                           "BadRequest")
     tenant = req.tenant
     with tenant.lock:
+        _check_invitation_policies(svc, req, email)
         want = email.lower()
         existing = next((u for u in tenant.users.values() if u.get("creationType") == "Invitation" and (
             str(u.get("mail") or "").lower() == want or want in [str(m).lower() for m in u.get("otherMails") or []])),
