@@ -74,7 +74,7 @@ def test_collision_check_uses_the_invited_address_not_the_source_mail():
 
 def test_target_contacts_and_mail_enabled_groups_hold_addresses_too():
     tgt = target_tenant([])
-    tgt.mail_objects = [{"id": "c-1", "kind": "contact", "displayName": "Jane (contact)",
+    tgt.directory_objects = [{"id": "c-1", "kind": "contact", "displayName": "Jane (contact)",
                          "mail": "user1@contoso.com", "proxyAddresses": []},
                         {"id": "g-1", "kind": "group", "displayName": "Sales DL", "mail": "sales@fabrikam.com",
                          "proxyAddresses": ["smtp:user2@contoso.com"]}]
@@ -104,3 +104,17 @@ def test_in_memory_apply_leaves_invited_users_pending_acceptance():
     row = after.users.iloc[0]
     assert row["externalUserState"] == "PendingAcceptance" and row["creationType"] == "Invitation"
     assert row["mail"] == "user1@contoso.com"
+
+
+def test_target_groups_graph_will_not_add_members_to_are_refused_at_plan_time():
+    tgt = target_tenant([])
+    tgt.directory_objects = [{"id": "g-dl", "kind": "group", "displayName": "Sales DL", "mailEnabled": True,
+                              "securityEnabled": False, "groupTypes": []},
+                             {"id": "g-dyn", "kind": "group", "displayName": "All staff", "mailEnabled": False,
+                              "securityEnabled": True, "groupTypes": ["DynamicMembership"]},
+                             {"id": "g-role", "kind": "group", "displayName": "Admins", "mailEnabled": False,
+                              "securityEnabled": True, "groupTypes": [], "isAssignableToRole": True}]
+    for gid, words in (("g-dl", "distribution group"), ("g-dyn", "dynamic group"), ("g-role", "role-assignable")):
+        with pytest.raises(InputError, match=words):
+            plan_sync(tenant([member(1)]), tgt, options=PlanOptions(target_groups=(gid,)))
+    assert plan_sync(tenant([member(1)]), tgt, options=PlanOptions(target_groups=("g-plain",))).counts()["create"] == 1

@@ -173,9 +173,12 @@ class TenantData:
     domains: pd.DataFrame = field(default_factory=lambda: empty(DOMAINS))
     organization: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)   # e.g. {"graphCalls": 12, "source": "graph"}
-    # Mail-enabled objects other than users (org contacts, mail-enabled groups), each {"id", "kind": "contact" |
-    # "group", "displayName", "mail", "proxyAddresses"}: the planner checks invited addresses against them.
-    mail_objects: list[dict[str, Any]] = field(default_factory=list)
+    # Directory objects other than users that the direct engine must respect: org contacts and mail-enabled,
+    # dynamic or role-assignable groups, each {"id", "kind": "contact" | "group", "displayName", "mail",
+    # "proxyAddresses", and for groups "mailEnabled", "securityEnabled", "groupTypes", "isAssignableToRole"}.
+    # The planner checks invited addresses against them and refuses --target-group on groups Graph will not
+    # add members to.
+    directory_objects: list[dict[str, Any]] = field(default_factory=list)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in FRAMES}

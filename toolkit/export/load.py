@@ -30,7 +30,7 @@ from .snapshot import MANIFEST, SNAPSHOT_FORMAT, frame_from_parquet, sha256_file
 
 __all__ = ["load_tenant", "load_raw", "read_graph_json", "is_snapshot"]
 
-_COLLECTIONS = ("users", "subscribedSkus", "domains", "organization", "groups")
+_COLLECTIONS = ("users", "subscribedSkus", "domains", "organization", "groups", "contacts")
 _SUFFIXES = (".json", ".jsonl", ".ndjson")
 _REEXPORT = "Re-export the tenant with 'ccsync export --out DIR'."
 
@@ -86,6 +86,7 @@ def load_raw(source: str | os.PathLike[str], *, cloud: str | None = None,
                      fetched_at=_modified_at(found["users"][0]), users=lists["users"],
                      subscribed_skus=lists.get("subscribedSkus"), domains=lists.get("domains"),
                      organization=organization, groups=lists.get("groups", []),
+                     contacts=lists.get("contacts", []),
                      scoping_group_ids=list(members), group_members=members,
                      stats={"warnings": warnings, "files": {k: [str(p) for p in v] for k, v in found.items()}},
                      source="json")
@@ -206,6 +207,7 @@ def _load_snapshot(folder: Path, *, cloud: str | None, tenant_id: str | None) ->
                           exported_at=str(manifest.get("exportedAt") or ""),
                           organization=dict(organization[0]) if organization else {}, **frames)
         data.stats = {"source": "snapshot", "warnings": list(manifest.get("warnings", [])) + warnings}
+        data.directory_objects = _snapshot_directory_objects(folder)
     data.stats.update({"snapshot": str(folder), "graphCalls": manifest.get("graphCalls", {}),
                        "toolkitVersion": manifest.get("toolkitVersion")})
     return data
@@ -284,5 +286,16 @@ def _raw_from_snapshot(folder: Path, manifest: dict[str, Any], cloud: str | None
                      fetched_at=str(manifest.get("exportedAt") or ""), users=collection("users") or [],
                      subscribed_skus=collection("subscribedSkus"), domains=collection("domains"),
                      organization=collection("organization") or [], groups=collection("groups") or [],
+                     contacts=collection("contacts") or [],
                      scoping_group_ids=list(members), group_members=members, source="snapshot")
+
+
+def _snapshot_directory_objects(folder: Path) -> list[dict[str, Any]]:
+    """Contacts and special groups of a snapshot (verified files), for the Parquet path (no RawTenant built)."""
+    from .build import build_directory_objects
+
+    def read(name: str) -> list[dict[str, Any]]:
+        path = folder / "graph" / f"{name}.json"
+        return read_graph_json(path) if path.is_file() else []
+    return build_directory_objects(read("groups"), read("contacts"))
 

@@ -219,11 +219,38 @@ def _check_inputs(source: TenantData, target: TenantData, mapping: Mapping, opti
                          "maps none", source=mapping.source, field="usageLocation",
                          hint="Add a line such as 'usageLocation = [usageLocation]' (or a constant like \"US\") "
                               "to the mapping, or drop --target-license.")
+    _check_target_groups(target, options)
     missing = sorted(a for a in mapping.source_attributes() if a not in source.users.columns)
     if missing:
         raise InputError(f"the mapping reads source attributes the export does not have: {', '.join(missing)}",
                          source=mapping.source, hint="Use Graph user property names that ccsync exports "
                                                      "(see toolkit.frames.USER_PROPERTIES).")
+
+
+def group_refusal(group: dict[str, Any]) -> str | None:
+    """Why Graph refuses a plain members/$ref add to this group (group-post-members.md), else None."""
+    types = [str(t).lower() for t in group.get("groupTypes") or []]
+    if "dynamicmembership" in types:
+        return "a dynamic group (its members come from its membership rule)"
+    if group.get("mailEnabled") and "unified" not in types:
+        return ("a mail-enabled security group" if group.get("securityEnabled") else "a distribution group") + \
+            " (its members are managed in Exchange Online)"
+    if group.get("isAssignableToRole"):
+        return "a role-assignable group (adding members needs RoleManagement.ReadWrite.Directory)"
+    return None
+
+
+def _check_target_groups(target: TenantData, options: PlanOptions) -> None:
+    """--target-group must name groups Graph lets ccsync add members to (known from the target's export)."""
+    groups = {str(o.get("id", "")).lower(): o for o in getattr(target, "directory_objects", None) or ()
+              if o.get("kind") == "group"}
+    for gid in options.target_groups:
+        group = groups.get(str(gid).lower())
+        why = group_refusal(group) if group else None
+        if why:
+            raise InputError(f"target group {group.get('displayName') or gid} ({gid}) is {why}: Graph refuses to "
+                             "add members to it", field="targetGroups",
+                             hint="Give a security or Microsoft 365 group with assigned membership as --target-group.")
 
 
 def scope_masks(source: TenantData, scope: Scope) -> tuple[pd.Series, pd.Series]:
@@ -730,7 +757,7 @@ def _address_owners(tgt: pd.DataFrame, target: TenantData) -> dict[str, tuple[st
             v = values[col]
             for a in (v if isinstance(v, (list, tuple, np.ndarray)) else [v]):
                 put(a, values["id"], "user", values["userPrincipalName"])
-    for obj in getattr(target, "mail_objects", None) or ():
+    for obj in getattr(target, "directory_objects", None) or ():
         for a in [obj.get("mail"), *(obj.get("proxyAddresses") or [])]:
             put(a, obj.get("id"), obj.get("kind", "object"), obj.get("displayName") or obj.get("mail"))
     return owners
