@@ -158,3 +158,26 @@ def test_restore_with_a_proxy_conflict_fails_and_says_how_unless_the_admin_opts_
                         options=ApplyOptions(retry_failed=True, auto_reconcile_proxy_conflict=True))
     assert result.summary["states"] == {"done": 1}, result.frame.to_dict("records")
     assert linked_users(sim)[link_of(1)][0]["id"] == user["id"]
+
+
+# --- 6. look-ups before a resend survive the advanced-query lag --------------------------------------------
+
+def test_resume_after_an_unknown_create_finds_the_user_despite_the_advanced_query_lag(tmp_path):
+    import sqlite3
+    import time
+
+    from test_apply_helpers import parse_mapping
+    mapping = parse_mapping('displayName = [displayName]\nmailNickname = [mailNickname]\n'
+                            'userPrincipalName = Join("@", [mailNickname], "fabrikamfederal.us")\n')
+    with Simulator(SimConfig(faults=FaultConfig(index_lag_s=120))) as sim:
+        plan = make_plan(sim, source_tenant([source_user(1)]), create_as="member", mapping=mapping)
+        path = plan.save(tmp_path / "p.json")
+        assert apply_plan(plan, client(sim), cloud="gcch", plan_path=path).summary["states"] == {"done": 1}
+        # As if the process had died after sending the create: outcome unknown.
+        with sqlite3.connect(tmp_path / "p.json.journal.sqlite") as db:
+            db.execute("UPDATE ops SET state='sent', step='main', target_id=NULL, attempts=1, sent_at=?",
+                       (time.time(),))
+        result = apply_plan(plan, client(sim), cloud="gcch", plan_path=path,
+                            options=ApplyOptions(resume=True, unknown_create_wait=0.2, max_requeues=3))
+        assert result.summary["states"] == {"done": 1}, result.frame.to_dict("records")
+        assert len(linked_users(sim)[link_of(1)]) == 1

@@ -32,7 +32,7 @@ from ..plan.rules import BOOLEAN_TARGETS
 
 __all__ = ["Operation", "operations_from_plan", "graph_value", "text_of", "user_patch_body", "invitation_body",
            "new_user_body", "finish_requests", "first_request", "stale_reason", "select_for", "link_filter_url",
-           "lookup_url", "EXT_PREFIX", "INVITE_REDIRECT_URL", "KINDS"]
+           "lookup_url", "address_lookup_url", "EXT_PREFIX", "INVITE_REDIRECT_URL", "KINDS"]
 
 EXT_PREFIX = "onPremisesExtensionAttributes."
 INVITE_REDIRECT_URL = "https://myapps.microsoft.com"
@@ -267,6 +267,14 @@ def lookup_url(prop: str, value: str, select: Iterable[str]) -> str:
     """A ``/users`` $filter URL (advanced query: $count=true; send ConsistencyLevel: eventual)."""
     flt = quote(f"{prop} eq {_odata_text(value)}", safe="/'()$,=:@")
     return f"/users?$filter={flt}&$count=true&$select={','.join(select)}"
+
+
+def address_lookup_url(address: str, select: Iterable[str]) -> str:
+    """Invited users by the address they were invited at: ``mail``, or ``otherMails`` when another object held
+    it. A default (not advanced) query: it reads what was just written, unlike the lagging advanced index."""
+    lit = _odata_text(address)
+    flt = quote(f"mail eq {lit} or otherMails/any(m:m eq {lit})", safe="/'()$,=:@")
+    return f"/users?$filter={flt}&$select={','.join(select)}"
 
 
 def link_filter_url(link_attribute: str, link: str, select: Iterable[str]) -> str:
