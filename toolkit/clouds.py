@@ -1,6 +1,6 @@
 """The Microsoft national clouds ccsync talks to, the cloud pairs cross-tenant sync supports, and detection.
 
-Facts and sources: ``shared/reference/graph-facts.md`` section 1 (Graph "national cloud deployments",
+Facts and sources: ``docs/graph-facts.md`` section 1 (Graph "national cloud deployments",
 Entra "national clouds", cross-cloud settings, cross-tenant sync cloud pairs).
 """
 
@@ -91,6 +91,12 @@ CLOUDS: dict[str, Cloud] = {c.name: c for c in (
           # Microsoft's docs name no My Apps host for 21Vianet; this follows its portal naming (unverified).
           my_apps_host="myapps.azure.cn"),
 )}
+
+
+def clouds_for_graph_host(host: str) -> list[str]:
+    """The clouds whose Graph is served at ``host`` (graph.microsoft.com serves both commercial and GCC)."""
+    h = (host or "").strip().lower()
+    return [c.name for c in CLOUDS.values() if c.graph_host == h]
 
 
 def cloud_names() -> list[str]:
