@@ -173,3 +173,10 @@ def test_an_injected_429_carries_the_documented_throttling_headers():
         assert resp.json()["error"]["innerError"]["code"] == "429"
     finally:
         simulator.stop()
+
+
+def test_groups_carry_only_v1_properties(fresh2):
+    g = graph_caller(fresh2, "fourthcoffee.com")
+    group = g.get(f"groups/{SECURITY}").json()
+    assert not {"creationOptions", "resourceBehaviorOptions", "resourceProvisioningOptions"} & set(group)
+    assert g.get(f"groups/{SECURITY}", params={"$select": "creationOptions"}).status_code == 400

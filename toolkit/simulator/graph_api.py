@@ -89,18 +89,20 @@ USER_READ_ONLY = {"id", "createdDateTime", "creationType", "assignedLicenses", "
 USER_NEVER_RETURNED = {"passwordProfile"}
 _UPN_LOCAL = re.compile(r"^[A-Za-z0-9'.\-_!#^~]+$")
 
-GROUP_DEFAULT = ["id", "deletedDateTime", "classification", "createdDateTime", "creationOptions", "description",
+# The v1.0 group type as Microsoft's v1.0 SDK models it (microsoftgraph/msgraph-sdk-python
+# msgraph/generated/models/group.py, generated from the v1.0 metadata): creationOptions, resourceBehaviorOptions
+# and resourceProvisioningOptions are beta properties, so v1.0 neither returns nor selects them.
+GROUP_DEFAULT = ["id", "deletedDateTime", "classification", "createdDateTime", "description",
                  "displayName", "expirationDateTime", "groupTypes", "isAssignableToRole", "mail", "mailEnabled",
                  "mailNickname", "membershipRule", "membershipRuleProcessingState", "onPremisesDomainName",
                  "onPremisesLastSyncDateTime", "onPremisesNetBiosName", "onPremisesSamAccountName",
                  "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "preferredDataLocation",
-                 "preferredLanguage", "proxyAddresses", "renewedDateTime", "resourceBehaviorOptions",
-                 "resourceProvisioningOptions", "securityEnabled", "securityIdentifier", "theme", "visibility",
-                 "onPremisesProvisioningErrors", "serviceProvisioningErrors"]
-GROUP_COLLECTIONS = {"groupTypes", "creationOptions", "proxyAddresses", "resourceBehaviorOptions",
-                     "resourceProvisioningOptions", "onPremisesProvisioningErrors", "serviceProvisioningErrors",
-                     "assignedLicenses", "licenseProcessingState"}
-GROUP_PROPERTIES = set(GROUP_DEFAULT) | {"assignedLicenses", "licenseProcessingState", "hasMembersWithLicenseErrors"}
+                 "preferredLanguage", "proxyAddresses", "renewedDateTime", "securityEnabled", "securityIdentifier",
+                 "theme", "visibility", "onPremisesProvisioningErrors", "serviceProvisioningErrors"]
+GROUP_COLLECTIONS = {"groupTypes", "proxyAddresses", "onPremisesProvisioningErrors", "serviceProvisioningErrors",
+                     "assignedLicenses", "licenseProcessingState", "assignedLabels"}
+GROUP_PROPERTIES = set(GROUP_DEFAULT) | {"assignedLicenses", "licenseProcessingState", "hasMembersWithLicenseErrors",
+                                         "assignedLabels"}
 
 
 @dataclass
