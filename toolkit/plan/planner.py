@@ -383,33 +383,33 @@ def looks_entra_synced(tgt: pd.DataFrame) -> pd.Series:
     return (has.astype(bool) | shape.astype(bool))
 
 
-def _who_created(row: pd.Series) -> str:
-    """'invited on 2024-03-15' / 'created on 2018-01-01' / '' (who created a target user, when known)."""
-    how = "invited" if row.get("creationType") == "Invitation" else "created"
-    when = row.get("createdDateTime")
-    day = str(when)[:10] if when is not None and not pd.isna(when) else ""
-    state = row.get("externalUserState")
-    state = f", {state}" if isinstance(state, str) and state else ""
-    return f" ({how}{' on ' + day if day else ''} by someone other than ccsync{state})"
-
-
 def _adoption_refusals(adoptions: pd.DataFrame, tgt: pd.DataFrame, options: PlanOptions) -> pd.DataFrame:
     """Mail/UPN matches ccsync may not take over: Entra-synced users always, any user without --adopt."""
-    by_id = tgt.set_index("id")
-    synced = set(tgt.loc[looks_entra_synced(tgt).to_numpy(dtype=bool), "id"])
-    rows = []
-    for sid, tid in zip(adoptions["sourceId"], adoptions["targetId"]):
-        user = by_id.loc[tid]
-        upn = user.get("userPrincipalName")
-        if tid in synced:
-            rows.append((sid, f"matches {upn}, a user Entra's own cross-tenant sync created (an external member "
-                              "linked to its source by alternativeSecurityIds): ccsync never adopts it; keep it "
-                              "with Entra's sync, or take this user out of scope"))
-        elif not options.adopt:
-            rows.append((sid, f"would adopt {upn}, a user ccsync did not create{_who_created(user)}: review it, "
-                              "then plan again with --adopt to take it over (ccsync writes its link, and may "
-                              "later disable or delete it)"))
-    return pd.DataFrame(rows, columns=["sourceId", "reason"])
+    synced = pd.Series(looks_entra_synced(tgt).to_numpy(dtype=bool), index=tgt["id"].to_numpy())
+    is_synced = adoptions["targetId"].map(synced).fillna(False).astype(bool).to_numpy()
+    if not options.adopt:
+        refused = adoptions
+    else:
+        refused = adoptions[is_synced]
+        is_synced = is_synced[is_synced]
+    if refused.empty:
+        return pd.DataFrame(columns=["sourceId", "reason"])
+    users = tgt.set_index("id").loc[refused["targetId"].to_numpy()]
+    upn = users["userPrincipalName"].astype(str).to_numpy()
+    synced_reason = ("matches " + upn + ", a user Entra's own cross-tenant sync created (an external member linked "
+                     "to its source by alternativeSecurityIds): ccsync never adopts it; keep it with Entra's sync, "
+                     "or take this user out of scope")
+    how = np.where(users["creationType"].astype("string").fillna("") == "Invitation", "invited", "created")
+    day = users["createdDateTime"].astype("string").str.slice(0, 10).fillna("").to_numpy(dtype=object) \
+        if "createdDateTime" in users.columns else np.full(len(users), "", dtype=object)
+    state = users["externalUserState"].astype("string").fillna("").to_numpy(dtype=object)
+    who = [f" ({h}{' on ' + d if d else ''} by someone other than ccsync{', ' + st if st else ''})"
+           for h, d, st in zip(how, day, state)]
+    adopt_reason = ("would adopt " + upn + ", a user ccsync did not create" + np.array(who, dtype=object)
+                    + ": review it, then plan again with --adopt to take it over (ccsync writes its link, and may "
+                      "later disable or delete it)")
+    return pd.DataFrame({"sourceId": refused["sourceId"].to_numpy(),
+                         "reason": np.where(is_synced, synced_reason, adopt_reason)})
 
 
 def _mapped_values(mapping: Mapping, users: pd.DataFrame) -> pd.DataFrame:
@@ -695,7 +695,7 @@ def _create_problems(to_create: pd.DataFrame, values: pd.DataFrame, tgt: pd.Data
         # The invitation goes to the UPN (the address actually invited), so that is the address that must be
         # free in the target: not the mail, a proxy address or another address of any object there.
         invited = pd.Series(address, dtype="object")
-        owners = _address_owners(tgt, target)
+        owners = _address_owners(tgt, target, {a for a in address if isinstance(a, str)})
         internal = {str(i) for i in tgt.loc[tgt["creationType"].isna(), "id"]}
         hit_owner = invited.map(owners)
         for i, who in zip(ids, hit_owner):
@@ -740,26 +740,33 @@ def _create_problems(to_create: pd.DataFrame, values: pd.DataFrame, tgt: pd.Data
     return pd.Series({k: "; ".join(v) for k, v in reasons.items()}, dtype="object")
 
 
-def _address_owners(tgt: pd.DataFrame, target: TenantData) -> dict[str, tuple[str, str, str]]:
-    """Lower-cased address -> (object id, "user" | "contact" | "group", name) over the target's mail,
-    proxyAddresses and otherMails of users, and the mail-enabled contacts and groups its export carries."""
+def _address_owners(tgt: pd.DataFrame, target: TenantData, wanted: set[str]) -> dict[str, tuple[str, str, str]]:
+    """For the ``wanted`` (lower-case) addresses: address -> (object id, "user" | "contact" | "group", name),
+    over the target users' mail, proxyAddresses and otherMails and the contacts and groups its export carries.
+
+    Column-wise: a million target users must not mean a million Python iterations."""
     owners: dict[str, tuple[str, str, str]] = {}
-
-    def put(address: object, oid: object, kind: str, name: object) -> None:
-        if isinstance(address, str) and address:
-            owners.setdefault(address.split(":", 1)[-1].lower() if ":" in address else address.lower(),
-                              (str(oid), kind, str(name)))
-
-    cols = [c for c in ("mail", "proxyAddresses", "otherMails") if c in tgt.columns]
-    for row in tgt[["id", "userPrincipalName", *cols]].itertuples(index=False):
-        values = row._asdict()
-        for col in cols:
-            v = values[col]
-            for a in (v if isinstance(v, (list, tuple, np.ndarray)) else [v]):
-                put(a, values["id"], "user", values["userPrincipalName"])
+    if not wanted:
+        return owners
+    for col in ("mail", "proxyAddresses", "otherMails"):
+        if col not in tgt.columns:
+            continue
+        values = _obj(tgt[col]) if col == "mail" else tgt[col].explode()
+        values = values.dropna()
+        values = values[values.map(lambda v: isinstance(v, str))]
+        if values.empty:
+            continue
+        address = values.str.split(":", n=1).str[-1].str.lower()
+        hit = address[address.isin(wanted)]
+        for row, a in zip(hit.index, hit.to_numpy()):
+            owners.setdefault(a, (str(tgt.at[row, "id"]), "user", str(tgt.at[row, "userPrincipalName"])))
     for obj in getattr(target, "directory_objects", None) or ():
         for a in [obj.get("mail"), *(obj.get("proxyAddresses") or [])]:
-            put(a, obj.get("id"), obj.get("kind", "object"), obj.get("displayName") or obj.get("mail"))
+            if isinstance(a, str) and a:
+                key = a.split(":", 1)[-1].lower()
+                if key in wanted:
+                    owners.setdefault(key, (str(obj.get("id")), str(obj.get("kind", "object")),
+                                            str(obj.get("displayName") or obj.get("mail"))))
     return owners
 
 
