@@ -53,6 +53,19 @@ def test_apply_names_a_missing_partner_entry_and_an_invite_setting_that_refuses_
     assert f"no partner entry for the source tenant {CONTOSO}" in text and "allowInvitesFrom" in text
 
 
+def test_what_if_reports_the_settings_it_read_and_an_app_without_policy_read_is_told_what_to_grant(
+        sim, tmp_path, monkeypatch):
+    plan = make_plan(sim, source_tenant([source_user(1)]))
+    result = apply_plan(plan, client(sim), cloud="gcch", options=ApplyOptions(what_if=True))
+    assert result.summary["prerequisites"]["allowedCloudEndpoints"] == ["microsoftonline.com"]
+    app = next(a for a in sim.tenant(FABRIKAM).apps.values() if a.display_name == "ccsync")
+    app.roles = [r for r in app.roles if not r.startswith("Policy.")]
+    monkeypatch.setenv("CCSYNC_CACHE_DIR", str(tmp_path / "tokens"))     # a fresh token, without those roles
+    with pytest.raises(PrerequisiteError) as err:
+        apply_plan(plan, client(sim), cloud="gcch", options=ApplyOptions(what_if=True))
+    assert "Policy.Read.All" in (err.value.hint or "")
+
+
 def test_the_simulator_refuses_a_cross_cloud_invitation_the_policies_block(sim):
     g = _admin(sim)
     body = {"invitedUserEmailAddress": "user00001@contoso.com", "inviteRedirectUrl": "https://myapps.microsoft.us"}

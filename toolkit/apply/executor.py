@@ -124,9 +124,10 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
     if opts.concurrency < 1:
         raise InputError("concurrency must be at least 1", field="concurrency")
     verify_target(plan, client, cloud)
+    prerequisites = None
     if needs_invite_prerequisites(plan):
         # Before any cross-cloud write (and in what-if runs): Entra refuses every invitation until these hold.
-        check_invite_prerequisites(plan, client)
+        prerequisites = check_invite_prerequisites(plan, client)
     digest = canonical_digest(plan.to_document())
     journal_path = opts.journal_path
     if journal_path is None and plan_path is not None and not opts.what_if:
@@ -141,6 +142,7 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
                           plan_file=str(plan_path or ""))
     try:
         run = _Run(plan, client, journal, ops, opts)
+        run.prerequisites = prerequisites
         return run.execute()
     finally:
         journal.close()
@@ -174,6 +176,7 @@ class _Run:
         # What each invitation returned and what the read-back found: op_id -> externalUserState,
         # inviteRedeemUrl (kept for this run's results; the journal does not hold them).
         self.invitations: dict[str, dict[str, Any]] = {}
+        self.prerequisites: dict[str, Any] | None = None     # what the cross-cloud B2B check read, when it ran
         self.entries: dict[str, JournalEntry] = {}
         self.pending_changes: dict[str, dict[str, Any]] = {}
         self.requeues: dict[str, int] = {}

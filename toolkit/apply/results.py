@@ -184,6 +184,8 @@ def build_result(run: "_Run", *, nothing_to_do: bool = False, what_if: bool = Fa
                "writesSent": writes, "writesPerSecond": round(writes / elapsed, 3) if elapsed > 0 else 0.0,
                "throttled": int(stats.get("throttled", 0)),
                "throttledShare": round(int(stats.get("throttled", 0)) / items, 5) if items else 0.0}
+    if getattr(run, "prerequisites", None):
+        summary["prerequisites"] = run.prerequisites      # the target's cross-cloud B2B settings, as read
     return ApplyResult(frame, summary, interrupted=run.interrupted, nothing_to_do=nothing_to_do, what_if=what_if,
                        journal=str(run.journal.path) if run.journal.path else None, stats=stats)
 
