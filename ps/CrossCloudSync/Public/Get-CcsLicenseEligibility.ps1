@@ -16,6 +16,10 @@ function Get-CcsLicenseEligibility {
     .PARAMETER TargetCloud
     The cloud users are synchronized to: commercial, gcc, gcch, dod or china.
 
+    .PARAMETER SourceCloud
+    The source's cloud when Source is saved Graph JSON whose @odata links do not tell it (graph.microsoft.com
+    serves both commercial and GCC).
+
     .PARAMETER ScopeFile
     Scoping file (group and filter lines) deciding who is in scope; default: every user.
 
@@ -47,6 +51,9 @@ function Get-CcsLicenseEligibility {
         [ValidateSet('commercial', 'gcc', 'gcch', 'dod', 'china')]
         [string] $TargetCloud,
 
+        [ValidateSet('commercial', 'gcc', 'gcch', 'dod', 'china')]
+        [string] $SourceCloud,
+
         [string] $ScopeFile,
 
         [string] $Catalog,
@@ -59,6 +66,7 @@ function Get-CcsLicenseEligibility {
     )
 
     $arguments = @('--source', $Source, '--target-cloud', $TargetCloud)
+    if ($SourceCloud) { $arguments += @('--source-cloud', $SourceCloud) }
     if ($ScopeFile) { $arguments += @('--scope', $ScopeFile) }
     if ($Catalog) { $arguments += @('--catalog', $Catalog) }
     if ($Report) { $arguments += @('--report', $Report) }

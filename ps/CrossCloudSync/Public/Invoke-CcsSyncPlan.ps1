@@ -36,6 +36,10 @@ function Invoke-CcsSyncPlan {
     .PARAMETER Concurrency
     How many $batch requests may be in flight at once.
 
+    .PARAMETER AutoReconcileProxyConflict
+    Restore a deleted user even if another object now holds one of its proxy addresses (Entra drops those
+    addresses from the restored user). Without it such a restore fails and says so.
+
     .PARAMETER ConfigPath
     Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
 
@@ -75,6 +79,8 @@ function Invoke-CcsSyncPlan {
         [ValidateRange(1, 16)]
         [int] $Concurrency = 4,
 
+        [switch] $AutoReconcileProxyConflict,
+
         [string] $ConfigPath
     )
 
@@ -90,6 +96,7 @@ function Invoke-CcsSyncPlan {
         if ($JournalPath) { $arguments += @('--journal', $JournalPath) }
         if ($Report) { $arguments += @('--results', $Report) }
         if ($CsvPath) { $arguments += @('--csv', $CsvPath) }
+        if ($AutoReconcileProxyConflict) { $arguments += '--auto-reconcile-proxy-conflict' }
         if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
         if ($PSCmdlet.ShouldProcess("tenant of profile '$ProfileName'", "Apply sync plan $Path (creates, updates, disables, deletes)")) {
             $arguments += '--yes'

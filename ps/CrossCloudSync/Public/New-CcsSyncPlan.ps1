@@ -44,6 +44,16 @@ function New-CcsSyncPlan {
     .PARAMETER TargetGroup
     Target group ids to add every created user to.
 
+    .PARAMETER Adopt
+    Take over existing target users matched by mail or UPN (ccsync writes its link and may later disable or
+    delete them). Without it such matches are conflicts. Users of Entra's own sync are never adopted.
+
+    .PARAMETER SourceCloud
+    The source's cloud when Source is saved Graph JSON whose @odata links do not tell it.
+
+    .PARAMETER TargetCloud
+    The target's cloud when Target is saved Graph JSON whose @odata links do not tell it.
+
     .PARAMETER Report
     Path of the Excel plan workbook to write.
 
@@ -89,6 +99,14 @@ function New-CcsSyncPlan {
 
         [string[]] $TargetGroup = @(),
 
+        [switch] $Adopt,
+
+        [ValidateSet('commercial', 'gcc', 'gcch', 'dod', 'china')]
+        [string] $SourceCloud,
+
+        [ValidateSet('commercial', 'gcc', 'gcch', 'dod', 'china')]
+        [string] $TargetCloud,
+
         [string] $Report,
 
         [string] $ConfigPath
@@ -101,6 +119,9 @@ function New-CcsSyncPlan {
     if ($ScopeFile) { $arguments += @('--scope', $ScopeFile) }
     foreach ($sku in $TargetLicense) { $arguments += @('--target-license', $sku) }
     foreach ($g in $TargetGroup) { $arguments += @('--target-group', $g) }
+    if ($Adopt) { $arguments += '--adopt' }
+    if ($SourceCloud) { $arguments += @('--source-cloud', $SourceCloud) }
+    if ($TargetCloud) { $arguments += @('--target-cloud', $TargetCloud) }
     if ($Report) { $arguments += @('--report', $Report) }
     if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
     $document = Invoke-CcsCli -Command 'plan' -Arguments $arguments
