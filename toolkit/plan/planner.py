@@ -751,12 +751,12 @@ def _address_owners(tgt: pd.DataFrame, target: TenantData, wanted: set[str]) -> 
     for col in ("mail", "proxyAddresses", "otherMails"):
         if col not in tgt.columns:
             continue
-        values = _obj(tgt[col]) if col == "mail" else tgt[col].explode()
-        values = values.dropna()
-        values = values[values.map(lambda v: isinstance(v, str))]
+        values = (tgt[col] if col == "mail" else tgt[col].explode()).dropna()
         if values.empty:
             continue
-        address = values.str.split(":", n=1).str[-1].str.lower()
+        # "SMTP:a@b" -> "a@b" (a mail has no prefix). Non-text values become NaN and never match.
+        text = values.astype("object")
+        address = (text if col == "mail" else text.str.split(":", n=1).str[-1]).str.lower()
         hit = address[address.isin(wanted)]
         for row, a in zip(hit.index, hit.to_numpy()):
             owners.setdefault(a, (str(tgt.at[row, "id"]), "user", str(tgt.at[row, "userPrincipalName"])))
