@@ -17,7 +17,8 @@
    reported, never clobbered. Creates whose linked user sits in the deleted items are restored instead.
 5. **Execution**: operations are packed into ``$batch``es of up to 20 requests (a create's follow-ups chained
    with ``dependsOn``), ``concurrency`` batches in flight, paced by the client's ``WritePacer``; each
-   batch's operations are marked ``sent`` in the journal before it leaves and recorded when it returns. Items
+   batch's operations are marked ``sent`` in the journal before it leaves and recorded when it returns. Each
+   invited user is read back: one that already existed becomes an adoption for review, never linked. Items
    Graph throttled (429/503) after the client's own per-item retries are queued again; a just-created user
    that answers 404 is retried until ``lag_tolerance`` has passed; a create answered 500/502/504 or lost to a
    connection reset is reconciled as in step 3.

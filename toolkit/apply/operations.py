@@ -3,8 +3,9 @@
 Operations come from a ``SyncPlan`` (its actionable rows); each one becomes one or two *steps*:
 
 * ``create`` (invite mode): ``POST /invitations`` (no mail, user type Member, by the source UPN: cross-cloud
-  invitations go by UPN), then the ``finish`` step: ``PATCH /users/{id}`` with the mapped attributes and the
-  durable link, then ``assignLicense`` and group ``$ref`` additions, chained with ``dependsOn``;
+  invitations go by UPN; redirect to the target cloud's My Apps), then the ``finish`` step: ``PATCH /users/{id}``
+  with the durable link alone, then ``PATCH`` with the mapped attributes, then ``assignLicense`` and group
+  ``$ref`` additions, chained with ``dependsOn`` (docs/direct-engine.md);
 * ``create`` (member mode): ``POST /users`` with every attribute, the link and a random first password that
   must be changed at first sign-in; then ``finish`` for licences and groups (when the plan asks for any);
 * ``restore``: ``POST /directory/deletedItems/{id}/restore`` (a create whose linked user sits in the deleted
