@@ -250,8 +250,9 @@ class GraphService:
         return f"{req.base_url}/v1.0{req.path}" + (f"?{qs}" if qs else "")
 
 
-_KNOWN_ROOTS = {"users", "groups", "subscribedskus", "domains", "organization", "invitations", "directory", "contacts",
-                "$batch", "auditlogs", "me"}
+_KNOWN_ROOTS = {"users", "groups", "subscribedskus", "domains", "organization", "invitations", "directory",
+                "contacts", "$batch", "auditlogs", "me", "policies", "serviceprincipals", "applicationtemplates",
+                "applications"}
 
 
 def _query_ci(query: Mapping[str, str], name: str) -> str | None:
@@ -477,8 +478,9 @@ def _add_new_user(svc: GraphService, tenant: Any, user: dict[str, Any]) -> None:
     tenant.invalidate_upns()
     if svc.replication_lag_s > 0:
         tenant.visible_after[uid] = time.monotonic() + svc.replication_lag_s
-    if svc.index_lag_s > 0:
-        tenant.indexed_after[uid] = time.monotonic() + max(svc.index_lag_s, svc.replication_lag_s)
+    index_lag = float(getattr(svc, "index_lag_s", 0.0) or 0.0)    # other writers (the sync engine) may not model it
+    if index_lag > 0:
+        tenant.indexed_after[uid] = time.monotonic() + max(index_lag, svc.replication_lag_s)
     tenant.record_change(uid, "upsert")
 
 

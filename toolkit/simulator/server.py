@@ -23,14 +23,14 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
 
-from . import batch, policies
+from . import applications, batch, policies, synchronization
 from .graph_api import JSON_TYPE, GraphRequest, GraphResult, GraphService, complete_error
 from .httpd import HTTPSServer, ResetConnection
 from .state import Directory
 
 # Modules that register Graph routes (graph_api itself, and these). A new resource (e.g. auditLogs) is a module
 # with @route handlers, imported and listed here.
-ROUTE_MODULES = (batch, policies)
+ROUTE_MODULES = (batch, policies, applications, synchronization)
 
 __all__ = ["CloudServer", "ResetConnection", "discovery_clouds_for"]
 
@@ -66,6 +66,7 @@ class CloudServer:
                                                     or 0.0),
                                   rng=random.Random(batch_seed))
         self.graph.directory = directory    # routes that reach another tenant (cross-tenant sync) read it
+        self.control: Callable[[Request], Response] | None = None   # set by Simulator (portal.control)
         self.login = LoginService(cloud, directory, lambda: self.base_url,
                                   discovery_clouds=discovery_clouds_for(cloud),
                                   device_auto_approve_after=device_auto_approve_after,
@@ -99,6 +100,8 @@ class CloudServer:
         path = request.path
         if path == "/v1.0" or path.startswith("/v1.0/"):
             response = self.graph_response(request, path[len("/v1.0"):] or "/")
+        elif path.startswith("/_simulator/") and self.control is not None:
+            response = self.control(request)       # portal-only admin steps (portal.py), not Graph
         else:
             response = self.login.handle(request)
             if response is None:
