@@ -118,3 +118,35 @@ def test_target_groups_graph_will_not_add_members_to_are_refused_at_plan_time():
         with pytest.raises(InputError, match=words):
             plan_sync(tenant([member(1)]), tgt, options=PlanOptions(target_groups=(gid,)))
     assert plan_sync(tenant([member(1)]), tgt, options=PlanOptions(target_groups=("g-plain",))).counts()["create"] == 1
+
+
+def test_users_the_simulated_entra_sync_created_are_never_adopted_or_deprovisioned():
+    """Entra's own sync engine (in the simulator) provisions the scope group; a ccsync plan over the same users,
+    even with --adopt, neither takes them over nor plans anything destructive for them."""
+    from toolkit.export import export_tenant
+    from toolkit.graph import GraphClient
+
+    from conftest import SEED_APP
+    from xts_sim import SOURCE, TARGET, callers, pair_sim, ready_cross_cloud_pair
+
+    sim = pair_sim()
+    try:
+        _, src, tgt, _ = (sim, *callers(sim))
+        ready_cross_cloud_pair(sim, src, tgt)
+        sim.run_sync_cycle(SOURCE)
+
+        def export(tid, cloud):
+            profile = next(p for p in sim.profiles() if p.tenant == tid and p.client_id == SEED_APP)
+            return export_tenant(GraphClient.from_profile(profile, secret=sim.secret_for(tid)), cloud=cloud)
+        source, target = export(SOURCE, "commercial"), export(TARGET, "gcch")
+        synced = set(target.users.loc[target.users["creationType"] == "Invitation", "id"])
+        assert synced                                      # the engine did provision users
+        target.exported_at = source.exported_at
+        plan = plan_sync(source, target, options=PlanOptions(adopt=True, check_licences=False))
+        assert not plan.ops["targetId"].isin(synced).any()        # nothing written to them
+        mails = set(target.users.loc[target.users["id"].isin(synced), "mail"].str.lower())
+        ops = plan.ops[plan.ops["sourceMail"].str.lower().isin(mails)]
+        assert len(ops) == len(synced), plan.ops[["kind", "sourceUpn", "reason"]].to_string()
+        assert set(ops["kind"]) == {"conflict"} and ops["reason"].str.contains("Entra's own cross-tenant sync").all()
+    finally:
+        sim.stop()
