@@ -180,3 +180,11 @@ def test_groups_carry_only_v1_properties(fresh2):
     group = g.get(f"groups/{SECURITY}").json()
     assert not {"creationOptions", "resourceBehaviorOptions", "resourceProvisioningOptions"} & set(group)
     assert g.get(f"groups/{SECURITY}", params={"$select": "creationOptions"}).status_code == 400
+
+
+def test_a_user_mastered_on_premises_refuses_patch(fresh2):
+    g = graph_caller(fresh2, "fourthcoffee.com")
+    fresh2.tenant("fourthcoffee.com").users[user_id(1)]["onPremisesSyncEnabled"] = True
+    resp = g.patch(f"users/{user_id(1)}", json={"jobTitle": "Changed"})
+    assert resp.status_code == 400
+    assert "originated within an external service" in resp.json()["error"]["message"]
