@@ -20,10 +20,10 @@ OPTIONAL_SEED_KEYS = {"crossTenantAccessPolicy", "authorizationPolicy", "@sim.cr
 INITIAL_SUFFIX = {"commercial": ".onmicrosoft.com", "gcc": ".onmicrosoft.com", "gcch": ".onmicrosoft.us",
                   "dod": ".onmicrosoft.us", "china": ".partner.onmschina.cn"}
 BUNDLED_CATALOG = ROOT / "toolkit" / "data" / "license-catalog.csv"
-# Microsoft's full "Product names and service plan identifiers" CSV: not shipped in the repository.
-# CI lays shared/ beside the clone, as on the developers' machines.
+# Microsoft's full "Product names and service plan identifiers" CSV, copied into tests/fixtures/licensing
+# (SOURCES.md there); CCSYNC_SERVICE_PLAN_CSV points at a newer download.
 OFFICIAL_CSV = Path(os.environ.get("CCSYNC_SERVICE_PLAN_CSV",
-                                   str(ROOT.parent / "shared" / "reference" / "product-service-plan-identifiers.csv")))
+                                   str(ROOT / "tests" / "fixtures" / "licensing" / "product-service-plan-identifiers.csv")))
 GOVERNANCE_SKU = "cf6b0d46-4093-4546-a0ab-0b1546dcc10e"
 GOVERNANCE_PLAN = "e866a266-3cff-43a3-acca-0c90a7e00c8b"
 

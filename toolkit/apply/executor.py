@@ -3,7 +3,8 @@
 ``apply_plan(plan, client, cloud=...)`` does, in order:
 
 1. **Refusals** before anything is written: the plan's integrity hash (checked when it is loaded), the
-   profile's cloud and the tenant the token reaches (``GET /organization``) against the plan's target; deletes
+   profile's cloud and the tenant the token reaches (``GET /organization``) against the plan's target; for
+   cross-cloud invitations the target's cross-tenant access and invite settings (``prerequisites.py``); deletes
    and disables need ``allow_destructive``.
 2. **Journal** (``journal.py``): every operation is registered as pending; a journal with unfinished work is
    only continued with ``resume``; a finished one makes the run a no-op that says so.
@@ -16,7 +17,8 @@
    reported, never clobbered. Creates whose linked user sits in the deleted items are restored instead.
 5. **Execution**: operations are packed into ``$batch``es of up to 20 requests (a create's follow-ups chained
    with ``dependsOn``), ``concurrency`` batches in flight, paced by the client's ``WritePacer``; each
-   batch's operations are marked ``sent`` in the journal before it leaves and recorded when it returns. Items
+   batch's operations are marked ``sent`` in the journal before it leaves and recorded when it returns. Each
+   invited user is read back: one that already existed becomes an adoption for review, never linked. Items
    Graph throttled (429/503) after the client's own per-item retries are queued again; a just-created user
    that answers 404 is retried until ``lag_tolerance`` has passed; a create answered 500/502/504 or lost to a
    connection reset is reconciled as in step 3.
@@ -35,6 +37,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
+from urllib.parse import quote
 
 from ..clouds import get_cloud
 from ..errors import CcsyncError, GraphError, InputError
@@ -42,8 +45,9 @@ from ..graph import BatchRequest, BatchResult, GraphClient
 from ..plan.planfile import SyncPlan, canonical_digest, load_plan
 from .journal import TERMINAL, Journal, JournalEntry, default_journal_path
 from .managers import MANAGER_STEP, is_lag, manager_request, manager_target, wants_manager
-from .operations import (Operation, finish_requests, first_request, is_done, link_filter_url, lookup_url,
+from .operations import (Operation, address_lookup_url, finish_requests, first_request, is_done, link_filter_url,
                          operations_from_plan, select_for, stale_reason)
+from .prerequisites import check_invite_prerequisites, needs_invite_prerequisites
 from .results import ApplyResult, build_result
 from .secrets_source import attach_secrets
 
@@ -80,6 +84,9 @@ class ApplyOptions:
     max_requeues: int = 12
     unknown_create_wait: float = 10.0
     follow_up_delay: float = 1.0
+    # Restore a soft-deleted user even when another object now holds one of its proxy addresses: Entra drops
+    # those addresses from the restored user (autoReconcileProxyConflict). Off: such a restore fails and says so.
+    auto_reconcile_proxy_conflict: bool = False
     on_event: Callable[[dict[str, Any]], None] | None = None
     stop: threading.Event | None = None
 
@@ -120,6 +127,10 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
     if opts.concurrency < 1:
         raise InputError("concurrency must be at least 1", field="concurrency")
     verify_target(plan, client, cloud)
+    prerequisites = None
+    if needs_invite_prerequisites(plan):
+        # Before any cross-cloud write (and in what-if runs): Entra refuses every invitation until these hold.
+        prerequisites = check_invite_prerequisites(plan, client)
     digest = canonical_digest(plan.to_document())
     journal_path = opts.journal_path
     if journal_path is None and plan_path is not None and not opts.what_if:
@@ -135,6 +146,7 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
                           plan_file=str(plan_path or ""))
     try:
         run = _Run(plan, client, journal, ops, opts)
+        run.prerequisites = prerequisites
         return run.execute()
     finally:
         journal.close()
@@ -164,6 +176,11 @@ class _Run:
         self.create_as = options.get("createAs", "invite")
         self.link_attr = options.get("linkAttribute", "extensionAttribute15")
         self.root = client.root
+        self.redirect_url = get_cloud(str(plan.header["target"]["cloud"])).my_apps_url
+        # What each invitation returned and what the read-back found: op_id -> externalUserState,
+        # inviteRedeemUrl (kept for this run's results; the journal does not hold them).
+        self.invitations: dict[str, dict[str, Any]] = {}
+        self.prerequisites: dict[str, Any] | None = None     # what the cross-cloud B2B check read, when it ran
         self.entries: dict[str, JournalEntry] = {}
         self.pending_changes: dict[str, dict[str, Any]] = {}
         self.requeues: dict[str, int] = {}
@@ -293,21 +310,28 @@ class _Run:
             else:
                 second.append(o)
         if second:
+            # The link look-up is an advanced query, whose index lags behind writes (docs/graph-facts.md 6.4):
+            # a user created moments ago may not be in it yet. These look-ups are plain reads that see it.
             reqs = []
             for i, o in enumerate(second):
                 op = self.ops[o]
                 if op.create_as(self.create_as) == "invite":
-                    reqs.append(BatchRequest(f"m{i}", "GET", lookup_url("mail", op.source_upn or "", _LOOKUP_SELECT)))
+                    reqs.append(BatchRequest(f"m{i}", "GET", address_lookup_url(op.source_upn or "", _LOOKUP_SELECT)))
                 else:
-                    reqs.append(BatchRequest(f"m{i}", "GET", lookup_url(
-                        "userPrincipalName", str(op.attrs.get("userPrincipalName") or ""), _LOOKUP_SELECT)))
+                    upn = quote(str(op.attrs.get("userPrincipalName") or ""), safe="@")
+                    reqs.append(BatchRequest(f"m{i}", "GET", f"/users/{upn}?$select={','.join(_LOOKUP_SELECT)}"))
             results = self._read(reqs)
             for i, o in enumerate(second):
                 res = results[f"m{i}"]
+                if res.status == 404 and self.ops[o].create_as(self.create_as) == "member":
+                    continue
                 if not res.ok:
                     raise res.error  # type: ignore[misc]
-                for hit in (res.body.get("value", []) if isinstance(res.body, dict) else []):
-                    if self.ops[o].create_as(self.create_as) == "member" or hit.get("creationType") == "Invitation":
+                body = res.body if isinstance(res.body, dict) else {}
+                member = self.ops[o].create_as(self.create_as) == "member"
+                hits = [body] if member else body.get("value", [])
+                for hit in hits:
+                    if member or hit.get("creationType") == "Invitation":
                         found[o] = hit["id"]
                         break
         return found
@@ -455,7 +479,8 @@ class _Run:
             target = self.entries[work.op_id].target_id or ""
             return finish_requests(op, target, f"f{seq}", self.create_as, self.root,
                                    restored=op.kind == "restore")
-        return [first_request(op, f"m{seq}", self.create_as, self.root)]
+        return [first_request(op, f"m{seq}", self.create_as, self.root, redirect_url=self.redirect_url,
+                              reconcile_proxies=self.opts.auto_reconcile_proxy_conflict)]
 
     def _push(self, work: _Work) -> None:
         if work.not_before <= time.monotonic():
@@ -585,8 +610,17 @@ class _Run:
                 self._reconcile(live)
             self._count_terminal(unknown)
             return
+        invited = [w.op_id for w in chunk.items if w.step == "main" and self.ops[w.op_id].kind == "create"
+                   and self.ops[w.op_id].create_as(self.create_as) == "invite" and results[chunk.ids[w.op_id][0]].ok]
+        readback = self._read_back(invited, results, chunk) if invited else {}
         for work in chunk.items:
             answers = [results[i] for i in chunk.ids[work.op_id]]
+            if work.op_id in readback:
+                existed = readback[work.op_id]
+                if existed:
+                    self._set(work.op_id, state="skipped", result="existing user: adoption for review",
+                              target_id=existed[0], message=existed[1])
+                    continue
             if work.step == "finish":
                 self._settle_finish(work, answers)
             elif work.step == MANAGER_STEP:
@@ -594,6 +628,50 @@ class _Run:
             else:
                 self._settle_main(work, answers[0])
         self._count_terminal([w.op_id for w in chunk.items])
+
+    def _read_back(self, op_ids: list[str], results: dict[str, BatchResult], chunk: _Chunk
+                   ) -> dict[str, tuple[str, str] | None]:
+        """Read each invited user back: did the invitation create it, or return a user that already existed?
+
+        Entra answers an invitation to an address an existing object holds with that object (an earlier guest)
+        or creates the user with the address in ``otherMails`` instead of ``mail`` (docs/direct-engine.md).
+        An existing user is never linked silently: it becomes an adoption for the admin to review. A user that
+        cannot be read yet (replication lag) was only just created, so it is new.
+        """
+        out: dict[str, tuple[str, str] | None] = {}
+        reqs, who = [], {}
+        for i, o in enumerate(op_ids):
+            body = results[chunk.ids[o][0]].body
+            body = body if isinstance(body, dict) else {}
+            uid = str((body.get("invitedUser") or {}).get("id") or "")
+            self.invitations[o] = {"inviteRedeemUrl": body.get("inviteRedeemUrl"),
+                                   "externalUserState": body.get("status")}
+            if uid:
+                reqs.append(BatchRequest(f"b{i}", "GET", f"/users/{uid}?$select=id,userPrincipalName,"
+                                         "createdDateTime,mail,otherMails,creationType,externalUserState"))
+                who[f"b{i}"] = o
+        sent_at = {o: self.entries[o].sent_at or time.time() for o in op_ids}
+        for rid, res in self._read(reqs).items():
+            o = who[rid]
+            out[o] = None
+            if not res.ok or not isinstance(res.body, dict):
+                continue
+            user = res.body
+            info = self.invitations[o]
+            info["externalUserState"] = user.get("externalUserState") or info.get("externalUserState")
+            address = str(self.ops[o].source_upn or "").lower()
+            created = _epoch(user.get("createdDateTime"))
+            # Graph's createdDateTime has whole seconds; a minute of slack absorbs clock skew.
+            if created is not None and created < sent_at[o] - 60:
+                out[o] = (str(user.get("id")), (
+                    f"the invitation returned {user.get('userPrincipalName')}, a user that already existed "
+                    f"(created {user.get('createdDateTime')}, creationType {user.get('creationType')}): ccsync did "
+                    "not link it; review it, then plan again with --adopt to take it over"))
+            elif str(user.get("mail") or "").lower() != address and address in \
+                    [str(m).lower() for m in user.get("otherMails") or []]:
+                info["note"] = (f"created without mail: another object holds {address}, so Entra put it in "
+                                "otherMails")
+        return out
 
     def _count_terminal(self, op_ids: Iterable[str]) -> None:
         self.processed += sum(1 for o in op_ids if self.entries[o].state in TERMINAL)
@@ -656,6 +734,9 @@ class _Run:
                 self._set(o, state="skipped", result="stale", http_status=404,
                           message="the target user no longer exists" if op.kind != "restore"
                           else "the user is no longer in the deleted items")
+        elif op.kind == "restore" and status == 400 and res.error is not None and \
+                "already exists" in str(res.error.graph_message or ""):
+            self._fail(o, res.error)          # results.advice says how to resolve it (proxy: opt-in reconcile)
         elif (op.kind == "create" and status == 400 and self.entries[o].attempts > 1
               and "already exists" in str(res.error.graph_message if res.error else "")):
             # An earlier send whose outcome was unknown did create it: find it instead of failing.
@@ -673,7 +754,7 @@ class _Run:
             return
         first = next((r for r in failures if r.status != 424), failures[0])
         status = first.status
-        if status == 404:
+        if status == 404 or _lagging_reference(first):
             known = self.target_known_at.setdefault(o, time.monotonic())
             if time.monotonic() - known < self.opts.lag_tolerance:
                 # Replication lag: the new user is not visible everywhere yet.
@@ -720,6 +801,23 @@ class _Run:
 def _already_member(res: BatchResult) -> bool:
     """Adding a member twice answers 400 'already exist': the membership is what we wanted."""
     return res.status == 400 and res.error is not None and "already exist" in str(res.error.graph_message or "")
+
+
+def _lagging_reference(res: BatchResult) -> bool:
+    """Graph's replication-lag 400 on a member add: the just-created user is not visible to the group yet
+    ("One or more added object references do not exist ..."); waited out like the 404 lag."""
+    text = str(res.error.graph_message or "").lower() if res.error is not None else ""
+    return res.status == 400 and ("references do not exist" in text or "being referenced do not exist" in text
+                                  or "being referenced does not exist" in text)
+
+
+def _epoch(value: Any) -> float | None:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except (TypeError, ValueError):
+        return None
 
 
 def _retry_delay(res: BatchResult) -> float:

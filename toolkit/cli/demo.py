@@ -19,7 +19,7 @@ import click
 from toolkit.errors import CcsyncError
 
 from .output import add_rows, common_options, emit, info, key_value_table, new_table, to_jsonable, warn
-from .demo_apply import render_apply, render_replan, step_apply, step_replan
+from .demo_apply import demo_plan_options, render_apply, render_replan, step_apply, step_replan
 from .demo_migrate import render_migrate, step_migrate
 
 USER_SELECT = "id,displayName,userPrincipalName,userType,accountEnabled,usageLocation"
@@ -194,7 +194,7 @@ def step_plan(sync: SyncRun) -> dict[str, Any]:
     from toolkit.report import write_plan_workbook
 
     plan = plan_sync(sync.data["source"], sync.data["target"], scope=sync.data["scope"],
-                     eligibility=sync.data["eligibility"].users)
+                     eligibility=sync.data["eligibility"].users, options=demo_plan_options())
     path = plan.save(sync.out_dir / "plan.json")
     sync.data["plan"] = plan
     sync.data["planFile"] = path

@@ -62,6 +62,8 @@ class CloudServer:
         self._thread: threading.Thread | None = None
         self.graph = GraphService(cloud, throttle, page_size=page_size,
                                   replication_lag_s=float(getattr(faults, "replication_lag", 0.0) or 0.0),
+                                  index_lag_s=float(getattr(getattr(faults, "config", None), "index_lag_s", 0.0)
+                                                    or 0.0),
                                   rng=random.Random(batch_seed))
         self.graph.directory = directory    # routes that reach another tenant (cross-tenant sync) read it
         self.control: Callable[[Request], Response] | None = None   # set by Simulator (portal.control)
@@ -126,6 +128,13 @@ class CloudServer:
             headers = {}
             if fault.retry_after is not None and status in (429, 503):
                 headers["Retry-After"] = f"{fault.retry_after:g}"
+            if status == 429:
+                # A 429 under load carries the same throttling headers as a quota 429 (docs/graph-facts.md 8.2):
+                # scope Tenant_Application/<limit>/<app>/<tenant> and a diagnostic string.
+                app_id, tenant_id = _unverified_app_and_tenant(request.headers.get("Authorization", ""))
+                limit = "Read" if request.method.upper() == "GET" else "Write"
+                headers["x-ms-throttle-scope"] = f"Tenant_Application/{limit}/{app_id}/{tenant_id}"
+                headers["x-ms-throttle-information"] = "CPULimitExceeded"
             return self.render(GraphResult(status, {"error": {"code": code, "message": message}}, headers),
                                request_id, client_id)
         result = self.authenticate_and_run(request, path)
@@ -191,3 +200,14 @@ def _unauthorized(message: str) -> GraphResult:
                        {"WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/'
                                             'common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"'})
 
+
+def _unverified_app_and_tenant(authorization: str) -> tuple[str, str]:
+    """appid and tid of a bearer token, read without verifying it (only to label a throttling header)."""
+    import base64
+
+    try:
+        payload = authorization.split(" ", 1)[1].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return str(claims.get("appid") or claims.get("azp") or ""), str(claims.get("tid") or "")
+    except (IndexError, ValueError, TypeError):
+        return "", ""

@@ -133,6 +133,14 @@ class TenantState:
             for k in [k for k in group if k.startswith("@sim.")]:
                 group.pop(k)
             self.groups[gid] = group
+        # Organizational contacts (GET /contacts): mail-enabled objects that hold addresses in the directory.
+        self.contacts: dict[str, dict[str, Any]] = {}
+        for raw in seed.get("contacts") or []:
+            contact = dict(raw)
+            cid = str(contact.get("id") or uuid.uuid4()).lower()
+            contact["id"] = cid
+            contact.setdefault("proxyAddresses", [f"SMTP:{contact['mail']}"] if contact.get("mail") else [])
+            self.contacts[cid] = contact
         self.deleted: dict[str, dict[str, Any]] = {}
         self.audit: list[dict[str, Any]] = []
         # provisioningObjectSummary records (GET /auditLogs/provisioning), Graph-shaped, oldest first; the sync
@@ -146,6 +154,7 @@ class TenantState:
         # and synchronization.py)
         self.enterprise_apps = seed_enterprise_apps(self, dict(seed))
         self.visible_after: dict[str, float] = {}   # replication lag: user id -> monotonic time it appears
+        self.indexed_after: dict[str, float] = {}   # advanced-query index lag: user id -> time it is searchable
         self.snapshots: dict[str, list[str]] = {}    # opaque paging snapshots (skiptoken -> ordered ids)
         self.consumers: dict[str, set[str]] = {}     # skuId -> users holding an active assignment of it
         self._upns: dict[str, str] | None = None
@@ -213,24 +222,43 @@ class TenantState:
         return user
 
     def _upn_index(self) -> dict[str, str]:
-        # rebuilt lazily after writes that touch UPNs (invalidate_upns); lookups stay O(1) on large tenants
+        # rebuilt lazily after writes that touch UPNs (invalidate_upns); lookups stay O(1) on large tenants.
+        # Live users only: a soft-deleted user's UPN may be taken by a new user, and then restoring the deleted
+        # one fails on the conflict (Restore-EntraDeletedDirectoryObject -NewUserPrincipalName exists for that).
         if self._upns is None:
             self._upns = {str(u.get("userPrincipalName", "")).lower(): uid for uid, u in self.users.items()}
-            self._upns.update({str(u.get("userPrincipalName", "")).lower(): uid for uid, u in self.deleted.items()})
         return self._upns
+
+    def address_owner(self, address: str, except_id: str | None = None) -> dict[str, Any] | None:
+        """The live object (user, group, contact) whose mail or proxy address is ``address`` (case-insensitive).
+
+        Entra keeps proxyAddresses unique across mail-enabled objects (docs/direct-engine.md).
+        """
+        want = address.lower()
+        for obj in [*self.users.values(), *self.groups.values(), *self.contacts.values()]:
+            if obj.get("id") == except_id:
+                continue
+            if str(obj.get("mail") or "").lower() == want or want in {
+                    str(a).split(":", 1)[-1].lower() for a in obj.get("proxyAddresses") or []}:
+                return obj
+        return None
 
     def invalidate_upns(self) -> None:
         self._upns = None
 
     def upn_taken(self, upn: str, except_id: str | None = None) -> bool:
-        """True when another live or soft-deleted user already has this UPN (Graph keeps deleted UPNs taken)."""
+        """True when another live user already has this UPN (soft-deleted users do not hold theirs)."""
         uid = self._upn_index().get(upn.lower())
         return uid is not None and uid != except_id
 
-    def visible_users(self) -> list[dict[str, Any]]:
-        if not self.visible_after:
-            return list(self.users.values())
-        return [u for u in self.users.values() if self.is_visible(u["id"])]
+    def visible_users(self, *, eventual: bool = False) -> list[dict[str, Any]]:
+        """Users a list request sees; ``eventual`` (ConsistencyLevel: eventual) reads the lagging index."""
+        users = list(self.users.values()) if not self.visible_after else [
+            u for u in self.users.values() if self.is_visible(u["id"])]
+        if eventual and self.indexed_after:
+            now = time.monotonic()
+            users = [u for u in users if self.indexed_after.get(u["id"], 0.0) <= now]
+        return users
 
     def user_groups(self, user_id: str) -> list[str]:
         """Ids of groups that have the user as a DIRECT member (group licences are not inherited by nesting)."""

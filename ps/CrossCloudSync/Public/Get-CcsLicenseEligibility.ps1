@@ -18,6 +18,10 @@ function Get-CcsLicenseEligibility {
     .PARAMETER TargetCloud
     The cloud users are synchronized to: commercial, gcc, gcch, dod or china.
 
+    .PARAMETER SourceCloud
+    The source's cloud when Source is saved Graph JSON whose @odata links do not tell it (graph.microsoft.com
+    serves both commercial and GCC).
+
     .PARAMETER ScopeFile
     Scoping file (group and filter lines) deciding who is in scope; default: every user.
 
@@ -61,6 +65,9 @@ function Get-CcsLicenseEligibility {
         [Parameter(Mandatory)]
         [ValidateSet('commercial', 'gcc', 'gcch', 'dod', 'china')]
         [string] $TargetCloud,
+
+        [ValidateSet('commercial', 'gcc', 'gcch', 'dod', 'china')]
+        [string] $SourceCloud,
 
         [string] $ScopeFile,
 

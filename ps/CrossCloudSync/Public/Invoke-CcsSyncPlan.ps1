@@ -44,6 +44,10 @@ function Invoke-CcsSyncPlan {
     .PARAMETER QuotaWindowScale
     Multiply Graph's quota windows by this factor; only for a simulator started with --time-scale.
 
+    .PARAMETER AutoReconcileProxyConflict
+    Restore a deleted user even if another object now holds one of its proxy addresses (Entra drops those
+    addresses from the restored user). Without it such a restore fails and says so.
+
     .PARAMETER ConfigPath
     Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
 
@@ -90,6 +94,8 @@ function Invoke-CcsSyncPlan {
         [int] $Concurrency,
 
         [double] $QuotaWindowScale,
+
+        [switch] $AutoReconcileProxyConflict,
 
         [string] $ConfigPath
     )

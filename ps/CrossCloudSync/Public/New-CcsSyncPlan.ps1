@@ -62,6 +62,16 @@ function New-CcsSyncPlan {
     .PARAMETER Catalog
     Microsoft's newest 'Product names and service plan identifiers for licensing' CSV.
 
+    .PARAMETER Adopt
+    Take over existing target users matched by mail or UPN (ccsync writes its link and may later disable or
+    delete them). Without it such matches are conflicts. Users of Entra's own sync are never adopted.
+
+    .PARAMETER SourceCloud
+    The source's cloud when Source is saved Graph JSON whose @odata links do not tell it.
+
+    .PARAMETER TargetCloud
+    The target's cloud when Target is saved Graph JSON whose @odata links do not tell it.
+
     .PARAMETER Report
     Path of the Excel plan workbook to write.
 
@@ -130,6 +140,14 @@ function New-CcsSyncPlan {
         [switch] $AllowOlderTarget,
 
         [string] $Catalog,
+
+        [switch] $Adopt,
+
+        [ValidateSet('commercial', 'gcc', 'gcch', 'dod', 'china')]
+        [string] $SourceCloud,
+
+        [ValidateSet('commercial', 'gcc', 'gcch', 'dod', 'china')]
+        [string] $TargetCloud,
 
         [string] $Report,
 
