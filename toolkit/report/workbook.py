@@ -6,6 +6,10 @@ definition asks for - Excel tables (``add_table``; we name the table columns our
 read header cells back from a streamed sheet), frozen panes, column widths, styled cells, hyperlinks and charts.
 Every value goes through ``sanitize.excel_cell``, so text from a tenant can never become a formula.
 
+Every sheet is set up to print as these reports are printed for a manager: landscape, scaled to one page wide
+(as many pages tall as needed), the header row of a table repeated on every page, and the report's title and
+the sheet name in the page header (page numbers in the footer).
+
 Excel limits honoured here: 1,048,576 rows per sheet (a bigger table is split across ``Users``, ``Users (2)``
 ... or refused, as the definition says) and 65,530 hyperlinks per sheet (beyond that a sheet carries its URLs
 as a plain text column instead of links). The file is written to a temporary file in the same folder and moved
@@ -242,6 +246,21 @@ class _Builder:
         return self.text_cell(ws, label, font=self.styles.bold, fill=self.styles.header_fill,
                               border=self.styles.header_border)
 
+    # --- printing -----------------------------------------------------------------------------------------
+
+    def print_setup(self, ws: Any, *, repeat_header: bool) -> None:
+        """Landscape, one page wide, header row on every page, title and sheet name in the page header."""
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0                    # 0: as many pages tall as the rows need
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        if repeat_header:
+            ws.print_title_rows = "1:1"
+        title = clean_text(_render_template(self.d.title, self.values)).replace("&", "&&")
+        ws.oddHeader.center.text = f"{title} - {ws.title.replace('&', '&&')}"[:250]
+        ws.oddFooter.center.text = "Page &P of &N"
+        ws.oddFooter.right.text = "&D"
+
     # --- table sheets ------------------------------------------------------------------------------------
 
     def table_sheet(self, sheet: SheetDef) -> None:
@@ -269,6 +288,7 @@ class _Builder:
             ws.column_dimensions[get_column_letter(i)].width = width
         if sheet.freeze_header:
             ws.freeze_panes = "A2"
+        self.print_setup(ws, repeat_header=True)
         ws.append([self.text_cell(ws, c.label) for c in columns])
         names = [c.name for c in columns]
         links = [c.link for c in columns]
@@ -299,6 +319,7 @@ class _Builder:
 
     def stacked_sheet(self, sheet: SheetDef) -> None:
         ws = self.wb.create_sheet(sheet.name)
+        self.print_setup(ws, repeat_header=False)
         rows: list[list[Callable[[], Any]]] = []     # cells are built lazily, after the widths are known
         texts: list[list[Any]] = []                  # what the widths are computed from
         charts: list[tuple[Section, int, list[str]]] = []  # (section, header row, categories in order)
