@@ -61,6 +61,10 @@ def _register() -> None:
     cli.add_command(registry.commands_command)
     from .apply import apply_command
     cli.add_command(apply_command)
+    from .logs import logs_group
+    cli.add_command(logs_group)
+    from .report import report_group
+    cli.add_command(report_group)
 
 
 _register()

@@ -11,14 +11,14 @@ every export format, and the error catalog for cross-tenant sync.
 
 from .archive import LogArchive
 from .catalog import CATALOG, ErrorAdvice, advice_for, normalize_code
-from .fetch import FetchOptions, FetchResult, fetch_logs
+from .fetch import FetchOptions, FetchResult, default_archive_path, fetch_for_profile, fetch_logs
 from .flatten import AuditFrames, ProvisioningFrames, flatten_audit, flatten_provisioning
 from .readers import LogInput, Skipped, read_logs
 from .records import AUDIT, PROVISIONING
 from .timestamps import parse_timestamp
 
 __all__ = ["LogArchive", "CATALOG", "ErrorAdvice", "advice_for", "normalize_code", "FetchOptions", "FetchResult",
-           "fetch_logs", "AuditFrames", "ProvisioningFrames", "flatten_audit", "flatten_provisioning", "LogInput",
+           "fetch_logs", "fetch_for_profile", "default_archive_path", "AuditFrames", "ProvisioningFrames", "flatten_audit", "flatten_provisioning", "LogInput",
            "Skipped", "read_logs", "AUDIT", "PROVISIONING", "parse_timestamp", "read_archive"]
 
 

@@ -32,7 +32,8 @@ from .archive import LogArchive
 from .records import AUDIT, PROVISIONING
 from .timestamps import iso_z
 
-__all__ = ["FetchOptions", "KindResult", "FetchResult", "fetch_logs", "LOG_PATHS", "RETENTION_DAYS"]
+__all__ = ["FetchOptions", "KindResult", "FetchResult", "fetch_logs", "fetch_for_profile", "default_archive_path",
+           "LOG_PATHS", "RETENTION_DAYS"]
 
 LOG_PATHS = {PROVISIONING: "auditLogs/provisioning", AUDIT: "auditLogs/directoryAudits"}
 RETENTION_DAYS = 30            # with Entra ID P1/P2 (7 without): nothing older is there to fetch
@@ -214,3 +215,29 @@ def _fetch_window(client: Any, archive: LogArchive, kind: str, start: dt.datetim
         if not next_link:
             return count
         url, params = next_link, None
+
+
+def default_archive_path(profile_name: str) -> str:
+    """Where ``ccsync logs fetch`` keeps a profile's archive when ``--archive`` is not given."""
+    return f"ccsync-logs-{profile_name}.sqlite"
+
+
+def fetch_for_profile(profile: Any, archive_path: str | None = None, options: FetchOptions = FetchOptions(), *,
+                      secret: str | None = None, on_progress: Callable[[dict[str, Any]], None] | None = None,
+                      client: Any = None) -> FetchResult:
+    """Sign in with ``profile``, check the archive is this tenant's (by the token's ``tid``), and fetch."""
+    from ..auth import TokenProvider
+    from ..graph import GraphClient
+    from ..transport import make_session
+
+    if client is None:
+        session = make_session(getattr(profile, "ca_bundle", None))
+        provider = TokenProvider(profile, session=session, secret=secret)
+        client = GraphClient(profile.graph_base, provider, session)
+    else:
+        provider = client._token_provider
+    claims = provider.claims() if hasattr(provider, "claims") else {}
+    tenant_id = str(claims.get("tid") or profile.tenant)
+    path = archive_path or default_archive_path(profile.name)
+    with LogArchive(path, tenant_id=tenant_id, cloud=profile.cloud) as archive:
+        return fetch_logs(client, archive, options, on_progress=on_progress)
