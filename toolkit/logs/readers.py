@@ -350,7 +350,7 @@ def _raw_records(paths: Sequence[Path], notes: list[str], skipped: list[Skipped]
         for part, suffix in (("steps", "_ProvisioningSteps"), ("mods", "_ModifiedProperties")):
             path = parts.get(part) or _sibling(main, suffix)
             if path is None:
-                raise InputError(f"The portal's CSV download has three files; {Path(base).name}{suffix}.csv is "
+                raise InputError(f"The portal's CSV download has three files; {_expected(main, suffix)} is "
                                  f"missing (looked beside {main.name}).", source=str(main),
                                  hint="Download the provisioning logs as CSV again and keep all three files "
                                       "together, or give the missing file on the command line.")
@@ -368,6 +368,15 @@ def _portal_base(path: Path) -> str:
             i = low.index(suffix)
             return stem[:i] + stem[i + len(suffix):]
     return stem
+
+
+def _expected(main: Path, suffix: str) -> str:
+    """The name the portal gives the other part: ProvisioningLogs<suffix><rest of the main file's name>."""
+    stem, i = main.stem, main.stem.lower().find("provisioninglogs")
+    if i < 0:
+        return f"{stem}{suffix}{main.suffix}"
+    cut = i + len("provisioninglogs")
+    return f"{stem[:cut]}{suffix}{stem[cut:]}{main.suffix}"
 
 
 def _sibling(main: Path, suffix: str) -> Path | None:
