@@ -10,10 +10,12 @@
     CompatiblePSEditions = @('Core')
     FunctionsToExport    = @(
         'Connect-CcsTenant'
+        'Export-CcsReport'
         'Export-CcsTenant'
         'Find-CcsTenantCloud'
         'Get-CcsCloud'
         'Get-CcsLicenseEligibility'
+        'Get-CcsProvisioningLog'
         'Invoke-CcsSyncPlan'
         'New-CcsSyncPlan'
         'Start-CcsDemo'
