@@ -41,7 +41,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from ..errors import InputError
 from .definitions import ColumnDef, NAMED_FORMATS, Palette, ReportDefinition, Section, SheetDef
 from .atomic import atomic_write, check_target
-from .sanitize import CellValue, clean_text, excel_cell
+from .sanitize import EXCEL_MAX_CELL_CHARS, FORMULA_TRIGGERS, CellValue, clean_text, excel_cell
 
 __all__ = ["build_workbook", "atomic_write", "MAX_DATA_ROWS", "MAX_HYPERLINKS"]
 
@@ -50,6 +50,9 @@ MAX_HYPERLINKS = 65_530              # Excel refuses more hyperlinks than this o
 MAX_URL_CHARS = 2079                 # longest hyperlink address Excel accepts
 _LINK_SCHEMES = ("https://", "http://")
 _SPACE = re.compile(r"\s")
+_BLOCK_ROWS = 10_000                 # rows made safe per vectorised pass (bounded memory)
+# Text that needs excel_cell's careful path: XML-illegal characters or OOXML's _xHHHH_ escape.
+_NEEDS_CARE = r"[\x00-\x08\x0b\x0c\x0e-\x1f]|[\x{FFFE}\x{FFFF}]|_x[0-9A-Fa-f]{4}_"      # RE2 syntax (Arrow)
 _CHART_ROWS = 17                     # rows a chart anchored beside a counts table covers (8 cm high)
 
 
@@ -228,6 +231,22 @@ class _Builder:
         return _make_cell(ws, cv, fill=fill, number_format=col.format or self._default_format(cv.value),
                           link=link)
 
+    def _plain_column(self, ws: Any, col: ColumnDef, series: pd.Series) -> list[Any] | None:
+        """The cells of a text column that needs no styling, made safe in one vectorised pass; None when the
+        column must go cell by cell (styled, linked, formatted, or not Arrow-backed text, which alone cannot
+        hold the lone surrogates excel_cell removes)."""
+        if col.palette or col.fill_when or col.link or col.format or not isinstance(series.dtype, pd.StringDtype) \
+                or getattr(series.dtype, "storage", "") != "pyarrow":
+            return None
+        values = series.to_numpy(dtype=object, na_value=None)
+        def flags(mask: pd.Series) -> Any:
+            return mask.astype("boolean").fillna(False).to_numpy(dtype=bool)
+        slow = (flags(series.str.contains(_NEEDS_CARE, regex=True)) | flags(series.str.startswith(FORMULA_TRIGGERS))
+                | flags(series.str.len() > EXCEL_MAX_CELL_CHARS) | flags(series == ""))
+        for i in slow.nonzero()[0]:
+            values[i] = _make_cell(ws, excel_cell(values[i]))          # the careful path, cell by cell
+        return list(values)
+
     @staticmethod
     def _default_format(value: Any) -> str | None:
         if isinstance(value, dt.datetime):
@@ -295,12 +314,17 @@ class _Builder:
         link_series = {name: df[name] for name in set(filter(None, links))}
         data = df[names]
         link_iters = [iter(link_series[name]) if name else None for name in links]
-        for row in data.itertuples(index=False, name=None):
-            out = []
-            for col, value, it in zip(columns, row, link_iters):
-                link_value = next(it) if it is not None else None
-                out.append(self.data_cell(ws, col, value, link_value, allow_link=linking))
-            ws.append(out)
+        for start in range(0, len(data), _BLOCK_ROWS):
+            block = data.iloc[start:start + _BLOCK_ROWS]
+            # Columns without per-cell styling are made safe a block at a time (vectorised), not cell by cell.
+            fast = [self._plain_column(ws, col, block[col.name]) for col in columns]
+            for i, row in enumerate(block.itertuples(index=False, name=None)):
+                out = []
+                for col, value, it, ready in zip(columns, row, link_iters, fast):
+                    link_value = next(it) if it is not None else None
+                    out.append(ready[i] if ready is not None else
+                               self.data_cell(ws, col, value, link_value, allow_link=linking))
+                ws.append(out)
         last_row = max(len(df), 1) + 1          # an Excel table needs at least one (possibly empty) data row
         ref = f"A1:{get_column_letter(len(columns))}{last_row}"
         table = Table(displayName=_table_name(ws.title, self.table_names), ref=ref)
