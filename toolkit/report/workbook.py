@@ -1,5 +1,7 @@
 """Build an Excel workbook from a report definition, DataFrames and a dict of summary values.
 
+Table sheets without hyperlinks have their data rows written as worksheet XML by ``_RowWriter`` and spliced
+into the sheet openpyxl streams (openpyxl's per-cell serialiser was the bottleneck; bench/bench_logs_report.py).
 Every sheet is written in openpyxl's write-only (streaming) mode: rows go to disk as they are produced, so a
 million-row Users sheet does not need a million Cell objects in memory. Write-only worksheets support all the
 definition asks for - Excel tables (``add_table``; we name the table columns ourselves because openpyxl cannot
@@ -22,6 +24,8 @@ import datetime as dt
 from copy import copy
 import os
 import re
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -29,10 +33,13 @@ from typing import Any, Callable, Iterable, Mapping
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.marker import DataPoint
 from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.utils.datetime import to_excel
 from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
@@ -163,6 +170,117 @@ def _table_name(sheet_name: str, taken: set[str]) -> str:
     return name
 
 
+class _Styled(tuple):
+    """(value, style id): a cell the raw row writer writes without a Cell object."""
+
+    __slots__ = ()
+
+    def __new__(cls, value: Any, sid: int) -> "_Styled":
+        return tuple.__new__(cls, (value, sid))
+
+
+class _RowWriter:
+    """Streams a table sheet's data rows as worksheet XML into a file of its own, then splices them into the
+    sheet openpyxl wrote (header row, table, print setup, ...) when the sheet is closed.
+
+    Cells are what ``data_cell`` returns: plain values (text already made safe, numbers, booleans, naive UTC
+    datetimes) or ``WriteOnlyCell``s carrying a style (formats, fills, the quote prefix of formula-like text).
+    Text is written as inline strings (no shared-string table growing with every distinct value); styles are
+    registered in the workbook's style table exactly as openpyxl registers them.
+    """
+
+    def __init__(self, ws: Any, width: int):
+        self.ws = ws
+        self.letters = [get_column_letter(i) for i in range(1, width + 1)]
+        self.epoch = ws.parent.epoch
+        self.styles: dict[tuple[int, ...], int] = {}
+        self.next_row = 2                              # row 1 is the header, written by openpyxl
+        fd, self.path = tempfile.mkstemp(prefix="ccsync-rows.", suffix=".xml")
+        self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self.buffer: list[str] = []
+
+    def _style_id(self, cell: Any) -> int:
+        key = tuple(cell._style)                         # a StyleArray: font, fill, border, format ids ...
+        sid = self.styles.get(key)
+        if sid is None:
+            sid = self.styles[key] = self.ws.parent._cell_styles.add(cell._style)
+        return sid
+
+    def _cell(self, ref: str, value: Any, sid: int | None) -> str:
+        s_attr = f' s="{sid}"' if sid else ""
+        kind = type(value)
+        if kind is str:
+            text = value
+            if "&" in text or "<" in text or ">" in text:
+                text = _xml_escape(text)
+            space = ' xml:space="preserve"' if text != text.strip() else ""
+            return f'<c r="{ref}"{s_attr} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+        if kind is bool:
+            return f'<c r="{ref}"{s_attr} t="b"><v>{int(value)}</v></c>'
+        if kind is int or kind is float:
+            return f'<c r="{ref}"{s_attr}><v>{value!r}</v></c>'
+        if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
+            return f'<c r="{ref}"{s_attr}><v>{to_excel(value, self.epoch)!r}</v></c>'
+        if isinstance(value, (int, float)):
+            return f'<c r="{ref}"{s_attr}><v>{value!r}</v></c>'
+        return self._cell(ref, str(value), sid)
+
+    def row(self, cells: list[Any]) -> None:
+        r = self.next_row
+        self.next_row += 1
+        parts = [f'<row r="{r}">']
+        for letter, cell in zip(self.letters, cells):
+            if type(cell) is _Styled:
+                value, sid = cell
+            elif isinstance(cell, Cell):
+                value, sid = cell._value, self._style_id(cell) if cell.has_style else None
+            else:
+                value, sid = cell, None
+            if value is None:
+                if sid:
+                    parts.append(f'<c r="{letter}{r}" s="{sid}"/>')
+                continue
+            parts.append(self._cell(f"{letter}{r}", value, sid))
+        parts.append("</row>")
+        self.buffer.append("".join(parts))
+        if len(self.buffer) >= 2000:
+            self.fh.write("".join(self.buffer))
+            self.buffer.clear()
+
+    def finish(self) -> None:
+        """Close the sheet (openpyxl writes the header row and the tail) and splice the rows in."""
+        self.fh.write("".join(self.buffer))
+        self.fh.close()
+        ws = self.ws
+        try:
+            ws._drawing = SpreadsheetDrawing()          # what openpyxl's writer sets before closing a sheet
+            ws._drawing.charts, ws._drawing.images = ws._charts, ws._images
+            ws.close()
+            src = ws._writer.out
+            with open(src, "rb") as fin:
+                xml = fin.read()                       # the sheet without its data rows: small
+            cut = xml.rfind(b"</sheetData>")
+            if cut < 0:
+                raise RuntimeError("sheetData not found in the streamed sheet")
+            last = self.next_row - 1
+            head = re.sub(rb'<dimension ref="[^"]*"\s*/>',
+                          f'<dimension ref="A1:{self.letters[-1]}{max(last, 1)}"/>'.encode(), xml[:cut], count=1)
+            with open(src, "wb") as fout:              # openpyxl zips writer.out, then removes it
+                fout.write(head)
+                with open(self.path, "rb") as rows:
+                    shutil.copyfileobj(rows, fout, 1 << 20)
+                fout.write(xml[cut:])
+        finally:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class _Builder:
     def __init__(self, definition: ReportDefinition, frames: Mapping[str, pd.DataFrame],
                  values: Mapping[str, Any], vocabularies: Mapping[str, Mapping[str, Any]]):
@@ -173,6 +291,7 @@ class _Builder:
         self.styles = _Styles()
         self.table_names: set[str] = set()
         self.wb = Workbook(write_only=True)
+        self.raw_sheet: Any = None
 
     # --- checks before anything is written ---------------------------------------------------------------
 
@@ -235,6 +354,10 @@ class _Builder:
         """The cells of a text column that needs no styling, made safe in one vectorised pass; None when the
         column must go cell by cell (styled, linked, formatted, or not Arrow-backed text, which alone cannot
         hold the lone surrogates excel_cell removes)."""
+        if not (col.palette or col.fill_when or col.link) and ws is self.raw_sheet:
+            numeric = self._numeric_column(ws, col, series)
+            if numeric is not None:
+                return numeric
         if col.palette or col.fill_when or col.link or col.format or not isinstance(series.dtype, pd.StringDtype) \
                 or getattr(series.dtype, "storage", "") != "pyarrow":
             return None
@@ -246,6 +369,26 @@ class _Builder:
         for i in slow.nonzero()[0]:
             values[i] = _make_cell(ws, excel_cell(values[i]))          # the careful path, cell by cell
         return list(values)
+
+    def _numeric_column(self, ws: Any, col: ColumnDef, series: pd.Series) -> list[Any] | None:
+        """Datetime and integer columns for the raw row writer: (value, style id) pairs computed once per
+        column instead of a styled cell per value; None for any other column."""
+        if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
+            utc = series.dt.tz_convert(None) if isinstance(series.dtype, pd.DatetimeTZDtype) else series
+            values = [None if v is pd.NaT else v for v in utc.dt.to_pydatetime()] if len(utc) else []
+            fmt = col.format or NAMED_FORMATS["datetime"]
+            proto = _make_cell(ws, CellValue(dt.datetime(2000, 1, 1)), number_format=fmt)
+        elif str(series.dtype) == "Int64":
+            values = series.astype(object).where(series.notna(), None).tolist()
+            if any(v is not None and abs(v) >= 10 ** 15 for v in values):
+                return None                            # excel_cell writes such numbers as text: go cell by cell
+            if not col.format:
+                return values
+            proto = _make_cell(ws, CellValue(1), number_format=col.format)
+        else:
+            return None
+        sid = ws.parent._cell_styles.add(proto._style)
+        return [None if v is None else _Styled(v, sid) for v in values]
 
     @staticmethod
     def _default_format(value: Any) -> str | None:
@@ -314,6 +457,10 @@ class _Builder:
         link_series = {name: df[name] for name in set(filter(None, links))}
         data = df[names]
         link_iters = [iter(link_series[name]) if name else None for name in links]
+        # Without hyperlinks the rows go to the sheet's XML directly (_RowWriter), which is several times
+        # faster than openpyxl's per-cell serialiser; with hyperlinks openpyxl writes them (it owns the rels).
+        raw = _RowWriter(ws, len(columns)) if not any(link_iters) else None
+        self.raw_sheet = ws if raw is not None else None       # its rows may carry _Styled values
         for start in range(0, len(data), _BLOCK_ROWS):
             block = data.iloc[start:start + _BLOCK_ROWS]
             # Columns without per-cell styling are made safe a block at a time (vectorised), not cell by cell.
@@ -324,7 +471,10 @@ class _Builder:
                     link_value = next(it) if it is not None else None
                     out.append(ready[i] if ready is not None else
                                self.data_cell(ws, col, value, link_value, allow_link=linking))
-                ws.append(out)
+                if raw is not None:
+                    raw.row(out)
+                else:
+                    ws.append(out)
         last_row = max(len(df), 1) + 1          # an Excel table needs at least one (possibly empty) data row
         ref = f"A1:{get_column_letter(len(columns))}{last_row}"
         table = Table(displayName=_table_name(ws.title, self.table_names), ref=ref)
@@ -338,6 +488,9 @@ class _Builder:
             # openpyxl warns that write-only tables need their columns named by hand: done just above.
             warnings.filterwarnings("ignore", message="In write-only mode you must add table columns manually")
             ws.add_table(table)
+        self.raw_sheet = None
+        if raw is not None:
+            raw.finish()
 
     # --- summary and legend sheets (stacked sections) -----------------------------------------------------
 
