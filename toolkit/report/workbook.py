@@ -247,6 +247,14 @@ class _RowWriter:
             self.fh.write("".join(self.buffer))
             self.buffer.clear()
 
+    def discard(self) -> None:
+        """Throw the rows away (the workbook is not being written after all)."""
+        self.fh.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
     def finish(self) -> None:
         """Close the sheet (openpyxl writes the header row and the tail) and splice the rows in."""
         self.fh.write("".join(self.buffer))
@@ -458,23 +466,29 @@ class _Builder:
         data = df[names]
         link_iters = [iter(link_series[name]) if name else None for name in links]
         # Without hyperlinks the rows go to the sheet's XML directly (_RowWriter), which is several times
-        # faster than openpyxl's per-cell serialiser; with hyperlinks openpyxl writes them (it owns the rels).
-        raw = _RowWriter(ws, len(columns)) if not any(link_iters) else None
+        # faster than openpyxl's per-cell serialiser; with hyperlinks openpyxl writes them (it owns the rels;
+        # a sheet too long for hyperlinks has its URLs as text, and goes the fast way).
+        raw = _RowWriter(ws, len(columns)) if not (linking and any(link_iters)) else None
         self.raw_sheet = ws if raw is not None else None       # its rows may carry _Styled values
-        for start in range(0, len(data), _BLOCK_ROWS):
-            block = data.iloc[start:start + _BLOCK_ROWS]
-            # Columns without per-cell styling are made safe a block at a time (vectorised), not cell by cell.
-            fast = [self._plain_column(ws, col, block[col.name]) for col in columns]
-            for i, row in enumerate(block.itertuples(index=False, name=None)):
-                out = []
-                for col, value, it, ready in zip(columns, row, link_iters, fast):
-                    link_value = next(it) if it is not None else None
-                    out.append(ready[i] if ready is not None else
-                               self.data_cell(ws, col, value, link_value, allow_link=linking))
-                if raw is not None:
-                    raw.row(out)
-                else:
-                    ws.append(out)
+        try:
+            for start in range(0, len(data), _BLOCK_ROWS):
+                block = data.iloc[start:start + _BLOCK_ROWS]
+                # Columns without per-cell styling are made safe a block at a time (vectorised), not cell by cell.
+                fast = [self._plain_column(ws, col, block[col.name]) for col in columns]
+                for i, row in enumerate(block.itertuples(index=False, name=None)):
+                    out = []
+                    for col, value, it, ready in zip(columns, row, link_iters, fast):
+                        link_value = next(it) if it is not None else None
+                        out.append(ready[i] if ready is not None else
+                                   self.data_cell(ws, col, value, link_value, allow_link=linking))
+                    if raw is not None:
+                        raw.row(out)
+                    else:
+                        ws.append(out)
+        except BaseException:
+            if raw is not None:
+                raw.discard()
+            raise
         last_row = max(len(df), 1) + 1          # an Excel table needs at least one (possibly empty) data row
         ref = f"A1:{get_column_letter(len(columns))}{last_row}"
         table = Table(displayName=_table_name(ws.title, self.table_names), ref=ref)
