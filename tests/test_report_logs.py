@@ -157,3 +157,15 @@ def test_text_that_needs_escaping_comes_back_exactly(tmp_path):
     # "_x0041_" is stored escaped ("_x005F_x0041_", ECMA-376 22.4.2.4), which Excel shows as "_x0041_";
     # openpyxl does not unescape inline strings when reading, so that one is compared in its stored form.
     assert sorted(back["Source name"]) == sorted(names[:5] + ["_x005F_x0041_ literal"])
+
+
+def test_large_inputs_are_flattened_in_chunks_with_the_same_result(records_file, tmp_path, monkeypatch):
+    whole = log_report("provisioning", tmp_path / "whole.xlsx", files=[records_file])
+    import toolkit.logs.readers as readers
+    monkeypatch.setattr(readers, "CHUNK", 7)              # 60 records -> 9 chunks, never all as dicts at once
+    chunked = log_report("provisioning", tmp_path / "chunked.xlsx", files=[records_file])
+    assert chunked["summary"] == whole["summary"]
+    for sheet in ("Events", "Steps", "Modified properties", "Failures"):
+        a = pd.read_excel(tmp_path / "whole.xlsx", sheet_name=sheet)
+        b = pd.read_excel(tmp_path / "chunked.xlsx", sheet_name=sheet)
+        pd.testing.assert_frame_equal(a, b)

@@ -22,12 +22,13 @@ __all__ = ["LogArchive", "CATALOG", "ErrorAdvice", "advice_for", "normalize_code
            "Skipped", "read_logs", "AUDIT", "PROVISIONING", "parse_timestamp", "read_archive"]
 
 
-def read_archive(path: str, kind: str, since=None, until=None) -> LogInput:
-    """The archive's records of ``kind`` as a ``LogInput`` (same shape as ``read_logs``)."""
+def read_archive(path: str, kind: str, since=None, until=None, *, flatten=None) -> LogInput:
+    """The archive's records of ``kind`` as a ``LogInput`` (same shape as ``read_logs``, streaming with
+    ``flatten``)."""
     from .readers import read_records
 
     with LogArchive(path, create=False) as archive:
         raws = ((archive.path.name, f"record {r.get('id')}", r) for r in archive.records(kind, since, until))
-        result = read_records(raws, kind, LogInput(kind, sources=[archive.path.name]))
+        result = read_records(raws, kind, LogInput(kind, sources=[archive.path.name]), flatten=flatten)
     result.records.sort(key=lambda r: r["activityDateTime"])
     return result

@@ -27,7 +27,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import InputError
 from .records import AUDIT, PROVISIONING, canonical_audit, canonical_provisioning, record_kind
@@ -57,13 +57,18 @@ class LogInput:
     sources: list[str] = field(default_factory=list)
     formats: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    # Streaming mode (read_logs(..., flatten=...)): records are flattened every CHUNK records into these frame
+    # chunks and not kept, so a million records never sit in memory as dicts; count/first/last still hold.
+    chunks: list[Any] = field(default_factory=list)
+    count: int = 0
+    first: Any = None
+    last: Any = None
 
     def skipped_by_reason(self) -> dict[str, int]:
         return dict(Counter(_reason_class(s.reason) for s in self.skipped))
 
     def time_range(self) -> tuple[Any, Any]:
-        stamps = [r["activityDateTime"] for r in self.records if r.get("activityDateTime") is not None]
-        return (min(stamps), max(stamps)) if stamps else (None, None)
+        return self.first, self.last
 
 
 def _reason_class(reason: str) -> str:
@@ -400,12 +405,22 @@ def _sibling(main: Path, suffix: str) -> Path | None:
 
 # --- public -------------------------------------------------------------------------------------------------
 
-def read_records(raws: Iterable[tuple[str, str, Any]], kind: str, result: LogInput | None = None) -> LogInput:
-    """Canonical records of ``kind`` from (source, where, raw record) triples, de-duplicated by id."""
+CHUNK = 20_000          # records flattened at a time in streaming mode
+
+
+def read_records(raws: Iterable[tuple[str, str, Any]], kind: str, result: LogInput | None = None, *,
+                 flatten: Callable[[list[dict[str, Any]]], Any] | None = None,
+                 keep: Callable[[dict[str, Any]], bool] | None = None) -> LogInput:
+    """Canonical records of ``kind`` from (source, where, raw record) triples, de-duplicated by id.
+
+    With ``flatten``, records are flattened CHUNK at a time into ``result.chunks`` instead of being kept in
+    ``result.records``. ``keep`` filters records (e.g. a time range) after they were read and counted as valid.
+    """
     out = result or LogInput(kind)
     seen: set[str] = {r["id"] for r in out.records}
     canon = canonical_provisioning if kind == PROVISIONING else canonical_audit
     other = AUDIT if kind == PROVISIONING else PROVISIONING
+    buffer: list[dict[str, Any]] = []
     for source, where, raw in raws:
         found = record_kind(raw)
         if found is None:
@@ -435,12 +450,28 @@ def read_records(raws: Iterable[tuple[str, str, Any]], kind: str, result: LogInp
             out.duplicates += 1
             continue
         seen.add(rid)
+        if keep is not None and not keep(rec):
+            continue
         rec.setdefault("source", source)
-        out.records.append(rec)
+        when = rec["activityDateTime"]
+        out.count += 1
+        out.first = when if out.first is None or when < out.first else out.first
+        out.last = when if out.last is None or when > out.last else out.last
+        if flatten is None:
+            out.records.append(rec)
+            continue
+        buffer.append(rec)
+        if len(buffer) >= CHUNK:
+            out.chunks.append(flatten(buffer))
+            buffer = []
+    if flatten is not None and (buffer or not out.chunks):
+        out.chunks.append(flatten(buffer))
     return out
 
 
-def read_logs(files: Sequence[str | os.PathLike[str]], kind: str) -> LogInput:
+def read_logs(files: Sequence[str | os.PathLike[str]], kind: str, *,
+              flatten: Callable[[list[dict[str, Any]]], Any] | None = None,
+              keep: Callable[[dict[str, Any]], bool] | None = None) -> LogInput:
     """Read ``kind`` (``provisioning`` or ``audit``) records from the files, in any supported format.
 
     Raises InputError for a file that cannot be read at all or a portal CSV download missing a file; every
@@ -452,6 +483,7 @@ def read_logs(files: Sequence[str | os.PathLike[str]], kind: str) -> LogInput:
         raise InputError("No log file given.", hint="Give one or more files (JSON, JSON lines or CSV).")
     paths = [Path(f).expanduser() for f in files]
     result = LogInput(kind, sources=[p.name for p in paths])
-    read_records(_raw_records(paths, result.notes, result.skipped, result.formats), kind, result)
+    read_records(_raw_records(paths, result.notes, result.skipped, result.formats), kind, result, flatten=flatten,
+                 keep=keep)
     result.records.sort(key=lambda r: r["activityDateTime"])
     return result

@@ -12,12 +12,13 @@ from typing import Any, Sequence
 import pandas as pd
 
 from ..errors import InputError
-from ..logs import AUDIT, PROVISIONING, LogInput, flatten_audit, flatten_provisioning, read_archive, read_logs
+from ..logs import (AUDIT, PROVISIONING, AuditFrames, LogInput, ProvisioningFrames, flatten_audit,
+                    flatten_provisioning, read_archive, read_logs)
 from .csvout import write_csv
 from .definitions import ReportDefinition, load_definition
 from .workbook import build_workbook
 
-__all__ = ["write_provisioning_workbook", "write_audit_workbook", "log_report", "skipped_frame", "log_summary"]
+__all__ = ["write_provisioning_workbook", "write_audit_workbook", "log_report", "skipped_frame", "log_summary", "log_frames"]
 
 
 def skipped_frame(log: LogInput) -> pd.DataFrame:
@@ -58,17 +59,32 @@ def _single(series: Any) -> str | None:
     return str(values[0]) if len(values) == 1 else None
 
 
+def log_frames(log: LogInput, kind: str) -> ProvisioningFrames | AuditFrames:
+    """The log's frames, oldest event first: its streamed chunks joined, or its records flattened."""
+    flatten = flatten_provisioning if kind == PROVISIONING else flatten_audit
+    if not log.chunks:
+        return flatten(log.records)
+    parts = log.chunks
+    names = ("events", "steps", "changes") if kind == PROVISIONING else ("events", "targets")
+    joined = {}
+    for name in names:
+        frame = pd.concat([getattr(p, name) for p in parts], ignore_index=True) if len(parts) > 1 \
+            else getattr(parts[0], name)
+        joined[name] = frame.sort_values("activityDateTime", kind="stable").reset_index(drop=True)
+    return ProvisioningFrames(**joined) if kind == PROVISIONING else AuditFrames(**joined)
+
+
 def _definition(definition: ReportDefinition | str | os.PathLike[str]) -> ReportDefinition:
     return definition if isinstance(definition, ReportDefinition) else load_definition(definition)
 
 
 def write_provisioning_workbook(path: str | os.PathLike[str], log: LogInput, *, source_name: str,
                                 tenant_id: str | None = None, generated_at: dt.datetime | None = None,
-                                definition: ReportDefinition | str | os.PathLike[str] = "provisioning"
-                                ) -> tuple[Path, dict[str, Any]]:
+                                definition: ReportDefinition | str | os.PathLike[str] = "provisioning",
+                                frames: ProvisioningFrames | None = None) -> tuple[Path, dict[str, Any]]:
     """Write the provisioning workbook (Summary, Events, Failures, Steps, Modified properties); return the
     path and the summary."""
-    frames = flatten_provisioning(log.records)
+    frames = frames or log_frames(log, PROVISIONING)
     summary = log_summary(log, frames.events, source_name=source_name, tenant_id=tenant_id)
     failures = frames.events[frames.events["status"] == "failure"].reset_index(drop=True)
     out = build_workbook(_definition(definition), path,
@@ -80,10 +96,10 @@ def write_provisioning_workbook(path: str | os.PathLike[str], log: LogInput, *, 
 
 def write_audit_workbook(path: str | os.PathLike[str], log: LogInput, *, source_name: str,
                          tenant_id: str | None = None, generated_at: dt.datetime | None = None,
-                         definition: ReportDefinition | str | os.PathLike[str] = "audit"
-                         ) -> tuple[Path, dict[str, Any]]:
+                         definition: ReportDefinition | str | os.PathLike[str] = "audit",
+                         frames: AuditFrames | None = None) -> tuple[Path, dict[str, Any]]:
     """Write the audit workbook (Summary, Events, Modified properties); return the path and the summary."""
-    frames = flatten_audit(log.records)
+    frames = frames or log_frames(log, AUDIT)
     summary = log_summary(log, frames.events, source_name=source_name, tenant_id=tenant_id)
     out = build_workbook(_definition(definition), path,
                          frames={"events": frames.events, "targets": frames.targets, "skipped": skipped_frame(log)},
@@ -100,26 +116,29 @@ def log_report(kind: str, out: str | os.PathLike[str], *, files: Sequence[str | 
         raise InputError("Give log files or --archive, not both and not neither.",
                          hint="e.g. ccsync report provisioning logs/*.json --out prov.xlsx")
     tenant_id = None
+    flatten = flatten_provisioning if kind == PROVISIONING else flatten_audit
     if archive:
-        log = read_archive(str(archive), kind, since, until)
+        log = read_archive(str(archive), kind, since, until, flatten=flatten)
         from ..logs import LogArchive
         with LogArchive(archive, create=False) as arch:
             tenant_id = arch.tenant_id
         name = f"archive {Path(archive).name}" + (f" (tenant {tenant_id})" if tenant_id else "")
     else:
-        log = read_logs(files, kind)
-        if since or until:
-            log.records = [r for r in log.records if (since is None or r["activityDateTime"] >= since)
-                           and (until is None or r["activityDateTime"] < until)]
+        def keep(rec: dict[str, Any]) -> bool:
+            when = rec["activityDateTime"]
+            return (since is None or when >= since) and (until is None or when < until)
+        # Records are flattened as they are read (never a million dicts in memory at once).
+        log = read_logs(files, kind, flatten=flatten, keep=keep if (since or until) else None)
         name = ", ".join(Path(f).name for f in files)
         if len(name) > 120:
             name = f"{len(files)} files ({Path(files[0]).name}, ...)"
     writer = write_provisioning_workbook if kind == PROVISIONING else write_audit_workbook
-    path, summary = writer(out, log, source_name=name, tenant_id=tenant_id, generated_at=generated_at)
+    frames = log_frames(log, kind)
+    path, summary = writer(out, log, source_name=name, tenant_id=tenant_id, generated_at=generated_at,
+                           frames=frames)  # type: ignore[arg-type]
     result: dict[str, Any] = {"kind": kind, "report": str(path), "summary": summary,
                               "skipped": [{"source": s.source, "where": s.where, "reason": s.reason}
                                           for s in log.skipped]}
     if csv_path:
-        frames = flatten_provisioning(log.records) if kind == PROVISIONING else flatten_audit(log.records)
         result["csv"] = str(write_csv(frames.events, csv_path))
     return result
