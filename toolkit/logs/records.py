@@ -80,6 +80,8 @@ def _canon_key(key: str, parent: str | None) -> str:
 
 def _canon(value: Any, parent: str | None = None) -> Any:
     value = _maybe_json(value) if parent in _JSON_FIELDS or parent is None else value
+    if parent == "details":
+        return value                          # free-form key/value pairs: keep Microsoft's keys as they are
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for k, v in value.items():
