@@ -92,6 +92,8 @@ def test_every_sheet_prints_landscape_one_page_wide_with_the_header_repeated(rec
         assert "Provisioning logs: prov.json" in ws.oddHeader.center.text and ws.title in ws.oddHeader.center.text
         if ws.title != "Summary":
             assert ws.print_title_rows == "$1:$1"
+    # the 22-column Events table prints its leading columns, legible on one page; the rest stay in the sheet
+    assert wb["Events"].print_area == "'Events'!$A$1:$H$61" and wb["Events"].max_column == 22
     import zipfile
     with zipfile.ZipFile(out) as z:
         assert sum(n.startswith("xl/charts/chart") for n in z.namelist()) >= 2      # status pie, action bars

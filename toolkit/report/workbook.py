@@ -10,7 +10,8 @@ Every value goes through ``sanitize.excel_cell``, so text from a tenant can neve
 
 Every sheet is set up to print as these reports are printed for a manager: landscape, scaled to one page wide
 (as many pages tall as needed), the header row of a table repeated on every page, and the report's title and
-the sheet name in the page header (page numbers in the footer).
+the sheet name in the page header (page numbers in the footer). A table wider than a legible page prints its
+leading columns (definitions put the important ones first); the others stay in the sheet.
 
 Excel limits honoured here: 1,048,576 rows per sheet (a bigger table is split across ``Users``, ``Users (2)``
 ... or refused, as the definition says) and 65,530 hyperlinks per sheet (beyond that a sheet carries its URLs
@@ -57,6 +58,8 @@ MAX_HYPERLINKS = 65_530              # Excel refuses more hyperlinks than this o
 MAX_URL_CHARS = 2079                 # longest hyperlink address Excel accepts
 _LINK_SCHEMES = ("https://", "http://")
 _SPACE = re.compile(r"\s")
+_PRINT_WIDTH = 230.0                 # column-width units that print legibly on one landscape page
+_PRINT_MIN_COLUMNS = 4
 _BLOCK_ROWS = 10_000                 # rows made safe per vectorised pass (bounded memory)
 # Text that needs excel_cell's careful path: XML-illegal characters or OOXML's _xHHHH_ escape.
 _NEEDS_CARE = r"[\x00-\x08\x0b\x0c\x0e-\x1f]|[\x{FFFE}\x{FFFF}]|_x[0-9A-Fa-f]{4}_"      # RE2 syntax (Arrow)
@@ -453,9 +456,11 @@ class _Builder:
                     columns.append(ColumnDef(name=c.link, label=c.link, width=60))
                     shown.add(c.link)
         sample = df.head(200)
+        widths = []
         for i, col in enumerate(columns, 1):
             width = col.width or _auto_width(col.label, (excel_cell(v).value for v in sample[col.name]))
             ws.column_dimensions[get_column_letter(i)].width = width
+            widths.append(width)
         if sheet.freeze_header:
             ws.freeze_panes = "A2"
         self.print_setup(ws, repeat_header=True)
@@ -502,6 +507,15 @@ class _Builder:
             # openpyxl warns that write-only tables need their columns named by hand: done just above.
             warnings.filterwarnings("ignore", message="In write-only mode you must add table columns manually")
             ws.add_table(table)
+        # One page wide must stay legible: print the leading columns (definitions list the important ones
+        # first) up to about a landscape page at 60 % scale; the rest stay in the sheet, unprinted.
+        total, shown = 0.0, 0
+        for width in widths:
+            if shown >= _PRINT_MIN_COLUMNS and total + width > _PRINT_WIDTH:
+                break
+            total, shown = total + width, shown + 1
+        if shown < len(columns):
+            ws.print_area = f"A1:{get_column_letter(shown)}{last_row}"
         self.raw_sheet = None
         if raw is not None:
             raw.finish()
