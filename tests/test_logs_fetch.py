@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import os
 import stat
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
