@@ -322,6 +322,12 @@ def _raw_records(paths: Sequence[Path], notes: list[str], skipped: list[Skipped]
     """(file name, where, raw record) for every record in the files."""
     portal: dict[str, dict[str, Path]] = {}
     for path in paths:
+        if _is_json_lines(path):
+            # One record per line (Graph exports, Azure Monitor storage blobs): read line by line, so a file of
+            # any size never sits in memory whole.
+            formats["json"] += 1
+            yield from _json_lines(path, skipped)
+            continue
         data = _read_bytes(path)
         text = _decode(data, path.name, notes)
         stripped = text.lstrip()
@@ -365,6 +371,40 @@ def _raw_records(paths: Sequence[Path], notes: list[str], skipped: list[Skipped]
             yield main.name, f"line {i}", rec
 
 
+def _is_json_lines(path: Path) -> bool:
+    """UTF-8 text whose first line is one complete JSON object and whose next line starts another."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(1 << 24)
+            second = fh.readline(1 << 24)
+    except OSError:
+        return False                                   # _read_bytes reports it properly
+    if first.startswith(b"\xef\xbb\xbf"):
+        first = first[3:]
+    if not first.strip().startswith(b"{") or not second.strip().startswith(b"{"):
+        return False
+    try:
+        return isinstance(json.loads(first), dict)
+    except ValueError:
+        return False
+
+
+def _json_lines(path: Path, skipped: list[Skipped]) -> Iterator[tuple[str, str, Any]]:
+    with open(path, "r", encoding="utf-8-sig", errors="replace", newline=None) as fh:
+        for n, line in enumerate(fh, 1):
+            text = line.strip().rstrip(",")
+            if not text:
+                continue
+            try:
+                doc = json.loads(text)
+            except ValueError as exc:
+                msg = getattr(exc, "msg", str(exc))
+                skipped.append(Skipped(path.name, f"line {n}", f"malformed JSON: {msg}"))
+                continue
+            for j, raw in enumerate(_records_of(doc), 1):
+                yield path.name, f"line {n}" if j == 1 else f"line {n}, record {j}", raw
+
+
 def _portal_base(path: Path) -> str:
     stem = path.stem
     low = stem.lower()
@@ -405,7 +445,7 @@ def _sibling(main: Path, suffix: str) -> Path | None:
 
 # --- public -------------------------------------------------------------------------------------------------
 
-CHUNK = 20_000          # records flattened at a time in streaming mode
+CHUNK = 5_000           # records flattened at a time in streaming mode (~50 MB of dicts)
 
 
 def read_records(raws: Iterable[tuple[str, str, Any]], kind: str, result: LogInput | None = None, *,

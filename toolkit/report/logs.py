@@ -70,8 +70,12 @@ def log_frames(log: LogInput, kind: str) -> ProvisioningFrames | AuditFrames:
     for name in names:
         frame = pd.concat([getattr(p, name) for p in parts], ignore_index=True) if len(parts) > 1 \
             else getattr(parts[0], name)
-        joined[name] = frame.sort_values("activityDateTime", kind="stable").reset_index(drop=True)
-    return ProvisioningFrames(**joined) if kind == PROVISIONING else AuditFrames(**joined)
+        for part in parts:
+            setattr(part, name, None)                  # the chunks go as soon as they are joined
+        frame = frame.sort_values("activityDateTime", kind="stable", ignore_index=True)
+        joined[name] = frame
+    log.chunks = [ProvisioningFrames(**joined) if kind == PROVISIONING else AuditFrames(**joined)]
+    return log.chunks[0]
 
 
 def _definition(definition: ReportDefinition | str | os.PathLike[str]) -> ReportDefinition:
