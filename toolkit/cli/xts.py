@@ -156,7 +156,7 @@ def enable_command(source_name: str, target_name: str, groups: tuple[str, ...], 
                 info(f"  {c.tenant:6} {c.method:6} {c.path}  ({c.purpose})")
         _confirm(f"Change the {source.name} and {target.name} tenants as listed?", yes,
                  "'ccsync xts enable' changes two tenants and")
-        result = execute_enable(plan, on_manual=_manual_hook(yes))
+        result = execute_enable(plan, on_manual=_manual_hook(yes), wait_for_admin=_interactive() and not yes)
     info(result.message())
     data = result.to_dict()
 

@@ -23,7 +23,7 @@ from .job import find_jobs, plan_create_job, plan_secrets, plan_validate, read_s
 from .permissions import check_permissions
 from .policy import (POLICY_PERMISSION, Difference, plan_cloud_endpoint, plan_inbound_sync, plan_partner,
                      plan_redemption, read_partner)
-from .status import _CODE_FIXES, _norm, job_status
+from .status import CODE_FIXES, normalize_code, job_status
 from .steps import (CTAP_PATH, DEFAULT_DELETE_THRESHOLD, default_configuration_name, MICROSOFT_GRAPH_APP_ID, USER_READWRITE_CROSSCLOUD_ID,
                     ManualStep, manual_steps)
 
@@ -270,10 +270,12 @@ def _done(sent: list[Call]) -> list[str]:
 
 
 def execute_enable(plan: EnablePlan, *, on_manual: ManualHook | None = None,
-                   on_call: Callable[[Call], None] | None = None) -> EnableResult:
+                   on_call: Callable[[Call], None] | None = None, wait_for_admin: bool = False) -> EnableResult:
     """Send the plan's writes in order; stop with SyncSetupIncomplete (what was done, what is left) on failure.
 
     ``on_manual(status)`` is asked at each portal-only step (print it, wait for the admin); False stops there.
+    With ``wait_for_admin``, a test connection that shows a portal step not done asks ``on_manual`` again and
+    tests again once the admin says it is done (a person at a terminal); otherwise it stops there.
     """
     ids = dict(plan.ids)
     sent: list[Call] = []
@@ -289,7 +291,7 @@ def execute_enable(plan: EnablePlan, *, on_manual: ManualHook | None = None,
                         done=_done(sent), remaining=_remaining(plan.actions, index),
                         details={"manualSteps": [m.to_dict() for m in plan.manual]})
                 continue
-            _send(plan, action, ids, sent)
+            _send(plan, action, ids, sent, on_manual if wait_for_admin else None)
             if on_call is not None:
                 on_call(action)
         except SyncSetupIncomplete:
@@ -308,10 +310,17 @@ def execute_enable(plan: EnablePlan, *, on_manual: ManualHook | None = None,
     return EnableResult(plan, sent, ids)
 
 
-def _send(plan: EnablePlan, call: Call, ids: dict[str, str], sent: list[Call]) -> None:
+def _send(plan: EnablePlan, call: Call, ids: dict[str, str], sent: list[Call],
+          ask_admin: ManualHook | None = None) -> None:
     side = plan.side(call.tenant)
     if call.step == "source.testConnection":
-        _test_connection(plan, side, call, ids)
+        for _attempt in range(5):
+            not_done = _test_connection(plan, side, Call(**{**call.__dict__}), ids, raise_on=ask_admin is None)
+            if not not_done:
+                return
+            if not ask_admin(not_done):  # type: ignore[misc]
+                break
+        _test_connection(plan, side, Call(**{**call.__dict__}), ids, raise_on=True)
         return
     try:
         body = side.send(call, ids)
@@ -339,19 +348,26 @@ def _send(plan: EnablePlan, call: Call, ids: dict[str, str], sent: list[Call]) -
         ids["jobId"] = (body or {})["id"]
 
 
-def _test_connection(plan: EnablePlan, side: TenantSide, call: Call, ids: dict[str, str]) -> None:
-    manual = [m for m in plan.manual]
+def _test_connection(plan: EnablePlan, side: TenantSide, call: Call, ids: dict[str, str], *,
+                     raise_on: bool) -> ManualStatus | None:
+    """Run the test connection. On a failure that shows a portal step not done: raise, or (``raise_on`` False)
+    return that step's status so the admin can be asked to do it."""
     try:
         side.send(call, ids)
     except GraphError as err:
-        code = _norm(err.code)
-        known = next((k for k in _CODE_FIXES if code.endswith(k)), None)
-        for m in manual:
+        code = normalize_code(err.code)
+        known = next((k for k in CODE_FIXES if code.endswith(k)), None)
+        not_done = None
+        for m in plan.manual:
             if known == "ExternalTenantNotFound" and m.step.key == "source.crossCloudCheckbox" or \
                     known == "AzureActiveDirectoryTokenExpired" and m.step.key == "target.crossCloudSyncCheckbox":
                 m.status, m.evidence = "not done", f"test connection answered {err.code}"
-        meaning, fix = _CODE_FIXES.get(known or "", (err.graph_message or "", "See the error and try again."))
+                not_done = m
+        if not_done is not None and not raise_on:
+            return not_done
+        meaning, fix = CODE_FIXES.get(known or "", (err.graph_message or "", "See the error and try again."))
         raise CcsyncError(f"test connection failed with {err.code}: {meaning}", hint=fix) from err
-    for m in manual:
+    for m in plan.manual:
         if m.status != "verified":
             m.status, m.evidence = "verified", "test connection (validateCredentials) succeeded"
+    return None

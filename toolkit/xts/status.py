@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Diagnosis", "JobStatus", "diagnose", "job_status", "status_frame", "STATUS_COLUMNS"]
+__all__ = ["Diagnosis", "JobStatus", "diagnose", "job_status", "status_frame", "STATUS_COLUMNS", "CODE_FIXES",
+           "normalize_code"]
 
 _NULL_TIME = "0001-01-01T00:00:00Z"
 
@@ -29,11 +30,11 @@ class Diagnosis:
         return {"code": self.code, "severity": self.severity, "message": self.message, "fix": self.fix}
 
 
-def _norm(code: str | None) -> str:
+def normalize_code(code: str | None) -> str:
     return (code or "").replace("Microsoft Entra ID", "AzureActiveDirectory").replace(" ", "")
 
 
-_CODE_FIXES: dict[str, tuple[str, str]] = {
+CODE_FIXES: dict[str, tuple[str, str]] = {
     "ExternalTenantNotFound": (
         "The target tenant was not found by this cloud's authentication authority: the configuration was not "
         "created as a cross-cloud configuration.",
@@ -75,10 +76,10 @@ _QUARANTINE_FIXES: dict[str, tuple[str, str]] = {
 
 
 def _code_diagnosis(code: str | None, message: str | None, where: str) -> Diagnosis | None:
-    norm = _norm(code)
+    norm = normalize_code(code)
     if not norm or norm == "None":
         return None
-    for known, (meaning, fix) in _CODE_FIXES.items():
+    for known, (meaning, fix) in CODE_FIXES.items():
         if norm.endswith(known) or norm == known:
             detail = meaning
             if known == "AzureActiveDirectoryCrossTenantSyncPolicyCheckFailure" and message:
