@@ -67,8 +67,14 @@ def test_what_if_on_empty_tenants_lists_every_documented_write_in_order() -> Non
     plan = plan_enable(source, target, EnableOptions(groups=["CCS-Sync-Scope"]))
     steps = [c.step for c in plan.writes]
     assert steps == ["target.cloudSettings", "target.partner", "target.inboundSync", "target.inboundRedemption",
-                     "source.cloudSettings", "source.partner", "source.outboundRedemption", "source.configuration",
+                     "source.cloudSettings", "source.partner", "source.outboundRedemption",
                      "source.job", "source.secrets", "source.assignments", "source.start"]
+    # Cross-cloud: Graph cannot create the configuration with its cross-cloud box, so the plan asks the admin
+    # to create it in the portal and then looks it up by name (a read, not an instantiate).
+    kinds = [getattr(a, "step", None) or a.key for a in plan.actions]
+    adopt = plan.actions[kinds.index("source.configuration")]
+    assert (adopt.method, adopt.write) == ("GET", False)
+    assert kinds.index("source.crossCloudCheckbox") == kinds.index("source.configuration") - 1
     bodies = {c.step: c.body for c in plan.writes}
     # PATCH replaces the list: the target keeps its documented example values and adds the source's cloud.
     assert bodies["target.cloudSettings"] == {"allowedCloudEndpoints": ["microsoftonline.us", "partner.microsoftonline.cn",
@@ -86,7 +92,6 @@ def test_what_if_on_empty_tenants_lists_every_documented_write_in_order() -> Non
     assert secrets["CompanyId"] == TGT and secrets["SyncAll"] == "false"
     assert json.loads(secrets["SyncNotificationSettings"])["DeleteThresholdValue"] == 500
     # The test connection comes after the configuration and before the job, and is not a write.
-    kinds = [getattr(a, "step", None) or a.key for a in plan.actions]
     assert kinds.index("source.testConnection") == kinds.index("source.job") - 1
     assert [m.step.key for m in plan.manual] == ["target.crossCloudSyncCheckbox", "source.crossCloudCheckbox"]
     assert all(m.status == "not verified" for m in plan.manual)
@@ -101,6 +106,9 @@ def test_same_cloud_pair_has_no_cloud_settings_and_no_manual_steps() -> None:
     target = side("target", TGT, "gcc", {})
     plan = plan_enable(source, target, EnableOptions(groups=["CCS-Sync-Scope"]))
     assert "target.cloudSettings" not in [c.step for c in plan.writes] and plan.manual == []
+    instantiate = next(c for c in plan.writes if c.step == "source.configuration")
+    assert (instantiate.method, instantiate.path) == ("POST", f"/applicationTemplates/{TEMPLATE_ID}/instantiate")
+    assert instantiate.body == {"displayName": f"ccsync to {TGT}"}   # no display name known for the target
 
 
 def test_partner_configured_differently_is_a_diff_refused_without_force() -> None:

@@ -145,9 +145,6 @@ def enable_command(source_name: str, target_name: str, groups: tuple[str, ...], 
         emit(data, render_plan)
         return
     if not plan.writes:
-        for m in plan.manual:
-            if m.status != "verified":
-                _print_manual(m)
         result = execute_enable(plan)
     else:
         if not yes:
@@ -361,13 +358,12 @@ def disable_command(source_name: str, target_name: str, name: str | None, polici
     """
     from toolkit.xts.control import execute_disable, plan_disable
     from toolkit.xts.enable import check_sides
-    from toolkit.xts.steps import default_configuration_name
 
     source, target = _side("source", source_name), _side("target", target_name)
     check_sides("disable", source, target)
     source.load_organization()
     target.load_organization()
-    plan = plan_disable(source, target, name or default_configuration_name(target.tenant_id), policies=policies)
+    plan = plan_disable(source, target, name, policies=policies)
     for kept in plan.kept:
         info(f"Kept: {kept}")
     if what_if or not plan.calls:

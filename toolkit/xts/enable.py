@@ -17,14 +17,15 @@ from toolkit.clouds import CloudPair, check_pair, get_cloud
 from toolkit.errors import (CcsyncError, ConfigurationConflict, GraphConflict, GraphError, InputError,
                             SyncSetupIncomplete)
 
-from .app import find_configuration, msiam_role_id, plan_assignments, plan_instantiate, read_assignments, resolve_groups
+from .app import (find_configuration, msiam_role_id, plan_adopt, plan_assignments, plan_instantiate,
+                  read_assignments, resolve_configuration, resolve_groups)
 from .calls import Call, TenantSide, calls_frame
 from .job import find_jobs, plan_create_job, plan_secrets, plan_validate, read_secrets, secrets_body
 from .permissions import check_permissions
 from .policy import (POLICY_PERMISSION, Difference, plan_cloud_endpoint, plan_inbound_sync, plan_partner,
                      plan_redemption, read_partner)
 from .status import CODE_FIXES, normalize_code, job_status
-from .steps import (CTAP_PATH, DEFAULT_DELETE_THRESHOLD, default_configuration_name, MICROSOFT_GRAPH_APP_ID, USER_READWRITE_CROSSCLOUD_ID,
+from .steps import (CTAP_PATH, DEFAULT_DELETE_THRESHOLD, MICROSOFT_GRAPH_APP_ID, USER_READWRITE_CROSSCLOUD_ID,
                     ManualStep, manual_steps)
 
 __all__ = ["EnableOptions", "EnablePlan", "EnableResult", "ManualStatus", "plan_enable", "execute_enable",
@@ -157,7 +158,7 @@ def plan_enable(source: TenantSide, target: TenantSide, options: EnableOptions,
                          hint="Give the profile of the tenant users are copied FROM as --source and the one "
                               "they are copied INTO as --target.")
     cross = pair.kind == "cross-cloud"
-    name = options.name or default_configuration_name(target.tenant_id)
+    sp, name = resolve_configuration(source, target.tenant_id, target.display_name, options.name)
     s_cloud, t_cloud = get_cloud(source.cloud), get_cloud(target.cloud)
     actions: list[Action] = []
     diffs: list[Difference] = []
@@ -191,9 +192,13 @@ def plan_enable(source: TenantSide, target: TenantSide, options: EnableOptions,
     diffs += d
 
     ids: dict[str, str] = {}
-    sp = find_configuration(source, name)
     job: dict[str, Any] | None = None
-    if sp is None:
+    if sp is None and cross:
+        # Graph has no call for the configuration's cross-cloud checkbox: the admin creates it in the portal
+        # and ccsync adopts it by name (docs/xts.md).
+        actions.append(manual["source.crossCloudCheckbox"].step)
+        actions.append(plan_adopt(source, name))
+    elif sp is None:
         actions.append(plan_instantiate(source, name))
     else:
         ids["servicePrincipalId"] = sp["id"]
@@ -206,8 +211,8 @@ def plan_enable(source: TenantSide, target: TenantSide, options: EnableOptions,
         job = jobs[0] if jobs else None
         if job:
             ids["jobId"] = job["id"]
-    if cross:
-        actions.append(manual["source.crossCloudCheckbox"].step)
+        if cross:
+            actions.append(manual["source.crossCloudCheckbox"].step)
 
     groups = resolve_groups(source, options.groups)
     current = read_assignments(source, sp["id"]) if sp else []
@@ -245,6 +250,12 @@ def plan_enable(source: TenantSide, target: TenantSide, options: EnableOptions,
             for m in manual.values():
                 if m.status != "verified":
                     m.status, m.evidence = "verified", f"the job's last cycle succeeded ({last_ok})"
+    if not any(isinstance(a, Call) and a.write for a in actions):
+        for m in manual.values():
+            if m.status != "verified":
+                m.status = "not re-checked"
+                m.evidence = ("nothing changed in this run, so no test connection was made; 'ccsync xts status' "
+                              "shows whether the job reaches the target")
     if diffs and not options.force:
         raise ConfigurationConflict(
             "The partner settings are configured differently from what sync needs:\n  "
@@ -313,6 +324,9 @@ def execute_enable(plan: EnablePlan, *, on_manual: ManualHook | None = None,
 def _send(plan: EnablePlan, call: Call, ids: dict[str, str], sent: list[Call],
           ask_admin: ManualHook | None = None) -> None:
     side = plan.side(call.tenant)
+    if call.step == "source.configuration" and call.method == "GET":
+        _adopt(plan, side, call, ids, ask_admin)
+        return
     if call.step == "source.testConnection":
         for _attempt in range(5):
             not_done = _test_connection(plan, side, Call(**{**call.__dict__}), ids, raise_on=ask_admin is None)
@@ -346,6 +360,30 @@ def _send(plan: EnablePlan, call: Call, ids: dict[str, str], sent: list[Call],
                             retry_not_found=30.0)
     elif call.step == "source.job" and call.method == "POST":
         ids["jobId"] = (body or {})["id"]
+
+
+def _adopt(plan: EnablePlan, side: TenantSide, call: Call, ids: dict[str, str], ask_admin: ManualHook | None) -> None:
+    """Find the configuration the admin created in the portal; ask again (at a terminal) or stop if absent."""
+    status = next((m for m in plan.manual if m.step.key == "source.crossCloudCheckbox"), None)
+    for _attempt in range(5):
+        sp = find_configuration(side, plan.name)
+        if sp is not None:
+            ids["servicePrincipalId"] = sp["id"]
+            role_id = msiam_role_id(sp)
+            if role_id:
+                ids["appRoleId"] = role_id
+            if status is not None:
+                status.evidence = f"configuration '{plan.name}' found ({sp['id']}); its cross-cloud box is " \
+                                  "checked by the test connection"
+            return
+        if status is not None:
+            status.status, status.evidence = "not done", f"no configuration named '{plan.name}' in the source yet"
+        if ask_admin is None or status is None or not ask_admin(status):
+            break
+    raise CcsyncError(f"the source tenant has no configuration named '{plan.name}' yet: for a cross-cloud sync it "
+                      "must be created in the portal with 'Setup cross-tenant synchronization across Microsoft "
+                      "clouds' ticked.",
+                      hint="Do the manual step shown above, then run the same 'ccsync xts enable' again.")
 
 
 def _test_connection(plan: EnablePlan, side: TenantSide, call: Call, ids: dict[str, str], *,

@@ -127,7 +127,8 @@ def diagnose(job: dict[str, Any]) -> list[Diagnosis]:
     elif last.get("state") == "EntryLevelErrors":
         out.append(Diagnosis("EntryLevelErrors", "warning",
                              f"the last cycle had errors for {last.get('countEscrowed') or 0} entries.",
-                             "See the provisioning logs (ccsync logs) for each entry's error code."))
+                             "See each entry's error code in the provisioning logs (GET /auditLogs/provisioning, or the "
+                             "portal's Provisioning logs)."))
     if schedule.get("state") == "Disabled" or status.get("code") == "NotConfigured":
         out.append(Diagnosis("NotStarted", "warning", "the job is not started (schedule Disabled).",
                              "Run 'ccsync xts start' (or 'ccsync xts enable' to finish the setup)."))
