@@ -249,3 +249,137 @@ def test_partner_configured_differently_is_shown_as_a_diff_and_changed_only_with
     forced = run_cli(pair, tmp_path, *args, "--force")
     assert forced.exit_code == 0, forced.output
     assert pair.tenant(SAME_CLOUD_TARGET).cross_tenant.inbound_sync_allowed(SOURCE)
+
+
+# --- status: each documented failure, diagnosed --------------------------------------------------------------
+
+def _status(sim: Simulator, tmp_path: Path) -> tuple[int, dict[str, Any]]:
+    result = run_cli(sim, tmp_path, "xts", "status", "--source", profile_name(sim, SOURCE))
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _cross_cloud_job(sim: Simulator, *, portal_config: bool, tick: bool, target_side: bool) -> None:
+    src, tgt = graph_caller(sim, SOURCE), graph_caller(sim, TARGET)
+    assert src.patch("policies/crossTenantAccessPolicy", {"allowedCloudEndpoints": ["microsoftonline.us"]}).status_code == 204
+    if tick:
+        sim.portal_tick_cross_cloud_sync(TARGET, "commercial")
+    if target_side:
+        configure_target(tgt)
+    configure_source(src)
+    sp = sim.portal_create_cross_cloud_configuration(SOURCE, "Northwind Gov") if portal_config \
+        else new_configuration(src)
+    new_job(src, sp)
+    sim.run_sync_cycle(SOURCE)
+
+
+@pytest.mark.parametrize("setup,code,fix", [
+    ({"portal_config": False, "tick": True, "target_side": True}, "ExternalTenantNotFound",
+     "Setup cross-tenant synchronization across Microsoft clouds"),
+    ({"portal_config": True, "tick": False, "target_side": True}, "AzureActiveDirectoryTokenExpired",
+     "Cross-cloud synchronization"),
+    ({"portal_config": True, "tick": True, "target_side": False},
+     "AzureActiveDirectoryCrossTenantSyncPolicyCheckFailure", "ccsync xts enable"),
+], ids=["configuration-not-cross-cloud", "target-box-not-ticked", "target-side-not-configured"])
+def test_status_diagnoses_each_documented_connection_failure(pair: Simulator, tmp_path: Path, setup: dict[str, bool],
+                                                             code: str, fix: str) -> None:
+    _cross_cloud_job(pair, **setup)
+    exit_code, doc = _status(pair, tmp_path)
+    assert exit_code == 1 and doc["failing"] is True
+    (job,) = doc["jobs"]
+    diagnosis = next(d for d in job["diagnoses"] if d["code"] == code)
+    assert fix in diagnosis["fix"]
+    if code == "AzureActiveDirectoryCrossTenantSyncPolicyCheckFailure":
+        assert "target side is not configured" in diagnosis["message"]
+
+
+def test_deletion_threshold_quarantines_and_force_deletes_releases_it(pair: Simulator, tmp_path: Path) -> None:
+    src = graph_caller(pair, SOURCE)
+    base = ["--source", profile_name(pair, SOURCE)]
+    enabled = run_cli(pair, tmp_path, "xts", "enable", *base, "--target", profile_name(pair, SAME_CLOUD_TARGET),
+                      "--group", GROUP_NAME, "--deletion-threshold", "1", "--yes")
+    assert enabled.exit_code == 0, enabled.output
+    pair.run_sync_cycle(SOURCE)
+    assert _status(pair, tmp_path)[0] == 0
+    target_users = {u["mail"]: u for u in pair.tenant(SAME_CLOUD_TARGET).users.values() if u.get("mail")}
+    assert "user2@fourthcoffee.com" in target_users and "user4@fourthcoffee.com" in target_users
+    for n in (2, 3, 4):   # everyone leaves the group: more deletes/disables than the threshold allows
+        assert src.delete(f"groups/{GROUP}/members/00000000-0000-4000-8000-{n:012d}/$ref").status_code == 204
+    pair.run_sync_cycle(SOURCE)
+    exit_code, doc = _status(pair, tmp_path)
+    assert exit_code == 1
+    (job,) = doc["jobs"]
+    assert job["quarantined"] and (job["quarantine"] or {}).get("reason") == "TooManyDeletes"
+    assert "--force-deletes" in next(d for d in job["diagnoses"] if d["code"] == "TooManyDeletes")["fix"]
+    refused = run_cli(pair, tmp_path, "xts", "restart", *base, "--force-deletes")
+    assert refused.exit_code == 2 and "no terminal" in refused.stderr          # destructive: asks first
+    released = run_cli(pair, tmp_path, "xts", "restart", *base, "--force-deletes", "--yes")
+    assert released.exit_code == 0, released.output
+    assert json.loads(released.stdout)["call"]["body"] == {"criteria": {"resetScope": "ForceDeletes"}}
+    pair.run_sync_cycle(SOURCE)
+    exit_code, doc = _status(pair, tmp_path)
+    assert exit_code == 0 and not doc["jobs"][0]["quarantined"]
+    remaining = {u.get("mail") for u in pair.tenant(SAME_CLOUD_TARGET).users.values()}
+    assert "user2@fourthcoffee.com" not in remaining                          # soft-deleted now
+
+
+def test_pause_start_and_restart_send_the_documented_calls(pair: Simulator, tmp_path: Path) -> None:
+    base = ["--source", profile_name(pair, SOURCE)]
+    assert run_cli(pair, tmp_path, "xts", "enable", *base, "--target", profile_name(pair, SAME_CLOUD_TARGET),
+                   "--group", GROUP_NAME, "--yes").exit_code == 0
+    apps = pair.tenant(SOURCE).enterprise_apps
+    (sp_id, job), = apps.all_jobs()
+    what_if = run_cli(pair, tmp_path, "xts", "pause", *base, "--what-if")
+    assert json.loads(what_if.stdout)["call"]["state"] == "planned" and job.schedule["state"] == "Active"
+    paused = run_cli(pair, tmp_path, "xts", "pause", *base)
+    assert paused.exit_code == 0 and json.loads(paused.stdout)["call"]["status"] == 204
+    assert apps.all_jobs()[0][1].schedule["state"] == "Paused"
+    status_doc = _status(pair, tmp_path)[1]
+    assert "Paused" in [d["code"] for d in status_doc["jobs"][0]["diagnoses"]]
+    assert run_cli(pair, tmp_path, "xts", "start", *base).exit_code == 0
+    assert apps.all_jobs()[0][1].schedule["state"] == "Active"
+    full = run_cli(pair, tmp_path, "xts", "restart", *base, "--full")
+    assert json.loads(full.stdout)["call"]["body"] == {"criteria": {"resetScope": "Full"}}
+
+
+def test_provision_on_demand_reports_each_step_and_stays_within_the_rate_limit(pair: Simulator) -> None:
+    source, _ = side(pair, "source", SOURCE)
+    target, _ = side(pair, "target", SAME_CLOUD_TARGET)
+    execute_enable(plan_enable(source, target, EnableOptions(groups=[GROUP_NAME])))
+    source, counter = side(pair, "source", SOURCE)
+    statuses: list[int] = []
+    original = counter.session.request
+
+    def recording(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        resp = original(method, url, *args, **kwargs)
+        if url.endswith("/provisionOnDemand"):
+            statuses.append(resp.status_code)
+        return resp
+    counter.session.request = recording
+    from toolkit.xts.control import provision
+    users = ["user2@fourthcoffee.com", "user4@fourthcoffee.com"] * 3 + ["nobody@fourthcoffee.com"]
+    results = provision(source, users)
+    assert [r.result for r in results[:2]] == ["Success", "Success"]
+    assert all(r.steps for r in results[:6]) and results[2].result == "Skipped"     # nothing left to change
+    assert results[-1].result == "NotFound"
+    assert statuses == [200] * 6                  # six sends, none refused: paced at 5 per 10 s, not throttled
+    assert source.client.pacer.provision_on_demand.total_sent == 6
+
+
+def test_disable_removes_in_reverse_order_and_leaves_synced_users(pair: Simulator, tmp_path: Path) -> None:
+    base = ["--source", profile_name(pair, SOURCE), "--target", profile_name(pair, SAME_CLOUD_TARGET)]
+    assert run_cli(pair, tmp_path, "xts", "enable", *base, "--group", GROUP_NAME, "--yes").exit_code == 0
+    pair.run_sync_cycle(SOURCE)
+    synced = {u["id"] for u in pair.tenant(SAME_CLOUD_TARGET).users.values()}
+    what_if = run_cli(pair, tmp_path, "xts", "disable", *base, "--what-if")
+    planned = [(c["tenant"], c["method"], c["path"].split("/")[1]) for c in json.loads(what_if.stdout)["calls"]]
+    assert [p[:2] for p in planned] == [("source", "DELETE")] * 3 + [("target", "DELETE")]
+    assert pair.tenant(SOURCE).enterprise_apps.service_principals                      # nothing removed yet
+    refused = run_cli(pair, tmp_path, "xts", "disable", *base)
+    assert refused.exit_code == 2
+    done = run_cli(pair, tmp_path, "xts", "disable", *base, "--yes")
+    assert done.exit_code == 0, done.output
+    assert pair.tenant(SOURCE).enterprise_apps.service_principals == {}
+    assert not pair.tenant(SAME_CLOUD_TARGET).cross_tenant.inbound_sync_allowed(SOURCE)
+    assert synced <= {u["id"] for u in pair.tenant(SAME_CLOUD_TARGET).users.values()}  # synced users stay
+    again = run_cli(pair, tmp_path, "xts", "disable", *base, "--yes")
+    assert again.exit_code == 0 and "Nothing to remove" in again.stderr
