@@ -383,3 +383,17 @@ def test_disable_removes_in_reverse_order_and_leaves_synced_users(pair: Simulato
     assert synced <= {u["id"] for u in pair.tenant(SAME_CLOUD_TARGET).users.values()}  # synced users stay
     again = run_cli(pair, tmp_path, "xts", "disable", *base, "--yes")
     assert again.exit_code == 0 and "Nothing to remove" in again.stderr
+
+
+def test_demo_configures_entra_sync_runs_a_cycle_and_shows_the_users(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CCSYNC_CACHE_DIR", str(tmp_path / "tokens"))
+    result = CliRunner().invoke(cli, ["demo", "--output", "json", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.stderr
+    section = json.loads(result.stdout)["sync"]["steps"]["xts"]
+    assert section["configuration"] == "Fabrikam Federal" and section["writesSent"] > 0
+    assert section["secondRunWrites"] == 0
+    assert section["status"]["lastExecution"]["timeEnded"] and not section["status"]["quarantined"]
+    assert {m["status"] for m in section["manualSteps"]} == {"verified"}
+    assert section["provisioned"] and all("#EXT#@fabrikamfederal" in u["userPrincipalName"]
+                                          for u in section["provisioned"])
