@@ -397,3 +397,34 @@ def test_demo_configures_entra_sync_runs_a_cycle_and_shows_the_users(tmp_path: P
     assert {m["status"] for m in section["manualSteps"]} == {"verified"}
     assert section["provisioned"] and all("#EXT#@fabrikamfederal" in u["userPrincipalName"]
                                           for u in section["provisioned"])
+
+
+def test_enable_completes_against_a_fresh_sim_serve(tmp_path: Path) -> None:
+    """The README's promise: the demo pair's portal steps are done in the samples, so enable completes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    profiles = tmp_path / "sim" / "profiles.toml"
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "sim", "serve", "--write-profiles", str(profiles)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        secrets = profiles.parent / "sim-secrets.env"
+        deadline = time.monotonic() + 60
+        while not secrets.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "sim serve did not start"
+            time.sleep(0.1)
+        time.sleep(0.3)
+        values = dict(line.split("=", 1) for line in secrets.read_text().splitlines() if not line.startswith("#"))
+        env = {**os.environ, "CCSYNC_CONFIG": str(profiles), **values}
+        args = [sys.executable, "-m", "toolkit.cli", "xts", "enable", "--source", "contoso-ccsync", "--target",
+                "fabrikamfederal", "--group", "CCS-Sync-Scope", "--yes", "-o", "json"]
+        first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout)["changed"] is True
+        second = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
+        assert second.returncode == 0 and json.loads(second.stdout)["sent"] == []
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
