@@ -553,15 +553,18 @@ def _restore_target_user(cycle: _Cycle, user: dict[str, Any]) -> None:
                      target=user, target_type="User")
 
 
-def _apply_deletions(cycle: _Cycle, pending: list[tuple[str, dict[str, Any], str]], threshold: int | None) -> None:
+def _apply_deletions(cycle: _Cycle, pending: list[tuple[str, dict[str, Any], str]], threshold: int | None,
+                     whole_cycle: bool = True) -> None:
     """Deletes and disables of this cycle, unless there are more than the threshold (accidental-deletions.md):
     then none is applied, each is logged as stageddelete, and the job goes to quarantine TooManyDeletes.
-    Restart with ForceDeletes applies them on the next cycle."""
+    Restart with ForceDeletes applies them on the next cycle. On demand (``whole_cycle`` False) there is no
+    threshold and the other users' held deletions stay held."""
     job = cycle.job
     context = cycle.__dict__.get("_context", {})
     live = {uid for uid, _, _ in pending}
-    for uid in [u for u in job.staged_deletes if u not in live]:
-        job.staged_deletes.pop(uid)      # back in scope or already handled: nothing held for it any more
+    if whole_cycle:
+        for uid in [u for u in job.staged_deletes if u not in live]:
+            job.staged_deletes.pop(uid)      # back in scope or already handled: nothing held for it any more
     if not pending:
         return
     if threshold is not None and len(pending) > threshold and not job.force_deletes:
@@ -586,7 +589,8 @@ def _apply_deletions(cycle: _Cycle, pending: list[tuple[str, dict[str, Any], str
             _record(cycle, "delete", "success", user, match, scoping, read, [("IsSoftDeleted", "False", "True")])
         cycle.counts["exported"] += 1
         job.staged_deletes.pop(uid, None)
-    job.force_deletes = False
+    if whole_cycle:
+        job.force_deletes = False
 
 
 # --- provisioning log records -------------------------------------------------------------------------------
@@ -750,6 +754,7 @@ def _finish_cycle(cycle: _Cycle, began: datetime) -> None:
     linked = sum(1 for t in set(job.links.values()) if t in cycle.target.users)
     status["synchronizedEntryCountByType"] = [{"key": "user to User", "value": linked}] if linked else []
     job.full_cycle = False
+    job.force_deletes = False      # ForceDeletes releases what one cycle holds back, not future deletions
     job.cycles += 1
 
 
@@ -778,7 +783,7 @@ def provision_on_demand(directory: Any, source: Any, sp_id: str, job_id: str, us
             _assigned(cycle, sync_all)
             pending = _evaluate_all(cycle, only=user_id)
             if pending:
-                _apply_deletions(cycle, pending, None)
+                _apply_deletions(cycle, pending, None, whole_cycle=False)
             if not cycle.records:
                 # nothing to change: the documented RedundantExport skip
                 user = source.users.get(user_id) or {"id": user_id}
