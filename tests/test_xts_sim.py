@@ -428,3 +428,37 @@ def test_enable_completes_against_a_fresh_sim_serve(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
+
+
+def test_at_a_terminal_enable_asks_first_and_waits_for_the_admin_at_portal_steps(
+        pair: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolkit.cli.xts as xts_cli
+
+    monkeypatch.setattr(xts_cli, "_interactive", lambda: True)
+    args = ["xts", "enable", "--source", profile_name(pair, SOURCE), "--target", profile_name(pair, TARGET),
+            "--group", GROUP_NAME]
+    config = pair.write_profiles(tmp_path / "config.toml")
+    env = {p.secret_env: pair.secret_for(p.tenant, p.client_id) for p in pair.profiles()}
+
+    def run(answers: str) -> Any:
+        return CliRunner().invoke(cli, [*args, "--config", str(config)], env=env, input=answers)
+
+    declined = run("n\n")
+    assert declined.exit_code == 2 and "not confirmed" in declined.stderr
+    assert pair.tenant(TARGET).cross_tenant.partner(SOURCE) is None
+    # Confirm; at the target's portal step press Enter; at the source's one the admin creates the configuration
+    # in the portal (simulated when the prompt is answered), then the target box is found missing: stop with q.
+    answers = iter(["", ""])
+
+    def admin_creates_configuration_then_quits(*_a: Any, **_k: Any) -> str:
+        answer = next(answers, "q")
+        if answer == "" and not pair.tenant(SOURCE).enterprise_apps.service_principals:
+            pair.portal_create_cross_cloud_configuration(SOURCE, "Fourth Coffee")
+        return answer
+    monkeypatch.setattr(xts_cli.click, "prompt", admin_creates_configuration_then_quits)
+    monkeypatch.setattr(xts_cli.click, "confirm", lambda *_a, **_k: True)
+    stopped = run("")
+    assert stopped.exit_code == 1, stopped.output
+    assert "AzureActiveDirectoryTokenExpired" in stopped.stderr
+    assert stopped.stderr.count("MANUAL STEP (target tenant") == 2          # shown again when found not done
+    assert pair.tenant(TARGET).cross_tenant.inbound_sync_allowed(SOURCE)      # the Graph steps before it are done
