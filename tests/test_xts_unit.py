@@ -101,6 +101,21 @@ def test_what_if_on_empty_tenants_lists_every_documented_write_in_order() -> Non
     assert set(frame[frame["tenant"] == "target"]["cloud"]) == {"gcch"}
 
 
+def test_planned_steps_follow_the_documented_order_of_steps_py() -> None:
+    from toolkit.xts.steps import STEP_BY_KEY, STEPS
+
+    source = side("source", SRC, "commercial", empty_source())
+    plan = plan_enable(source, side("target", TGT, "gcch", {"/policies/crossTenantAccessPolicy": {}}),
+                       EnableOptions(groups=["CCS-Sync-Scope"]))
+    keys = [getattr(a, "step", None) or a.key for a in plan.actions]
+    assert set(keys) <= set(STEP_BY_KEY)
+    order = [s.key for s in STEPS]
+    assert [order.index(k) for k in keys] == sorted(order.index(k) for k in keys)
+    assert {c.permission for c in plan.writes} <= {s.permission for s in STEPS}
+    reads = plan.to_dict()["reads"]
+    assert {"GET"} == {r["method"] for r in reads} and any(r["path"] == "/groups" for r in reads)
+
+
 def test_same_cloud_pair_has_no_cloud_settings_and_no_manual_steps() -> None:
     source = side("source", SRC, "commercial", empty_source())
     target = side("target", TGT, "gcc", {})

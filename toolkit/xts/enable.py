@@ -86,6 +86,8 @@ class EnablePlan:
     def to_dict(self) -> dict[str, Any]:
         return {"source": _side_dict(self.source), "target": _side_dict(self.target), "pair": self.pair.to_dict(),
                 "configuration": self.name, "calls": [c.to_dict(self.side(c.tenant)) for c in self.calls],
+                "reads": [c.to_dict(side) for side in (self.target, self.source) for c in side.calls
+                          if c.state == "read" or (not c.write and c.method == "GET")],
                 "writes": len(self.writes), "manualSteps": [m.to_dict() for m in self.manual],
                 "differences": [d.to_dict() for d in self.differences], "notes": self.notes}
 
