@@ -462,3 +462,18 @@ def test_at_a_terminal_enable_asks_first_and_waits_for_the_admin_at_portal_steps
     assert "AzureActiveDirectoryTokenExpired" in stopped.stderr
     assert stopped.stderr.count("MANUAL STEP (target tenant") == 2          # shown again when found not done
     assert pair.tenant(TARGET).cross_tenant.inbound_sync_allowed(SOURCE)      # the Graph steps before it are done
+
+
+def test_a_403_names_the_permission_the_call_needs(sample_sim: Simulator) -> None:
+    """When the token's roles cannot be checked first (e.g. a delegated token), Graph's 403 is turned into the
+    missing permission of that call."""
+    from toolkit.errors import MissingPermissionError
+    from toolkit.xts.policy import read_cloud_endpoints
+
+    reader = next(p for p in sample_sim.profiles() if p.name == "contoso-ccsync-reader")
+    source, _ = side(sample_sim, "source", CONTOSO, reader.client_id)
+    source._roles = None
+    with pytest.raises(MissingPermissionError) as info:
+        read_cloud_endpoints(source, "source.cloudSettings")
+    assert info.value.permission == "Policy.ReadWrite.CrossTenantAccess"
+    assert "403" in info.value.message and "token has: unknown" in info.value.message
