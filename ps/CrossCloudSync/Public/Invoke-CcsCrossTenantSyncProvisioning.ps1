@@ -74,7 +74,10 @@ function Invoke-CcsCrossTenantSyncProvisioning {
             $failure = $_
         }
         foreach ($r in $document.results) {
-            foreach ($s in @($r.steps)) {
+            # A user without steps (not found, refused) still gets one object carrying its message.
+            $steps = @($r.steps)
+            if ($steps.Count -eq 0) { $steps = @($null) }
+            foreach ($s in $steps) {
                 [PSCustomObject]@{
                     PSTypeName  = 'CrossCloudSync.OnDemandStep'
                     User        = $r.user
