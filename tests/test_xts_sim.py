@@ -477,3 +477,13 @@ def test_a_403_names_the_permission_the_call_needs(sample_sim: Simulator) -> Non
         read_cloud_endpoints(source, "source.cloudSettings")
     assert info.value.permission == "Policy.ReadWrite.CrossTenantAccess"
     assert "403" in info.value.message and "token has: unknown" in info.value.message
+
+
+def test_a_stopped_enable_says_in_table_mode_which_steps_were_done_and_which_are_left(pair: Simulator,
+                                                                                      tmp_path: Path) -> None:
+    result = run_cli(pair, tmp_path, "xts", "enable", "--source", profile_name(pair, SOURCE), "--target",
+                     profile_name(pair, TARGET), "--group", GROUP_NAME, "--yes", output="table")
+    assert result.exit_code == 1
+    assert "  done: target: allow user synchronization into this tenant" in result.stderr
+    assert "  left: manual: In the SOURCE tenant's Entra admin center" in result.stderr
+    assert "Error: The setup stopped at" in result.stderr

@@ -61,6 +61,17 @@ def _print_manual(status: Any) -> None:
     info(f"  Status now: {status.status}" + (f" ({status.evidence})" if status.evidence else ""))
 
 
+def _say_progress(err: Any) -> None:
+    """Before the error line: exactly which steps were done and which are left (table mode shows no JSON)."""
+    if state().json:
+        return  # the JSON error document carries "done" and "remaining"
+    info("Done before it stopped:" if err.done else "Nothing was written before it stopped.")
+    for line in err.done:
+        info(f"  done: {line}")
+    for line in err.remaining:
+        info(f"  left: {line}")
+
+
 def _manual_hook(yes: bool) -> Any:
     def hook(status: Any) -> bool:
         _print_manual(status)
@@ -122,6 +133,7 @@ def enable_command(source_name: str, target_name: str, groups: tuple[str, ...], 
 
     Example: ccsync xts enable --source contoso-ccsync --target fabrikamfederal --group CCS-Sync-Scope --yes
     """
+    from toolkit.errors import SyncSetupIncomplete
     from toolkit.xts.enable import EnableOptions, check_sides, execute_enable, plan_enable
 
     source, target = _side("source", source_name), _side("target", target_name)
@@ -153,7 +165,11 @@ def enable_command(source_name: str, target_name: str, groups: tuple[str, ...], 
                 info(f"  {c.tenant:6} {c.method:6} {c.path}  ({c.purpose})")
         _confirm(f"Change the {source.name} and {target.name} tenants as listed?", yes,
                  "'ccsync xts enable' changes two tenants and")
-        result = execute_enable(plan, on_manual=_manual_hook(yes), wait_for_admin=_interactive() and not yes)
+        try:
+            result = execute_enable(plan, on_manual=_manual_hook(yes), wait_for_admin=_interactive() and not yes)
+        except SyncSetupIncomplete as err:
+            _say_progress(err)
+            raise
     info(result.message())
     data = result.to_dict()
 
@@ -356,6 +372,7 @@ def disable_command(source_name: str, target_name: str, name: str | None, polici
 
     Example: ccsync xts disable --source contoso-ccsync --target fabrikamfederal --what-if
     """
+    from toolkit.errors import SyncSetupIncomplete
     from toolkit.xts.control import execute_disable, plan_disable
     from toolkit.xts.enable import check_sides
 
@@ -375,7 +392,11 @@ def disable_command(source_name: str, target_name: str, name: str | None, polici
         for c in plan.calls:
             info(f"  {c.tenant:6} {c.method:6} {c.path}  ({c.purpose})")
     _confirm(f"Delete these {len(plan.calls)} object(s)/setting(s)?", yes, "'ccsync xts disable' deletes and")
-    sent = execute_disable(plan)
+    try:
+        sent = execute_disable(plan)
+    except SyncSetupIncomplete as err:
+        _say_progress(err)
+        raise
     info(f"Removed {len(sent)} object(s)/setting(s).")
     data = {**plan.to_dict(), "whatIf": False, "sent": [c.to_dict(plan.side(c.tenant)) for c in sent]}
     emit(data, lambda console: _render_calls(console, data["sent"], "Removed"))

@@ -314,11 +314,15 @@ def execute_enable(plan: EnablePlan, *, on_manual: ManualHook | None = None,
             if not sent and not is_check:
                 raise  # nothing was written: the error says all there is to say
             where = action.purpose if isinstance(action, Call) else action.key
+            left = _remaining(plan.actions, index)
+            # A portal step found not done comes first in what is left, even if its turn had passed.
+            left = [f"manual: {m.step.instructions}" for m in plan.manual
+                    if m.status == "not done" and f"manual: {m.step.instructions}" not in left] + left
             raise SyncSetupIncomplete(
                 f"The setup stopped at '{where}': {err.message}",
                 hint=err.hint or "Fix the cause and run the same 'ccsync xts enable' again (it continues from "
                                  "what exists).",
-                done=_done(sent), remaining=_remaining(plan.actions, index),
+                done=_done(sent), remaining=left,
                 details={"cause": err.to_dict(), "manualSteps": [m.to_dict() for m in plan.manual]}) from err
     return EnableResult(plan, sent, ids)
 
