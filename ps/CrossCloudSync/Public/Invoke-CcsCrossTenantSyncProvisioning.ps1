@@ -49,9 +49,9 @@ function Invoke-CcsCrossTenantSyncProvisioning {
         [string] $ConfigPath
     )
 
-    begin { $users = [System.Collections.Generic.List[string]]::new() }
+    begin { $users = @() }
 
-    process { foreach ($u in $User) { $users.Add($u) } }
+    process { $users += $User }
 
     end {
         if (-not $PSCmdlet.ShouldProcess("target of the sync job in '$Source'", "Provision $($users.Count) user(s) on demand")) {
