@@ -6,7 +6,8 @@ Each contender runs against a FRESH simulator (sample tenants; Contoso -> Fabrik
 ``toolkit.xts`` first), whose windows are scaled by --time-scale (default 0.1: 5 requests per 1 s) and so is
 ccsync's pacer (``WritePacer.scaled``). Users: the direct members of CCS-Sync-Scope, cycled to N requests.
 
-Measured per contender: wall time of the N requests, HTTP 429 answers seen on the wire, users that still failed,
+Measured per contender: wall time of the N requests, HTTP 429 answers seen on the wire, users that failed (Entra
+refuses some sample users, e.g. a mail on a domain the source has not verified: the same in both runs),
 and the rate as a fraction of the limit (5 / (10 s x scale)). Progress goes to stderr; the last stdout line is
 one JSON object, ratios first.
 
