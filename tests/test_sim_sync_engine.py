@@ -372,3 +372,17 @@ def test_without_the_delete_action_users_leaving_scope_stay(pair):
     sim.run_sync_cycle(SOURCE)
     assert target_user_for(sim, "user2@fourthcoffee.com") is not None
     assert _records(sim, "delete") == []
+
+
+def test_the_engine_has_its_own_reading_of_the_rules():
+    """The planner (toolkit.plan) is compared with this engine: neither may borrow the other's code."""
+    import ast
+    from pathlib import Path
+
+    import toolkit.simulator as simulator
+    folder = Path(simulator.__file__).parent
+    for name in ("syncengine.py", "syncschema.py", "synchronization.py", "enterprise_apps.py"):
+        tree = ast.parse((folder / name).read_text(encoding="utf-8"))
+        imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not any(m.startswith(("toolkit.plan", "..plan", "plan")) for m in imported), (name, imported)

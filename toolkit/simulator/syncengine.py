@@ -154,6 +154,7 @@ class _Cycle:
     homes: dict[str, dict[str, str]] = field(default_factory=dict)
     linked_mail: dict[str, str] | None = None
     proxies: dict[str, str] | None = None
+    user_started: float = 0.0           # perf_counter when the current user's evaluation began
     upns: set[str] | None = None
 
 
@@ -369,6 +370,7 @@ def _evaluate_all(cycle: _Cycle, only: str | None = None) -> list[tuple[str, dic
     source = cycle.source
     candidates = [only] if only else list(dict.fromkeys([*cycle.assigned, *cycle.job.links]))
     for uid in candidates:
+        cycle.user_started = time.perf_counter()
         user = source.users.get(uid)
         deleted_source = user is None
         if deleted_source:
@@ -744,7 +746,8 @@ def _record(cycle: _Cycle, action: str, status: str, user: dict[str, Any], targe
         # the how-to's example shows the TARGET tenant's id here (graph-facts 4)
         "tenantId": target.tenant_id, "jobId": cycle.job.id, "cycleId": cycle.cycle_id,
         "changeId": str(uuid.uuid4()), "provisioningAction": action,
-        "durationInMilliseconds": 0,
+        "durationInMilliseconds": max(0, int((time.perf_counter() - cycle.user_started) * 1000))
+        if cycle.user_started else 0,
         "servicePrincipal": {"id": sp["id"], "displayName": sp["displayName"]},
         "sourceSystem": {"id": _SOURCE_SYSTEM_ID, "displayName": SOURCE_DIRECTORY, "details": {}},
         "targetSystem": {"id": _TARGET_SYSTEM_ID, "displayName": target_name,
