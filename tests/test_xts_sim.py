@@ -310,6 +310,11 @@ def test_deletion_threshold_quarantines_and_force_deletes_releases_it(pair: Simu
     (job,) = doc["jobs"]
     assert job["quarantined"] and (job["quarantine"] or {}).get("reason") == "TooManyDeletes"
     assert "--force-deletes" in next(d for d in job["diagnoses"] if d["code"] == "TooManyDeletes")["fix"]
+    # enable again leaves the job's state alone but says what is wrong with it and the fix.
+    again = run_cli(pair, tmp_path, "xts", "enable", *base, "--target", profile_name(pair, SAME_CLOUD_TARGET),
+                    "--group", GROUP_NAME, "--deletion-threshold", "1", "--yes")
+    assert again.exit_code == 0 and json.loads(again.stdout)["sent"] == []
+    assert "Warning: the existing job" in again.stderr and "--force-deletes" in again.stderr
     refused = run_cli(pair, tmp_path, "xts", "restart", *base, "--force-deletes")
     assert refused.exit_code == 2 and "no terminal" in refused.stderr          # destructive: asks first
     released = run_cli(pair, tmp_path, "xts", "restart", *base, "--force-deletes", "--yes")

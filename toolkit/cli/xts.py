@@ -259,7 +259,7 @@ def provision_command(ctx: click.Context, source_name: str, users: tuple[str, ..
     source.load_organization()
     if len(users) > 5:
         info(f"Provisioning {len(users)} users on demand at 5 per 10 seconds (Graph's limit) ...")
-    results = provision(source, list(users), job_id=job_id, name=name)
+    results = provision(source, list(users), job_id=job_id, name=name, on_warning=warn)
     failed = [r for r in results if str(r.result).lower() not in ("success", "skipped")]
     data = {"results": [r.to_dict() for r in results], "failed": len(failed)}
 

@@ -11,7 +11,7 @@ when no partner is left. Users already synchronized stay in the target, as Entra
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from toolkit.clouds import get_cloud
 from toolkit.errors import CcsyncError, GraphBadRequest, GraphNotFound, InputError, SyncSetupIncomplete
@@ -23,7 +23,7 @@ from .policy import POLICY_PERMISSION, read_cloud_endpoints
 from .status import JobStatus, job_status
 from .steps import CTAP_PATH
 
-__all__ = ["SyncTarget", "locate", "read_status", "act", "provision", "DisablePlan", "plan_disable",
+__all__ = ["job_warnings", "SyncTarget", "locate", "read_status", "act", "provision", "DisablePlan", "plan_disable",
            "execute_disable"]
 
 
@@ -101,10 +101,20 @@ def act(side: TenantSide, action: str, *, job_id: str | None = None, name: str |
     return call, target
 
 
-def provision(side: TenantSide, users: list[str], *, job_id: str | None = None, name: str | None = None) -> Any:
-    """Provision users on demand (paced at 5 per 10 s by the Graph client's pacer); ProvisionResult list."""
+def provision(side: TenantSide, users: list[str], *, job_id: str | None = None, name: str | None = None,
+              on_warning: Callable[[str], None] | None = None) -> Any:
+    """Provision users on demand (paced at 5 per 10 s by the Graph client's pacer); ProvisionResult list.
+    ``on_warning`` hears what is wrong with the job first (e.g. a quarantine), with its fix."""
     target = locate_one(side, job_id=job_id, name=name)
+    for warning in job_warnings(target) if on_warning else []:
+        on_warning(warning)
     return provision_on_demand(side, target.sp_id, target.job_id, users)
+
+
+def job_warnings(target: SyncTarget) -> list[str]:
+    """What is wrong with a located job (quarantine, failing cycles), with the fix: said before acting on it."""
+    return [f"job {target.job_id}: {d.message} Fix: {d.fix}" for d in job_status(target.job).diagnoses
+            if d.severity == "error"]
 
 
 @dataclass

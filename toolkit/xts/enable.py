@@ -247,6 +247,10 @@ def plan_enable(source: TenantSide, target: TenantSide, options: EnableOptions,
     actions += later
     if job is not None:
         healthy = job_status(job).diagnoses
+        for d in healthy:
+            if d.severity == "error":
+                # enable leaves a running job's state alone: say what is wrong with it and how to fix it.
+                notes.append(f"the existing job {job.get('id')}: {d.message} Fix: {d.fix}")
         last_ok = ((job.get("status") or {}).get("lastSuccessfulExecution") or {}).get("timeEnded")
         if cross and last_ok and not any(d.severity == "error" for d in healthy):
             for m in manual.values():
