@@ -492,3 +492,28 @@ def test_a_stopped_enable_says_in_table_mode_which_steps_were_done_and_which_are
     assert "  done: target: allow user synchronization into this tenant" in result.stderr
     assert "  left: manual: In the SOURCE tenant's Entra admin center" in result.stderr
     assert "Error: The setup stopped at" in result.stderr
+
+
+def test_cycles_after_enable_provision_update_disable_and_soft_delete(pair: Simulator, tmp_path: Path) -> None:
+    base = ["--source", profile_name(pair, SOURCE), "--target", profile_name(pair, SAME_CLOUD_TARGET)]
+    assert run_cli(pair, tmp_path, "xts", "enable", *base, "--group", GROUP_NAME, "--yes").exit_code == 0
+    pair.run_sync_cycle(SOURCE)
+
+    def target_user(n: int) -> dict[str, Any] | None:
+        mail = f"user{n}@fourthcoffee.com"
+        return next((u for u in pair.tenant(SAME_CLOUD_TARGET).users.values() if u.get("mail") == mail), None)
+
+    created = target_user(2)
+    assert created is not None and created["userType"] == "Member"               # an external member
+    src = graph_caller(pair, SOURCE)
+    assert src.patch("users/00000000-0000-4000-8000-000000000002", {"jobTitle": "Director"}).status_code == 204
+    assert src.patch("users/00000000-0000-4000-8000-000000000004", {"accountEnabled": False}).status_code == 204
+    pair.run_sync_cycle(SOURCE)
+    assert target_user(2)["jobTitle"] == "Director"
+    assert target_user(4)["accountEnabled"] is False                               # disabled, not deleted
+    assert src.delete(f"groups/{GROUP}/members/00000000-0000-4000-8000-000000000002/$ref").status_code == 204
+    pair.run_sync_cycle(SOURCE)
+    assert target_user(2) is None                                                  # soft-deleted
+    assert created["id"] in pair.tenant(SAME_CLOUD_TARGET).deleted                # in the deleted items
+    exit_code, doc = _status(pair, tmp_path)
+    assert exit_code == 0 and doc["jobs"][0]["lastExecution"]["countExported"] >= 1
