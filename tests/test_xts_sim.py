@@ -19,9 +19,14 @@ from toolkit.cli.main import cli
 from toolkit.graph import GraphClient
 from toolkit.simulator import SimConfig, Simulator
 from toolkit.transport import make_session
+from toolkit.xts import EnableOptions, execute_enable, plan_enable
 from toolkit.xts.calls import TenantSide
+from toolkit.xts.control import provision, read_status
+from toolkit.xts.enable import check_sides
 
 from conftest import graph_caller
+from xts_sim import (GROUP, SAME_CLOUD_TARGET, SOURCE, TARGET, configure_source, configure_target, new_configuration,
+                     new_job, pair_sim)
 
 CONTOSO = "f78a1d87-6c6a-551d-9a2d-2868c0bcaf9d"
 FABRIKAM = "630001af-a570-5cab-abf5-2e9d77c5349f"
@@ -101,11 +106,6 @@ def test_status_with_a_reader_app_names_the_missing_permission(sample_sim: Simul
 
 # --- the whole sequence from two empty tenants -----------------------------------------------------------------
 
-from xts_sim import (GROUP, SAME_CLOUD_TARGET, SOURCE, TARGET, configure_source, configure_target,  # noqa: E402
-                     new_configuration, new_job, pair_sim)
-from toolkit.xts import EnableOptions, execute_enable, plan_enable  # noqa: E402
-from toolkit.xts.control import plan_disable, execute_disable, read_status  # noqa: E402
-from toolkit.xts.enable import check_sides  # noqa: E402
 
 GROUP_NAME = "Licensed staff"   # conftest.make_seed: users 2, 3, 4 (user 3 disabled) and a nested group
 
@@ -360,7 +360,6 @@ def test_provision_on_demand_reports_each_step_and_stays_within_the_rate_limit(p
             statuses.append(resp.status_code)
         return resp
     counter.session.request = recording
-    from toolkit.xts.control import provision
     users = ["user2@fourthcoffee.com", "user4@fourthcoffee.com"] * 3 + ["nobody@fourthcoffee.com"]
     results = provision(source, users)
     assert [r.result for r in results[:2]] == ["Success", "Success"]
