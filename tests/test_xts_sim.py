@@ -21,7 +21,7 @@ from toolkit.simulator import SimConfig, Simulator
 from toolkit.transport import make_session
 from toolkit.xts import EnableOptions, execute_enable, plan_enable
 from toolkit.xts.calls import TenantSide
-from toolkit.xts.control import provision, read_status
+from toolkit.xts.control import assignments, locate_one, provision, read_status
 from toolkit.xts.enable import check_sides
 
 from conftest import graph_caller
@@ -158,6 +158,8 @@ def test_same_cloud_enable_from_empty_tenants_then_a_second_run_sends_no_write(p
     source, _ = side(pair, "source", SOURCE)
     (status,) = read_status(source)
     assert status.entry_counts.get("user to User", 0) >= 2 and not status.quarantined
+    frame = assignments(source, locate_one(source))                      # the scope, as a DataFrame
+    assert list(frame["principalId"]) == [GROUP] and list(frame["principalType"]) == ["Group"]
     # The same enable again: nothing to write, and nothing written (counted on the wire).
     again, s_count, t_count = enable(pair, SOURCE, SAME_CLOUD_TARGET)
     assert not again.changed and s_count.writes == [] and t_count.writes == []

@@ -187,6 +187,15 @@ def test_documented_job_after_start_is_healthy_and_not_failing() -> None:
     assert not status.failing and status.diagnoses == []
 
 
+def test_status_frame_has_one_row_per_job_with_the_declared_columns() -> None:
+    from toolkit.xts.status import STATUS_COLUMNS, status_frame
+
+    frame = status_frame([job_status(fixture("cts-syncjob-get.json"), configuration="A"),
+                          job_status(fixture("syncjob-get.json"), configuration="B")])
+    assert list(frame.columns) == STATUS_COLUMNS
+    assert list(frame["failing"]) == [False, True] and list(frame["state"]) == ["Active", "Disabled"]
+
+
 def test_documented_new_job_is_diagnosed_as_not_started() -> None:
     codes = [d.code for d in diagnose(fixture("cts-syncjob-post.json"))]
     assert codes == ["NotStarted"]

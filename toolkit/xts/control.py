@@ -23,7 +23,8 @@ from .policy import POLICY_PERMISSION, read_cloud_endpoints
 from .status import JobStatus, job_status
 from .steps import CTAP_PATH
 
-__all__ = ["job_warnings", "SyncTarget", "locate", "read_status", "act", "provision", "DisablePlan", "plan_disable",
+__all__ = ["job_warnings", "SyncTarget", "locate", "locate_one", "assignments", "read_status", "act", "provision",
+           "DisablePlan", "plan_disable",
            "execute_disable"]
 
 
