@@ -190,6 +190,8 @@ def serve_command(seed_dir: str | None, latency: float, faults: str | None, prof
                      f"Where-Object {{ $_ -match '^[A-Z]' }} | ForEach-Object {{ $n, $v = $_ -split '=', 2; "
                      f"Set-Item \"env:$n\" $v }}\n"
                      f"  then e.g.   ccsync login --profile {profiles[0].name if profiles else 'NAME'}\n"
+                     f"Entra's sync jobs run on their schedule; portal-only steps: 'ccsync sim portal --help', "
+                     f"a cycle now: 'ccsync sim run-cycle'.\n"
                      f"The simulator is running. Press Ctrl-C to stop it.")
                 while not stop.wait(0.5):
                     pass
