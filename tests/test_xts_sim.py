@@ -518,3 +518,28 @@ def test_cycles_after_enable_provision_update_disable_and_soft_delete(pair: Simu
     assert created["id"] in pair.tenant(SAME_CLOUD_TARGET).deleted                # in the deleted items
     exit_code, doc = _status(pair, tmp_path)
     assert exit_code == 0 and doc["jobs"][0]["lastExecution"]["countExported"] >= 1
+
+
+def test_disable_with_policies_removes_only_the_policies_enable_made(pair: Simulator, sample_sim: Simulator,
+                                                                     tmp_path: Path) -> None:
+    # Two empty tenants: every policy was made by enable, so --policies removes all of it.
+    base = ["--source", profile_name(pair, SOURCE), "--target", profile_name(pair, SAME_CLOUD_TARGET)]
+    assert run_cli(pair, tmp_path, "xts", "enable", *base, "--group", GROUP_NAME, "--yes").exit_code == 0
+    result = run_cli(pair, tmp_path, "xts", "disable", *base, "--policies", "--yes")
+    assert result.exit_code == 0, result.output
+    sent = [(c["tenant"], c["method"], c["path"]) for c in json.loads(result.stdout)["sent"]]
+    tenants = [t for t, _, _ in sent]
+    assert tenants == sorted(tenants, key=lambda t: t != "source")          # the source first, the target last
+    assert ("target", "DELETE", f"/policies/crossTenantAccessPolicy/partners/{SOURCE}") in sent
+    assert ("source", "DELETE", f"/policies/crossTenantAccessPolicy/partners/{SAME_CLOUD_TARGET}") in sent
+    assert pair.tenant(SOURCE).cross_tenant.partner(SAME_CLOUD_TARGET) is None
+    assert pair.tenant(SAME_CLOUD_TARGET).cross_tenant.partner(SOURCE) is None
+    # The samples' partners also allow B2B collaboration (made for the direct-apply demo): they are kept.
+    samples = ["--source", "contoso-ccsync", "--target", "fabrikamfederal"]
+    assert run_cli(sample_sim, tmp_path, "xts", "enable", *samples, "--group", "CCS-Sync-Scope", "--yes").exit_code == 0
+    kept = run_cli(sample_sim, tmp_path, "xts", "disable", *samples, "--policies", "--yes")
+    assert kept.exit_code == 0
+    assert sample_sim.tenant(FABRIKAM).cross_tenant.partner(CONTOSO) is not None
+    assert not sample_sim.tenant(FABRIKAM).cross_tenant.inbound_sync_allowed(CONTOSO)
+    assert "b2bCollaborationInbound" in kept.stderr and "microsoftonline.us" in \
+        sample_sim.tenant(CONTOSO).cross_tenant.allowed_cloud_endpoints

@@ -357,14 +357,15 @@ def restart_command(source_name: str, job_id: str | None, name: str | None, forc
 @click.option("--target", "target_name", required=True, metavar="PROFILE", help="Profile of the target tenant.")
 @name_option
 @click.option("--policies", is_flag=True, default=False,
-              help="Also delete the partner entries in both tenants (and the cloud setting when no partner is left).")
+              help="Also delete the partner entries that hold only what enable sets (entries with B2B or trust "
+                   "settings are kept), and the cloud setting when no partner is left.")
 @click.option("--what-if", is_flag=True, default=False, help="List every call per tenant; write nothing.")
 @click.option("--yes", "-y", is_flag=True, default=False, help="Do not ask before deleting.")
 @common_options
 def disable_command(source_name: str, target_name: str, name: str | None, policies: bool, what_if: bool,
                     yes: bool) -> None:
     """Remove what 'enable' created, in reverse order: the job, the configuration, then the target's inbound
-    user sync (with --policies also the partner entries). Users already synchronized stay in the target, as
+    user sync (with --policies also the partner entries enable made). Users already synchronized stay in the target, as
     Entra leaves them.
 
     Needs source: Application.ReadWrite.All, Synchronization.ReadWrite.All; target:
@@ -392,11 +393,14 @@ def disable_command(source_name: str, target_name: str, name: str | None, polici
         for c in plan.calls:
             info(f"  {c.tenant:6} {c.method:6} {c.path}  ({c.purpose})")
     _confirm(f"Delete these {len(plan.calls)} object(s)/setting(s)?", yes, "'ccsync xts disable' deletes and")
+    kept_before = len(plan.kept)
     try:
         sent = execute_disable(plan)
     except SyncSetupIncomplete as err:
         _say_progress(err)
         raise
+    for kept in plan.kept[kept_before:]:
+        info(f"Kept: {kept}")
     info(f"Removed {len(sent)} object(s)/setting(s).")
     data = {**plan.to_dict(), "whatIf": False, "sent": [c.to_dict(plan.side(c.tenant)) for c in sent]}
     emit(data, lambda console: _render_calls(console, data["sent"], "Removed"))

@@ -118,6 +118,11 @@ def job_warnings(target: SyncTarget) -> list[str]:
             if d.severity == "error"]
 
 
+# Partner settings that enable never writes: an entry holding any of them was made for more than sync.
+_NOT_SYNC_SETTINGS = ("inboundTrust", "b2bCollaborationInbound", "b2bCollaborationOutbound", "b2bDirectConnectInbound",
+                      "b2bDirectConnectOutbound", "tenantRestrictions", "isServiceProvider")
+
+
 @dataclass
 class DisablePlan:
     source: TenantSide
@@ -158,26 +163,32 @@ def plan_disable(source: TenantSide, target: TenantSide, name: str | None, *, po
     if True:  # the target's side
         partners = {"source": target.tenant_id, "target": source.tenant_id}
         if policies:
+            path = f"{CTAP_PATH}/partners/{source.tenant_id}/identitySynchronization"
+            if target.read_or_none(path, step="target.inboundSync", permission=POLICY_PERMISSION) is not None:
+                calls.append(Call("target", "target.inboundSync", "DELETE", path, None,
+                                  "stop allowing user synchronization into this tenant", permission=POLICY_PERMISSION))
             for side in (source, target):
                 other = partners[side.role]
-                if side.read_or_none(f"{CTAP_PATH}/partners/{other}", step=f"{side.role}.partner",
-                                     permission=POLICY_PERMISSION) is not None:
-                    if side.role == "target":
-                        calls.append(Call("target", "target.inboundSync", "DELETE",
-                                          f"{CTAP_PATH}/partners/{other}/identitySynchronization", None,
-                                          "stop allowing user synchronization into this tenant",
-                                          permission=POLICY_PERMISSION))
+                partner = side.read_or_none(f"{CTAP_PATH}/partners/{other}", step=f"{side.role}.partner",
+                                            permission=POLICY_PERMISSION)
+                others_settings = sorted(k for k in _NOT_SYNC_SETTINGS if (partner or {}).get(k) is not None)
+                if partner is not None and others_settings:
+                    # Not made by enable (enable sets only automatic redemption and inbound sync): kept.
+                    kept.append(f"{side.role}: the partner entry for {other}, which also holds "
+                                f"{', '.join(others_settings)} (B2B settings enable does not make)")
+                elif partner is not None:
                     calls.append(Call(side.role, f"{side.role}.partner", "DELETE", f"{CTAP_PATH}/partners/{other}",
                                       None, f"delete the partner entry for tenant {other}",
                                       permission=POLICY_PERMISSION))
+                removing = partner is not None and not others_settings
                 remaining = [p for p in side.read_all(f"{CTAP_PATH}/partners", step=f"{side.role}.partner",
                                                       permission=POLICY_PERMISSION)
-                             if p.get("tenantId") != other]
+                             if not (removing and p.get("tenantId") == other)]
                 endpoint = get_cloud((target if side is source else source).cloud).allowed_cloud_endpoint
                 current = read_cloud_endpoints(side, f"{side.role}.cloudSettings")
                 if endpoint in current and get_cloud(side.cloud).allowed_cloud_endpoint != endpoint:
                     if remaining:
-                        kept.append(f"{side.role}: Microsoft cloud setting {endpoint} (other partners remain)")
+                        kept.append(f"{side.role}: Microsoft cloud setting {endpoint} (partners remain)")
                     else:
                         calls.append(Call(side.role, f"{side.role}.cloudSettings", "PATCH", CTAP_PATH,
                                           {"allowedCloudEndpoints": [e for e in current if e != endpoint]},
