@@ -294,6 +294,32 @@ def test_status_diagnoses_each_documented_connection_failure(pair: Simulator, tm
         assert "target side is not configured" in diagnosis["message"]
 
 
+def test_status_diagnoses_the_escrow_quarantine_of_a_missing_inbound_redemption(pair: Simulator,
+                                                                               tmp_path: Path) -> None:
+    src, tgt = graph_caller(pair, SOURCE), graph_caller(pair, TARGET)
+    assert src.patch("policies/crossTenantAccessPolicy", {"allowedCloudEndpoints": ["microsoftonline.us"]}).status_code == 204
+    pair.portal_tick_cross_cloud_sync(TARGET, "commercial")
+    assert tgt.post("policies/crossTenantAccessPolicy/partners", {"tenantId": SOURCE}).status_code == 201
+    assert tgt.call("PUT", f"policies/crossTenantAccessPolicy/partners/{SOURCE}/identitySynchronization",
+                    json={"userSyncInbound": {"isSyncAllowed": True}}).status_code == 204
+    configure_source(src)      # ... but the target never enabled inbound automatic redemption
+    new_job(src, pair.portal_create_cross_cloud_configuration(SOURCE, "Northwind Gov"))
+    pair.run_sync_cycle(SOURCE)
+    exit_code, doc = _status(pair, tmp_path)
+    assert exit_code == 1
+    codes = {d["code"]: d for d in doc["jobs"][0]["diagnoses"]}
+    assert "EncounteredEscrowProportionThreshold" in codes
+    assert "automatic redemption" in codes["AzureDirectoryB2BManagementPolicyCheckFailure"]["fix"]
+    # ccsync xts enable finds exactly the missing setting and the job recovers on the next cycle.
+    args = ["xts", "enable", "--source", profile_name(pair, SOURCE), "--target", profile_name(pair, TARGET),
+            "--name", "Northwind Gov", "--group", GROUP_NAME, "--deletion-threshold", "0", "--yes"]
+    fixed = run_cli(pair, tmp_path, *args)
+    assert fixed.exit_code == 0, fixed.output
+    assert [c["step"] for c in json.loads(fixed.stdout)["sent"]] == ["target.inboundRedemption"]
+    pair.run_sync_cycle(SOURCE)
+    assert _status(pair, tmp_path)[0] == 0
+
+
 def test_deletion_threshold_quarantines_and_force_deletes_releases_it(pair: Simulator, tmp_path: Path) -> None:
     src = graph_caller(pair, SOURCE)
     base = ["--source", profile_name(pair, SOURCE)]

@@ -98,8 +98,12 @@ def read_secrets(side: TenantSide, sp_id: str) -> dict[str, Any] | None:
 
 def _same_secret(key: str, current: Any, wanted: Any) -> bool:
     if key == "SyncNotificationSettings":
+        # An absent flag is off: {"Enabled": false} and {} mean the same settings.
+        def meaningful(text: Any) -> dict[str, Any]:
+            value = json.loads(text or "{}")
+            return {k: v for k, v in value.items() if v not in (False, None, "")} if isinstance(value, dict) else {}
         try:
-            return json.loads(current or "{}") == json.loads(wanted)
+            return meaningful(current) == meaningful(wanted)
         except (TypeError, ValueError):
             return False
     return str(current).lower() == str(wanted).lower()
