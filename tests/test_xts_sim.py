@@ -569,3 +569,23 @@ def test_disable_with_policies_removes_only_the_policies_enable_made(pair: Simul
     assert not sample_sim.tenant(FABRIKAM).cross_tenant.inbound_sync_allowed(CONTOSO)
     assert "b2bCollaborationInbound" in kept.stderr and "microsoftonline.us" in \
         sample_sim.tenant(CONTOSO).cross_tenant.allowed_cloud_endpoints
+
+
+def test_a_profile_in_the_wrong_cloud_is_refused_at_sign_in_with_the_fix(sample_sim: Simulator, tmp_path: Path) -> None:
+    import re
+
+    config = sample_sim.write_profiles(tmp_path / "config.toml")
+    text = config.read_text()
+    block = text.split("[profiles.fabrikamfederal]")[1].split("[profiles.")[0]
+    commercial = sample_sim.endpoints("commercial")
+    wrong = re.sub(r'cloud = "gcch"', 'cloud = "commercial"', block)
+    wrong = re.sub(r'login_url = "[^"]+"', f'login_url = "{commercial.login_url}"', wrong)
+    wrong = re.sub(r'graph_url = "[^"]+"', f'graph_url = "{commercial.graph_url}"', wrong)
+    config.write_text(text.replace(block, wrong))
+    env = {p.secret_env: sample_sim.secret_for(p.tenant, p.client_id) for p in sample_sim.profiles()}
+    before = sample_sim.tenant(CONTOSO).cross_tenant.policy_view()
+    result = CliRunner().invoke(cli, ["xts", "enable", "--source", "contoso-ccsync", "--target", "fabrikamfederal",
+                                      "--group", "CCS-Sync-Scope", "--yes", "--config", str(config)], env=env)
+    assert result.exit_code == 1
+    assert "is not the tenant's cloud: fix 'cloud' in the profile" in result.stderr
+    assert sample_sim.tenant(CONTOSO).cross_tenant.policy_view() == before
