@@ -40,6 +40,12 @@ def _confirm(question: str, yes: bool, what: str) -> None:
         raise InputError("not confirmed; nothing was written.", hint="Review with --what-if.")
 
 
+def _email(value: str | None) -> str | None:
+    if value is not None and ("@" not in value or value.startswith("@") or value.endswith("@") or " " in value):
+        raise click.BadParameter(f"'{value}' is not an e-mail address.", param_hint="--notify-email")
+    return value
+
+
 def _body_text(body: Any) -> str:
     return "" if body is None else json.dumps(body, sort_keys=True)
 
@@ -111,7 +117,7 @@ name_option = click.option("--name", default=None, metavar="NAME",
 @name_option
 @click.option("--deletion-threshold", type=click.IntRange(min=0), default=500, show_default=True,
               help="Accidental-deletion threshold (deletions and disables per cycle); 0 turns the protection off.")
-@click.option("--notify-email", default=None, metavar="EMAIL",
+@click.option("--notify-email", default=None, metavar="EMAIL", callback=lambda _c, _p, v: _email(v),
               help="Send Entra's quarantine notifications to this address.")
 @click.option("--force", is_flag=True, default=False,
               help="Change partner settings that are explicitly configured otherwise (shown as a diff first).")
