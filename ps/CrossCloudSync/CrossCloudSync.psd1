@@ -10,18 +10,25 @@
     CompatiblePSEditions = @('Core')
     FunctionsToExport    = @(
         'Connect-CcsTenant'
+        'Disable-CcsCrossTenantSync'
+        'Enable-CcsCrossTenantSync'
         'Export-CcsReport'
         'Export-CcsTenant'
         'Find-CcsTenantCloud'
         'Get-CcsBridge'
         'Get-CcsCloud'
+        'Get-CcsCrossTenantSyncStatus'
         'Get-CcsDefaultMapping'
         'Get-CcsLicenseEligibility'
         'Get-CcsProvisioningLog'
+        'Invoke-CcsCrossTenantSyncProvisioning'
         'Invoke-CcsSyncPlan'
         'New-CcsMigrationPlan'
         'New-CcsSyncPlan'
+        'Restart-CcsCrossTenantSync'
+        'Start-CcsCrossTenantSync'
         'Start-CcsDemo'
+        'Suspend-CcsCrossTenantSync'
         'Test-CcsMigrationCsv'
     )
     CmdletsToExport      = @()

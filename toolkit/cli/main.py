@@ -66,6 +66,7 @@ def _register() -> None:
     cli.add_command(logs_group)
     from .report import report_group
     cli.add_command(report_group)
+    from .xts import xts_group; cli.add_command(xts_group)  # noqa: E702 - one line per command group
 
 
 _register()
