@@ -23,14 +23,14 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
 
-from . import batch
+from . import batch, policies
 from .graph_api import JSON_TYPE, GraphRequest, GraphResult, GraphService, complete_error
 from .httpd import HTTPSServer, ResetConnection
 from .state import Directory
 
 # Modules that register Graph routes (graph_api itself, and these). A new resource (e.g. auditLogs) is a module
 # with @route handlers, imported and listed here.
-ROUTE_MODULES = (batch,)
+ROUTE_MODULES = (batch, policies)
 
 __all__ = ["CloudServer", "ResetConnection", "discovery_clouds_for"]
 
@@ -63,6 +63,7 @@ class CloudServer:
         self.graph = GraphService(cloud, throttle, page_size=page_size,
                                   replication_lag_s=float(getattr(faults, "replication_lag", 0.0) or 0.0),
                                   rng=random.Random(batch_seed))
+        self.graph.directory = directory    # routes that reach another tenant (cross-tenant sync) read it
         self.login = LoginService(cloud, directory, lambda: self.base_url,
                                   discovery_clouds=discovery_clouds_for(cloud),
                                   device_auto_approve_after=device_auto_approve_after,

@@ -31,6 +31,7 @@ __all__ = ["Directory", "TenantState", "now_iso", "load_seed_dir"]
 
 # SimApp is owned by the login module; seeds are turned into it here.
 from .login import SimApp  # noqa: E402
+from .crosstenant import CrossTenantPolicy  # noqa: E402
 
 
 def now_iso() -> str:
@@ -138,6 +139,8 @@ class TenantState:
         self.provisioning: list[dict[str, Any]] = []
         self.changes: list[Change] = []
         self.seq = 0
+        # cross-tenant access settings and authorization policy (crosstenant.py; routes in policies.py)
+        self.cross_tenant = CrossTenantPolicy.from_seed(seed, _cloud_endpoint(self.cloud), source)
         self.visible_after: dict[str, float] = {}   # replication lag: user id -> monotonic time it appears
         self.snapshots: dict[str, list[str]] = {}    # opaque paging snapshots (skiptoken -> ordered ids)
         self.consumers: dict[str, set[str]] = {}     # skuId -> users holding an active assignment of it
@@ -346,6 +349,10 @@ class TenantState:
     def user_count(self) -> int:
         return len(self.users)
 
+    def partner(self, tenant_id: str) -> dict[str, Any] | None:
+        """This tenant's cross-tenant access partner entry for another tenant, or None (crosstenant.py)."""
+        return self.cross_tenant.partner(tenant_id)
+
 
 class Directory:
     """All tenants of one simulator, across clouds."""
@@ -390,6 +397,11 @@ class Directory:
 
     def in_cloud(self, cloud: str) -> list[TenantState]:
         return [t for t in self.tenants.values() if t.cloud == cloud]
+
+
+def _cloud_endpoint(cloud: str) -> str:
+    from ..clouds import CLOUDS
+    return CLOUDS[cloud].allowed_cloud_endpoint if cloud in CLOUDS else cloud
 
 
 def _entra_instance(cloud: str) -> str:
