@@ -192,3 +192,27 @@ def test_an_assigned_group_without_members_is_named_in_the_plan():
                          job(assigned_groups=(GROUP[0], "grp-empty")))
     assert pred.plan.header["job"]["assignedGroupsWithoutMembers"] == ["grp-empty"]
     assert outcome(pred, "src-0001")["outcome"] == "create"
+
+
+def test_scope_file_plans_membership_changes_and_the_cycle_after_them():
+    from toolkit.plan.entra_scope import plan_scope_changes
+    from toolkit.plan.rules import parse_scope
+
+    users = [member(1), member(2, department="HR"), member(3), member(4, userType="Guest",
+                                                                    creationType="Invitation")]
+    src = source(users, ["src-0001", "src-0002"])
+    tgt = target_tenant([synced(2)])
+    state = job({"src-0002": "tgt-0002"})
+    desired = parse_scope('filter Sales\n    department EQUALS "Sales"\n', "scope.txt")
+    sc = plan_scope_changes(src, state, desired)
+    got = [(r["action"], r["userId"]) for r in sc.to_list()]
+    assert got == [("addMember", "src-0003"), ("removeMember", "src-0002")]     # the guest is never added
+    pred = predict_cycle(SCHEMA, sc.source_after, tgt, sc.job_after)
+    assert outcome(pred, "src-0003")["outcome"] == "create"
+    assert outcome(pred, "src-0002")["outcome"] == "delete"
+    # a scope file naming another group assigns it and unassigns the old one
+    src2 = tenant(users, groups=[(GROUP[0], GROUP[1], "src-0001"), ("grp-2", "Other", "src-0003")])
+    sc2 = plan_scope_changes(src2, job(), parse_scope("group Other\n", "scope.txt"))
+    assert [(r["action"], r["groupId"]) for r in sc2.to_list()] == [("assignGroup", "grp-2"),
+                                                                    ("unassignGroup", "grp-1")]
+    assert sc2.job_after.assigned_groups == ("grp-2",)
