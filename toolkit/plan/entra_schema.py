@@ -107,8 +107,8 @@ class EntraAttribute:
                                                                                      self.flow_type)
         shown = self.expression if self.source_type != "Attribute" else (self.expression or "").strip("[]")
         note = self.problem or self.update_problem or (
-            "matching anchor: Entra links users by it; ccsync reads the link from the target and the "
-            "provisioning logs" if self.role == "matching" else
+            "matching anchor: Entra links users by it; Graph does not show it, so ccsync reads the links "
+            "from the job's provisioning logs" if self.role == "matching" else
             "Entra's own soft-delete flag: predicted from scope" if self.role == "internal" else "")
         return {"sourceAttribute": shown, "targetAttribute": self.target, "mappingType": mapping_type,
                 "applyThisMapping": apply, "matchingPrecedence": self.matching_priority or None,
