@@ -183,7 +183,7 @@ def test_cmdletbinding_and_output_type_declared(path):
 
 
 # CLI commands that write to a tenant: their cmdlets must ask before acting (dbatools' habit, STYLE.md).
-TENANT_WRITERS = {"apply"}
+TENANT_WRITERS = {"apply", "xts enable", "xts disable", "xts provision", "xts pause", "xts start", "xts restart"}
 
 
 @pytest.mark.parametrize("path", PUBLIC, ids=lambda p: p.name)

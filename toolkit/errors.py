@@ -12,6 +12,9 @@ Library code raises these and never prints or exits; the CLI (and the PowerShell
     ├── CredentialError              missing secret, unreadable/expired/unregistered certificate
     ├── AuthError                    the identity platform refused a token (exit 1; .error_code, .correlation_id)
     ├── TransportError               TLS failure, connection refused/reset after retries (exit 1)
+    ├── MissingPermissionError       the token lacks an application permission a command needs (.permission)
+    ├── ConfigurationConflict        a tenant is already configured differently (.differences; --force)
+    ├── SyncSetupIncomplete          a sync setup stopped part-way (exit 1; .done, .remaining)
     └── GraphError                   Graph answered with an error (exit 1): method, url, status, code,
         │                            message, request_id, client_request_id
         ├── GraphBadRequest          400
@@ -35,6 +38,7 @@ __all__ = [
     "CcsyncError", "ConfigError", "CloudError", "InputError", "CredentialError", "AuthError",
     "TransportError", "GraphError", "GraphBadRequest", "GraphAuthorizationError", "GraphNotFound",
     "GraphConflict", "GraphThrottled", "GraphServerError", "graph_error_for_status", "redact",
+    "MissingPermissionError", "ConfigurationConflict", "SyncSetupIncomplete",
 ]
 
 
@@ -118,6 +122,49 @@ class TransportError(CcsyncError):
                  url: str | None = None):
         super().__init__(message, hint=hint)
         self.method, self.url = method, redact(url) if url else url
+
+
+class MissingPermissionError(CcsyncError):
+    """The app's token lacks a Graph application permission (role) a command needs; names it and the tenant."""
+
+    def __init__(self, message: str, *, hint: str | None = None, permission: str | None = None,
+                 tenant: str | None = None):
+        super().__init__(message, hint=hint)
+        self.permission, self.tenant = permission, tenant
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.update({"permission": self.permission, "tenant": self.tenant})
+        return out
+
+
+class ConfigurationConflict(CcsyncError):
+    """A tenant already holds a setting with another value than the one asked for (changed only on request)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, differences: list[dict[str, Any]] | None = None):
+        super().__init__(message, hint=hint)
+        self.differences = differences or []
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["differences"] = self.differences
+        return out
+
+
+class SyncSetupIncomplete(CcsyncError):
+    """A setup stopped before its end: says exactly which steps were done and which are left."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, done: list[str] | None = None,
+                 remaining: list[str] | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message, hint=hint)
+        self.done, self.remaining, self.details = done or [], remaining or [], details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.update({"done": self.done, "remaining": self.remaining, **self.details})
+        return out
 
 
 class GraphError(CcsyncError):

@@ -10,13 +10,20 @@
     CompatiblePSEditions = @('Core')
     FunctionsToExport    = @(
         'Connect-CcsTenant'
+        'Disable-CcsCrossTenantSync'
+        'Enable-CcsCrossTenantSync'
         'Export-CcsTenant'
         'Find-CcsTenantCloud'
         'Get-CcsCloud'
+        'Get-CcsCrossTenantSyncStatus'
         'Get-CcsLicenseEligibility'
+        'Invoke-CcsCrossTenantSyncProvisioning'
         'Invoke-CcsSyncPlan'
         'New-CcsSyncPlan'
+        'Restart-CcsCrossTenantSync'
+        'Start-CcsCrossTenantSync'
         'Start-CcsDemo'
+        'Suspend-CcsCrossTenantSync'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

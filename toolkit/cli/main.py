@@ -61,6 +61,7 @@ def _register() -> None:
     cli.add_command(registry.commands_command)
     from .apply import apply_command
     cli.add_command(apply_command)
+    from .xts import xts_group; cli.add_command(xts_group)  # noqa: E702 - one line per command group
 
 
 _register()

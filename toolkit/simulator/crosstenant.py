@@ -29,7 +29,8 @@ POLICY_SIZE_LIMIT = 25 * 1024
 # relationship, served on its own path.
 PARTNER_PROPERTIES = ("tenantId", "inboundTrust", "automaticUserConsentSettings", "b2bCollaborationInbound",
                       "b2bCollaborationOutbound", "b2bDirectConnectInbound", "b2bDirectConnectOutbound",
-                      "isServiceProvider", "isInMultiTenantOrganization", "tenantRestrictions")
+                      "isServiceProvider", "isInMultiTenantOrganization", "tenantRestrictions",
+                      "crossCloudMeetingConfiguration")
 INVITE_SETTINGS = ("none", "adminsAndGuestInviters", "adminsGuestInvitersAndAllMembers", "everyone")
 
 
@@ -65,12 +66,13 @@ def default_authorization_policy() -> dict[str, Any]:
 
 
 def new_partner(tenant_id: str) -> dict[str, Any]:
-    """A partner entry as POST creates it: every setting null = inherited from the default (graph-facts 2.1 A)."""
-    return {"tenantId": tenant_id, "inboundTrust": None,
-            "automaticUserConsentSettings": {"inboundAllowed": None, "outboundAllowed": None},
-            "b2bCollaborationInbound": None, "b2bCollaborationOutbound": None, "b2bDirectConnectInbound": None,
-            "b2bDirectConnectOutbound": None, "isServiceProvider": None, "isInMultiTenantOrganization": False,
-            "tenantRestrictions": None}
+    """A partner entry as POST creates it: every setting null = inherited from the default (the 201 response in
+    [CTS-GRAPH] step 5, graph-facts 2.1 A)."""
+    return {"tenantId": tenant_id, "isServiceProvider": None, "inboundTrust": None,
+            "b2bCollaborationOutbound": None, "b2bCollaborationInbound": None, "b2bDirectConnectOutbound": None,
+            "b2bDirectConnectInbound": None, "tenantRestrictions": None,
+            "crossCloudMeetingConfiguration": {"inboundAllowed": None, "outboundAllowed": None},
+            "automaticUserConsentSettings": {"inboundAllowed": None, "outboundAllowed": None}}
 
 
 class CrossTenantPolicy:

@@ -43,14 +43,16 @@ def _object_not_found() -> GraphFault:
     return GraphFault(404, "Directory_ObjectNotFound", "Unable to read the company information from the directory.")
 
 
-def _conflict(tenant_id: str) -> GraphResult:
-    # [CTS-GRAPH] troubleshooting: 409 Request_MultipleObjectsWithSameKeyValue, details ConflictingObjects.
+_PARTNER_EXISTS = "Another object with the same value for property tenantId already exists."
+_SYNC_EXISTS = "A conflicting object with one or more of the specified property values is present in the directory."
+
+
+def _conflict(tenant_id: str, message: str) -> GraphResult:
+    # [CTS-GRAPH] troubleshooting: 409 Conflict, Request_MultipleObjectsWithSameKeyValue with details
+    # ConflictingObjects; the partner POST and the identitySynchronization PUT have their own messages.
     return GraphResult(409, {"error": {
-        "code": "Request_MultipleObjectsWithSameKeyValue",
-        "message": "Another object with the same value for property tenantId already exists.",
-        "details": [{"code": "ConflictingObjects",
-                     "message": "Another object with the same value for property tenantId already exists.",
-                     "target": tenant_id}]}})
+        "code": "Request_MultipleObjectsWithSameKeyValue", "message": message,
+        "details": [{"code": "ConflictingObjects", "message": message, "target": tenant_id}]}})
 
 
 def _check_size(size: int) -> None:
@@ -139,7 +141,7 @@ def create_partner(svc: GraphService, req: GraphRequest) -> GraphResult:
     with req.tenant.lock:
         policy = req.tenant.cross_tenant
         if tid in policy.partners:
-            return _conflict(tid)
+            return _conflict(tid, _PARTNER_EXISTS)
         partner = new_partner(tid)
         for name, value in body.items():
             if name in PARTNER_PROPERTIES and name != "tenantId":
@@ -251,7 +253,7 @@ def put_identity_sync(svc: GraphService, req: GraphRequest, tenant_id: str) -> G
         tid = partner["tenantId"]
         if tid in policy.identity_sync:
             # graph-facts 2.1 step B: PUT when one exists -> 409; PATCH instead
-            return _conflict(tid)
+            return _conflict(tid, _SYNC_EXISTS)
         sync = {"tenantId": tid, "displayName": body.get("displayName"),
                 "userSyncInbound": copy.deepcopy(body.get("userSyncInbound") or {"isSyncAllowed": False})}
         _check_size(policy.size_with(identity_sync={**policy.identity_sync, tid: sync}))

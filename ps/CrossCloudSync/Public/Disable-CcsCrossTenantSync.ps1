@@ -1,0 +1,78 @@
+function Disable-CcsCrossTenantSync {
+    <#
+    .SYNOPSIS
+    Removes what Enable-CcsCrossTenantSync created, in reverse order.
+
+    .DESCRIPTION
+    Wraps 'ccsync xts disable'. Deletes the sync job, the configuration (service principal and application)
+    in the source, then the target's inbound user sync setting; with -Policies also the partner entries in
+    both tenants (and the cloud setting when no partner is left). Users already synchronized stay in the
+    target, as Entra leaves them. With -WhatIf every call is listed and nothing is written; otherwise
+    PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object
+    per call with its Status.
+    Needs application permissions: source Application.ReadWrite.All, Synchronization.ReadWrite.All; target
+    Policy.ReadWrite.CrossTenantAccess.
+
+    .PARAMETER Source
+    Profile of the source tenant.
+
+    .PARAMETER Target
+    Profile of the target tenant.
+
+    .PARAMETER Name
+    The configuration's name; default 'ccsync to <target tenant id>'.
+
+    .PARAMETER Policies
+    Also delete the partner entries in both tenants.
+
+    .PARAMETER ConfigPath
+    Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
+
+    .EXAMPLE
+    Disable-CcsCrossTenantSync -Source contoso-ccsync -Target fabrikamfederal -WhatIf
+
+    Lists what would be removed, writing nothing.
+    #>
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)]
+        [ValidateNotNullOrEmpty()]
+        [string] $Source,
+
+        [Parameter(Mandatory)]
+        [ValidateNotNullOrEmpty()]
+        [string] $Target,
+
+        [string] $Name,
+
+        [switch] $Policies,
+
+        [string] $ConfigPath
+    )
+
+    $arguments = @('--source', $Source, '--target', $Target)
+    if ($Name) { $arguments += @('--name', $Name) }
+    if ($Policies) { $arguments += '--policies' }
+    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
+    if ($PSCmdlet.ShouldProcess("tenants of profiles '$Source' and '$Target'", 'Remove cross-tenant synchronization')) {
+        $arguments += '--yes'
+    }
+    else {
+        $arguments += '--what-if'
+    }
+    $document = Invoke-CcsCli -Command 'xts disable' -Arguments $arguments
+    $calls = if ($document.whatIf) { $document.calls } else { $document.sent }
+    foreach ($call in $calls) {
+        [PSCustomObject]@{
+            PSTypeName = 'CrossCloudSync.SyncSetupCall'
+            Kind       = 'Call'
+            Tenant     = $call.tenant
+            TenantId   = $call.tenantId
+            Method     = $call.method
+            Path       = $call.path
+            Purpose    = $call.purpose
+            Status     = $call.state
+        }
+    }
+}

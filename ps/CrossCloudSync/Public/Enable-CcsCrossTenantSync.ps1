@@ -1,0 +1,119 @@
+function Enable-CcsCrossTenantSync {
+    <#
+    .SYNOPSIS
+    Sets up Entra's own cross-tenant / cross-cloud synchronization in both tenants, idempotently.
+
+    .DESCRIPTION
+    Wraps 'ccsync xts enable'. In the documented order, each call on its own cloud's Graph: the target's
+    Microsoft cloud settings, partner entry, inbound user sync and inbound automatic redemption; the source's
+    cloud settings, partner entry, outbound automatic redemption, the sync configuration from its template,
+    test connection, the Azure2Azure job, its secrets, the scoping groups' assignments, start. Existing
+    settings are read first and only what differs is written: a second run sends no write. Steps Microsoft
+    documents only in the portal are emitted as ManualStep objects with their verification status (never
+    claimed done without evidence). With -WhatIf every call is listed and nothing is written. Changing two
+    tenants asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object per
+    call (Kind 'Call') and per manual step (Kind 'ManualStep').
+    Needs application permissions: source Policy.ReadWrite.CrossTenantAccess, Application.ReadWrite.All,
+    Synchronization.ReadWrite.All, AppRoleAssignment.ReadWrite.All, Group.Read.All; target
+    Policy.ReadWrite.CrossTenantAccess.
+
+    .PARAMETER Source
+    Profile of the source tenant (users are copied from it; the job lives there).
+
+    .PARAMETER Target
+    Profile of the target tenant (users are copied into it).
+
+    .PARAMETER Group
+    Scoping group names (or ids) in the source; their direct members are synced.
+
+    .PARAMETER Name
+    The sync configuration's name; default 'ccsync to <target tenant id>'.
+
+    .PARAMETER DeletionThreshold
+    Accidental-deletion threshold per cycle (0 turns it off); default 500.
+
+    .PARAMETER NotifyEmail
+    Address for Entra's quarantine notifications.
+
+    .PARAMETER Force
+    Change partner settings that are explicitly configured otherwise.
+
+    .PARAMETER ConfigPath
+    Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
+
+    .EXAMPLE
+    Enable-CcsCrossTenantSync -Source contoso-ccsync -Target fabrikamfederal -Group CCS-Sync-Scope -WhatIf
+
+    Lists every call enable would make in each tenant, writing nothing.
+
+    .EXAMPLE
+    Enable-CcsCrossTenantSync -Source contoso-ccsync -Target fabrikamfederal -Group CCS-Sync-Scope -Confirm:$false
+
+    Sets the sync up without asking.
+    #>
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)]
+        [ValidateNotNullOrEmpty()]
+        [string] $Source,
+
+        [Parameter(Mandatory)]
+        [ValidateNotNullOrEmpty()]
+        [string] $Target,
+
+        [string[]] $Group = @(),
+
+        [string] $Name,
+
+        [ValidateRange(0, 100000)]
+        [int] $DeletionThreshold = 500,
+
+        [string] $NotifyEmail,
+
+        [switch] $Force,
+
+        [string] $ConfigPath
+    )
+
+    $arguments = @('--source', $Source, '--target', $Target, '--deletion-threshold', $DeletionThreshold)
+    foreach ($g in $Group) { $arguments += @('--group', $g) }
+    if ($Name) { $arguments += @('--name', $Name) }
+    if ($NotifyEmail) { $arguments += @('--notify-email', $NotifyEmail) }
+    if ($Force) { $arguments += '--force' }
+    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
+    if ($PSCmdlet.ShouldProcess("tenants of profiles '$Source' and '$Target'", 'Configure cross-tenant synchronization')) {
+        $arguments += '--yes'
+    }
+    else {
+        $arguments += '--what-if'
+    }
+    $document = Invoke-CcsCli -Command 'xts enable' -Arguments $arguments
+    $calls = if ($document.PSObject.Properties.Name -contains 'sent') { $document.sent } else { $document.calls | Where-Object state -ne 'read' }
+    foreach ($call in $calls) {
+        [PSCustomObject]@{
+            PSTypeName = 'CrossCloudSync.SyncSetupCall'
+            Kind       = 'Call'
+            Tenant     = $call.tenant
+            TenantId   = $call.tenantId
+            Cloud      = $call.cloud
+            Step       = $call.step
+            Method     = $call.method
+            Path       = $call.path
+            Body       = $call.body
+            Purpose    = $call.purpose
+            Status     = $call.state
+        }
+    }
+    foreach ($step in $document.manualSteps) {
+        [PSCustomObject]@{
+            PSTypeName = 'CrossCloudSync.SyncSetupCall'
+            Kind       = 'ManualStep'
+            Tenant     = $step.tenant
+            Step       = $step.key
+            Purpose    = $step.instructions
+            Status     = $step.status
+            Evidence   = $step.evidence
+        }
+    }
+}

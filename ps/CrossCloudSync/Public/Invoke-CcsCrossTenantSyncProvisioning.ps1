@@ -1,0 +1,92 @@
+function Invoke-CcsCrossTenantSyncProvisioning {
+    <#
+    .SYNOPSIS
+    Provisions source users into the target tenant now, on demand, through Entra's sync job.
+
+    .DESCRIPTION
+    Wraps 'ccsync xts provision'. Each user (UPN or object id in the source) is provisioned with the job's
+    user rule, paced at Graph's limit of 5 requests per 10 seconds. Emits one object per user and step with
+    its status. Users that failed are emitted, then reported as an error (ccsync exit code 1). Writes to the
+    target tenant, so PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given.
+    Needs application permissions in the source: Application.Read.All, Synchronization.ReadWrite.All,
+    User.Read.All.
+
+    .PARAMETER Source
+    Profile of the source tenant.
+
+    .PARAMETER User
+    UPNs or object ids of source users (accepts UserPrincipalName from the pipeline).
+
+    .PARAMETER JobId
+    The sync job's id (when there are several).
+
+    .PARAMETER Name
+    The configuration's name (when there are several).
+
+    .PARAMETER ConfigPath
+    Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
+
+    .EXAMPLE
+    Invoke-CcsCrossTenantSyncProvisioning -Source contoso-ccsync -User adele.vance@contoso.com -Confirm:$false
+
+    Provisions one user now and shows each step's result.
+    #>
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)]
+        [ValidateNotNullOrEmpty()]
+        [string] $Source,
+
+        [Parameter(Mandatory, ValueFromPipelineByPropertyName)]
+        [Alias('UserPrincipalName')]
+        [string[]] $User,
+
+        [string] $JobId,
+
+        [string] $Name,
+
+        [string] $ConfigPath
+    )
+
+    begin { $users = [System.Collections.Generic.List[string]]::new() }
+
+    process { foreach ($u in $User) { $users.Add($u) } }
+
+    end {
+        if (-not $PSCmdlet.ShouldProcess("target of the sync job in '$Source'", "Provision $($users.Count) user(s) on demand")) {
+            return
+        }
+        $arguments = @('--source', $Source) + @($users)
+        if ($JobId) { $arguments += @('--job', $JobId) }
+        if ($Name) { $arguments += @('--name', $Name) }
+        if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
+        $failure = $null
+        try {
+            $document = Invoke-CcsCli -Command 'xts provision' -Arguments $arguments
+        }
+        catch {
+            $result = $_.TargetObject
+            if ($null -eq $result -or $result -is [string] -or $result.PSObject.Properties.Name -notcontains 'results') {
+                $PSCmdlet.ThrowTerminatingError($_)
+            }
+            $document = $result
+            $failure = $_
+        }
+        foreach ($r in $document.results) {
+            foreach ($s in @($r.steps)) {
+                [PSCustomObject]@{
+                    PSTypeName  = 'CrossCloudSync.OnDemandStep'
+                    User        = $r.user
+                    UserId      = $r.userId
+                    Result      = $r.result
+                    ErrorCode   = $r.errorCode
+                    Step        = $s.name
+                    Status      = $s.status
+                    Description = if ($s) { $s.description } else { $r.message }
+                }
+            }
+        }
+        if ($failure) { $PSCmdlet.WriteError($failure) }
+    }
+}

@@ -1,0 +1,76 @@
+function Restart-CcsCrossTenantSync {
+    <#
+    .SYNOPSIS
+    Restarts Entra's cross-tenant sync job (lifts quarantine; optionally carries out held-back deletions).
+
+    .DESCRIPTION
+    Wraps 'ccsync xts restart'. Without switches the documented resetScope 'Watermark, Escrows, QuarantineState' is sent (the portal's 'Restart provisioning'); -ForceDeletes sends ForceDeletes (releases a TooManyDeletes quarantine by carrying out the held-back deletions), -Full sends Full. With -WhatIf the call is shown and nothing is sent; otherwise
+    PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object
+    with the call sent and its Status.
+    Needs application permissions in the source: Application.Read.All, Synchronization.ReadWrite.All.
+
+    .PARAMETER Source
+    Profile of the source tenant (where the sync job lives).
+
+    .PARAMETER JobId
+    The sync job's id (when there are several).
+
+    .PARAMETER Name
+    The configuration's name (when there are several).
+
+    .PARAMETER ForceDeletes
+    Carry out the deletions held back by the accidental-deletion threshold (resetScope ForceDeletes).
+
+    .PARAMETER Full
+    Forget the job's state and re-evaluate every user (resetScope Full).
+
+    .PARAMETER ConfigPath
+    Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
+
+    .EXAMPLE
+    Restart-CcsCrossTenantSync -Source contoso-ccsync -ForceDeletes -Confirm:$false
+
+    Releases a TooManyDeletes quarantine by carrying out the deletions it held back.
+    #>
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)]
+        [ValidateNotNullOrEmpty()]
+        [string] $Source,
+
+        [string] $JobId,
+
+        [string] $Name,
+
+        [switch] $ForceDeletes,
+
+        [switch] $Full,
+
+        [string] $ConfigPath
+    )
+
+    $arguments = @('--source', $Source)
+    if ($JobId) { $arguments += @('--job', $JobId) }
+    if ($Name) { $arguments += @('--name', $Name) }
+    if ($ForceDeletes) { $arguments += '--force-deletes' }
+    if ($Full) { $arguments += '--full' }
+    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
+    if ($PSCmdlet.ShouldProcess("sync job in the tenant of profile '$Source'", 'Restart the sync job')) {
+        $arguments += '--yes'
+    }
+    else {
+        $arguments += '--what-if'
+    }
+    $document = Invoke-CcsCli -Command 'xts restart' -Arguments $arguments
+    [PSCustomObject]@{
+        PSTypeName         = 'CrossCloudSync.SyncJobAction'
+        Action             = $document.action
+        JobId              = $document.jobId
+        ServicePrincipalId = $document.servicePrincipalId
+        Method             = $document.call.method
+        Path               = $document.call.path
+        Body               = $document.call.body
+        Status             = $document.call.state
+    }
+}

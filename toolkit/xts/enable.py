@@ -1,0 +1,357 @@
+"""Set up Entra cross-tenant / cross-cloud sync in both tenants, idempotently: plan (reads only), then execute.
+
+``plan_enable`` reads every setting involved, in both tenants, and returns the writes still needed in the
+documented order (steps.STEPS), the portal-only steps for the cloud pair, and the settings someone configured
+differently (``Difference``: refused unless ``force``). A plan with no writes means the setup is complete: a
+second ``enable`` with the same inputs sends no write. ``execute_enable`` sends the writes, learning the ids it
+needs on the way (service principal, app role, job), handles the documented 409s (object exists: PATCH), runs the
+test connection that verifies the portal-only steps, and stops with exactly what was done and what is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Union
+
+from toolkit.clouds import CloudPair, check_pair, get_cloud
+from toolkit.errors import (CcsyncError, ConfigurationConflict, GraphConflict, GraphError, InputError,
+                            SyncSetupIncomplete)
+
+from .app import find_configuration, msiam_role_id, plan_assignments, plan_instantiate, read_assignments, resolve_groups
+from .calls import Call, TenantSide, calls_frame
+from .job import find_jobs, plan_create_job, plan_secrets, plan_validate, read_secrets, secrets_body
+from .permissions import check_permissions
+from .policy import (POLICY_PERMISSION, Difference, plan_cloud_endpoint, plan_inbound_sync, plan_partner,
+                     plan_redemption, read_partner)
+from .status import _CODE_FIXES, _norm, job_status
+from .steps import (CTAP_PATH, DEFAULT_DELETE_THRESHOLD, default_configuration_name, MICROSOFT_GRAPH_APP_ID, USER_READWRITE_CROSSCLOUD_ID,
+                    ManualStep, manual_steps)
+
+__all__ = ["EnableOptions", "EnablePlan", "EnableResult", "ManualStatus", "plan_enable", "execute_enable",
+           "default_configuration_name", "check_sides", "verify_target_sync_principal"]
+
+Action = Union[Call, ManualStep]
+
+
+@dataclass
+class EnableOptions:
+    groups: list[str] = field(default_factory=list)
+    name: str | None = None
+    deletion_threshold: int = DEFAULT_DELETE_THRESHOLD
+    notify_email: str | None = None
+    force: bool = False
+
+
+@dataclass
+class ManualStatus:
+    """A portal-only step and what ccsync could verify about it (never 'done' without evidence)."""
+
+    step: ManualStep
+    status: str = "not verified"     # not verified, verified, not done
+    evidence: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.step.to_dict(), "status": self.status, "evidence": self.evidence}
+
+
+@dataclass
+class EnablePlan:
+    source: TenantSide
+    target: TenantSide
+    pair: CloudPair
+    name: str
+    actions: list[Action]
+    differences: list[Difference]
+    ids: dict[str, str]
+    manual: list[ManualStatus]
+    notes: list[str] = field(default_factory=list)
+    job: dict[str, Any] | None = None
+
+    @property
+    def writes(self) -> list[Call]:
+        return [a for a in self.actions if isinstance(a, Call) and a.write]
+
+    @property
+    def calls(self) -> list[Call]:
+        return [a for a in self.actions if isinstance(a, Call)]
+
+    def side(self, role: str) -> TenantSide:
+        return self.source if role == "source" else self.target
+
+    def calls_frame(self) -> Any:
+        """The what-if call list as a DataFrame (calls.CALL_COLUMNS)."""
+        return calls_frame([(c, self.side(c.tenant)) for c in self.calls])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": _side_dict(self.source), "target": _side_dict(self.target), "pair": self.pair.to_dict(),
+                "configuration": self.name, "calls": [c.to_dict(self.side(c.tenant)) for c in self.calls],
+                "writes": len(self.writes), "manualSteps": [m.to_dict() for m in self.manual],
+                "differences": [d.to_dict() for d in self.differences], "notes": self.notes}
+
+
+def _side_dict(side: TenantSide) -> dict[str, Any]:
+    return {"profile": side.name, "tenantId": side.tenant_id, "cloud": side.cloud, "displayName": side.display_name}
+
+
+@dataclass
+class EnableResult:
+    plan: EnablePlan
+    sent: list[Call]
+    ids: dict[str, str]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.sent)
+
+    def message(self) -> str:
+        if not self.sent:
+            return "Nothing changed: the sync is already set up as asked (no write sent)."
+        return f"Sent {len(self.sent)} write(s); the sync is set up and started."
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.plan.to_dict()
+        out.update({"sent": [c.to_dict(self.plan.side(c.tenant)) for c in self.sent], "changed": self.changed,
+                    "servicePrincipalId": self.ids.get("servicePrincipalId"), "jobId": self.ids.get("jobId"),
+                    "message": self.message()})
+        return out
+
+
+def check_sides(command: str, source: TenantSide, target: TenantSide | None) -> CloudPair | None:
+    """Before any Graph call: a supported cloud pair, two different tenants, and the permissions in each token."""
+    pair = check_pair(source.cloud, target.cloud) if target is not None else None
+    check_permissions(command, source)
+    if target is not None:
+        check_permissions(command, target)
+    return pair
+
+
+def verify_target_sync_principal(target: TenantSide) -> tuple[str, str]:
+    """Look, read-only, for the target's cross-cloud sync service principal (holder of User.ReadWrite.CrossCloud).
+
+    Microsoft does not name that service principal; its permission is what ticking the portal checkbox gives it
+    (graph-facts 1.4). Returns (status, evidence); "not verified" when Graph cannot show it to this app.
+    """
+    step = "target.crossCloudSyncCheckbox"
+    try:
+        graph = target.read_all("/servicePrincipals", step=step, permission="Application.Read.All",
+                                params={"$filter": f"appId eq '{MICROSOFT_GRAPH_APP_ID}'", "$select": "id"})
+        if not graph:
+            return "not verified", "Microsoft Graph's service principal is not visible in the target"
+        assigned = target.read_all(f"/servicePrincipals/{graph[0]['id']}/appRoleAssignedTo", step=step,
+                                   permission="Application.Read.All")
+    except CcsyncError as err:
+        return "not verified", f"Graph could not show it ({err.message[:120]})"
+    holders = [a for a in assigned if a.get("appRoleId") == USER_READWRITE_CROSSCLOUD_ID]
+    if holders:
+        return "verified", (f"service principal '{holders[0].get('principalDisplayName')}' holds "
+                            f"User.ReadWrite.CrossCloud in the target")
+    return "not verified", "no service principal holds User.ReadWrite.CrossCloud in the target yet"
+
+
+def plan_enable(source: TenantSide, target: TenantSide, options: EnableOptions,
+                pair: CloudPair | None = None) -> EnablePlan:
+    """Read both tenants and plan the writes still needed (nothing is written)."""
+    pair = pair or check_pair(source.cloud, target.cloud)
+    if source.tenant_id.lower() == target.tenant_id.lower():
+        raise InputError(f"--source and --target name the same tenant ({source.tenant_id}).",
+                         hint="Give the profile of the tenant users are copied FROM as --source and the one "
+                              "they are copied INTO as --target.")
+    cross = pair.kind == "cross-cloud"
+    name = options.name or default_configuration_name(target.tenant_id)
+    s_cloud, t_cloud = get_cloud(source.cloud), get_cloud(target.cloud)
+    actions: list[Action] = []
+    diffs: list[Difference] = []
+    notes: list[str] = []
+    manual = {m.key: ManualStatus(m) for m in manual_steps(s_cloud, t_cloud, source_tenant=source.tenant_id,
+                                                           configuration=name)}
+
+    # --- target tenant ---------------------------------------------------------------------------------
+    if cross:
+        actions += plan_cloud_endpoint(target, s_cloud.allowed_cloud_endpoint, "target.cloudSettings")
+        status, evidence = verify_target_sync_principal(target)
+        manual["target.crossCloudSyncCheckbox"].status, manual["target.crossCloudSyncCheckbox"].evidence = \
+            status, evidence
+        actions.append(manual["target.crossCloudSyncCheckbox"].step)
+    partner = read_partner(target, source.tenant_id, "target.partner")
+    actions += plan_partner(target, partner, source.tenant_id, "target.partner")
+    calls, d = plan_inbound_sync(target, partner is not None, source.tenant_id, name, "target.inboundSync")
+    actions += calls
+    diffs += d
+    calls, d = plan_redemption(target, partner, source.tenant_id, "inbound", "target.inboundRedemption")
+    actions += calls
+    diffs += d
+
+    # --- source tenant ---------------------------------------------------------------------------------
+    if cross:
+        actions += plan_cloud_endpoint(source, t_cloud.allowed_cloud_endpoint, "source.cloudSettings")
+    partner = read_partner(source, target.tenant_id, "source.partner")
+    actions += plan_partner(source, partner, target.tenant_id, "source.partner")
+    calls, d = plan_redemption(source, partner, target.tenant_id, "outbound", "source.outboundRedemption")
+    actions += calls
+    diffs += d
+
+    ids: dict[str, str] = {}
+    sp = find_configuration(source, name)
+    job: dict[str, Any] | None = None
+    if sp is None:
+        actions.append(plan_instantiate(source, name))
+    else:
+        ids["servicePrincipalId"] = sp["id"]
+        role_id = msiam_role_id(sp)
+        if role_id:
+            ids["appRoleId"] = role_id
+        jobs = find_jobs(source, sp["id"])
+        if len(jobs) > 1:
+            notes.append(f"the configuration has {len(jobs)} Azure2Azure jobs; using {jobs[0].get('id')}")
+        job = jobs[0] if jobs else None
+        if job:
+            ids["jobId"] = job["id"]
+    if cross:
+        actions.append(manual["source.crossCloudCheckbox"].step)
+
+    groups = resolve_groups(source, options.groups)
+    current = read_assignments(source, sp["id"]) if sp else []
+    if not groups and not current:
+        raise InputError("nothing would be in the sync's scope: no --group given and the configuration has no "
+                         "assignment.", field="--group",
+                         hint="Give --group NAME (repeatable): the group's direct members are synced.")
+    wanted = secrets_body(target.tenant_id, options.deletion_threshold, options.notify_email)
+    secret_calls, unverifiable = plan_secrets(source, read_secrets(source, sp["id"]) if sp and job else None,
+                                              wanted, job_is_new=job is None)
+    if unverifiable:
+        notes.append("Graph does not show this configuration's saved secrets, so they were not compared or "
+                     "rewritten (use --force to write them again)")
+        if options.force:
+            secret_calls = plan_secrets(source, None, wanted, job_is_new=True)[0]
+    assignment_calls = plan_assignments(source, groups, current)
+    start_needed = job is None or (job.get("schedule") or {}).get("state") != "Active"
+    later: list[Action] = []
+    if job is None:
+        later.append(plan_create_job(source))
+    later += secret_calls + assignment_calls
+    if start_needed:
+        later.append(Call("source", "source.start", "POST",
+                          "/servicePrincipals/{servicePrincipalId}/synchronization/jobs/{jobId}/start", None,
+                          "start the job", permission="Synchronization.ReadWrite.All"))
+    writes_before = any(isinstance(a, Call) and a.write for a in actions)
+    if writes_before or later or job is None:
+        # Test connection whenever something is (re)configured: it verifies the portal-only steps.
+        actions.append(plan_validate(source, target.tenant_id))
+    actions += later
+    if job is not None:
+        healthy = job_status(job).diagnoses
+        last_ok = ((job.get("status") or {}).get("lastSuccessfulExecution") or {}).get("timeEnded")
+        if cross and last_ok and not any(d.severity == "error" for d in healthy):
+            for m in manual.values():
+                if m.status != "verified":
+                    m.status, m.evidence = "verified", f"the job's last cycle succeeded ({last_ok})"
+    if diffs and not options.force:
+        raise ConfigurationConflict(
+            "The partner settings are configured differently from what sync needs:\n  "
+            + "\n  ".join(d.line() for d in diffs),
+            hint="Nothing was written. Run again with --force to change these settings, or change them in the "
+                 "portal.", differences=[d.to_dict() for d in diffs])
+    return EnablePlan(source, target, pair, name, actions, diffs, ids, list(manual.values()), notes, job)
+
+
+ManualHook = Callable[[ManualStatus], bool]
+
+
+def _remaining(actions: list[Action], index: int) -> list[str]:
+    out = []
+    for a in actions[index:]:
+        out.append(f"manual: {a.instructions}" if isinstance(a, ManualStep) else f"{a.tenant}: {a.purpose}"
+                   if a.write else f"{a.tenant}: {a.purpose} (check)")
+    return out
+
+
+def _done(sent: list[Call]) -> list[str]:
+    return [f"{c.tenant}: {c.purpose} ({c.method} {c.path} -> {c.status})" for c in sent]
+
+
+def execute_enable(plan: EnablePlan, *, on_manual: ManualHook | None = None,
+                   on_call: Callable[[Call], None] | None = None) -> EnableResult:
+    """Send the plan's writes in order; stop with SyncSetupIncomplete (what was done, what is left) on failure.
+
+    ``on_manual(status)`` is asked at each portal-only step (print it, wait for the admin); False stops there.
+    """
+    ids = dict(plan.ids)
+    sent: list[Call] = []
+    manual = {m.step.key: m for m in plan.manual}
+    for index, action in enumerate(plan.actions):
+        try:
+            if isinstance(action, ManualStep):
+                status = manual[action.key]
+                if on_manual is not None and not on_manual(status):
+                    raise SyncSetupIncomplete(
+                        f"Stopped at the manual step '{action.key}' ({action.tenant} tenant).",
+                        hint="Do the portal step shown above, then run the same 'ccsync xts enable' again.",
+                        done=_done(sent), remaining=_remaining(plan.actions, index),
+                        details={"manualSteps": [m.to_dict() for m in plan.manual]})
+                continue
+            _send(plan, action, ids, sent)
+            if on_call is not None:
+                on_call(action)
+        except SyncSetupIncomplete:
+            raise
+        except CcsyncError as err:
+            is_check = isinstance(action, Call) and action.step == "source.testConnection"
+            if not sent and not is_check:
+                raise  # nothing was written: the error says all there is to say
+            where = action.purpose if isinstance(action, Call) else action.key
+            raise SyncSetupIncomplete(
+                f"The setup stopped at '{where}': {err.message}",
+                hint=err.hint or "Fix the cause and run the same 'ccsync xts enable' again (it continues from "
+                                 "what exists).",
+                done=_done(sent), remaining=_remaining(plan.actions, index),
+                details={"cause": err.to_dict(), "manualSteps": [m.to_dict() for m in plan.manual]}) from err
+    return EnableResult(plan, sent, ids)
+
+
+def _send(plan: EnablePlan, call: Call, ids: dict[str, str], sent: list[Call]) -> None:
+    side = plan.side(call.tenant)
+    if call.step == "source.testConnection":
+        _test_connection(plan, side, call, ids)
+        return
+    try:
+        body = side.send(call, ids)
+    except GraphConflict:
+        # The documented answers to a 409 Request_MultipleObjectsWithSameKeyValue ([CTS-GRAPH] troubleshooting).
+        if call.method == "POST" and call.path == f"{CTAP_PATH}/partners":
+            side.calls[-1].state = "exists"  # created meanwhile: nothing to create
+            return
+        if not (call.method == "PUT" and call.path.endswith("/identitySynchronization")):
+            raise
+        call = Call(call.tenant, call.step, "PATCH", call.path, {"userSyncInbound": {"isSyncAllowed": True}},
+                    call.purpose, permission=POLICY_PERMISSION)
+        body = side.send(call, ids)
+    sent.append(call)
+    if call.step == "source.configuration":
+        sp = (body or {}).get("servicePrincipal") or {}
+        ids["servicePrincipalId"] = sp["id"]
+        role_id = msiam_role_id(sp)
+        if role_id:
+            ids["appRoleId"] = role_id
+        # A new configuration can take a few seconds to be readable ([CTS-PORTAL]): wait for it.
+        side.client.request("GET", f"/servicePrincipals/{sp['id']}", params={"$select": "id,appRoles"},
+                            retry_not_found=30.0)
+    elif call.step == "source.job" and call.method == "POST":
+        ids["jobId"] = (body or {})["id"]
+
+
+def _test_connection(plan: EnablePlan, side: TenantSide, call: Call, ids: dict[str, str]) -> None:
+    manual = [m for m in plan.manual]
+    try:
+        side.send(call, ids)
+    except GraphError as err:
+        code = _norm(err.code)
+        known = next((k for k in _CODE_FIXES if code.endswith(k)), None)
+        for m in manual:
+            if known == "ExternalTenantNotFound" and m.step.key == "source.crossCloudCheckbox" or \
+                    known == "AzureActiveDirectoryTokenExpired" and m.step.key == "target.crossCloudSyncCheckbox":
+                m.status, m.evidence = "not done", f"test connection answered {err.code}"
+        meaning, fix = _CODE_FIXES.get(known or "", (err.graph_message or "", "See the error and try again."))
+        raise CcsyncError(f"test connection failed with {err.code}: {meaning}", hint=fix) from err
+    for m in manual:
+        if m.status != "verified":
+            m.status, m.evidence = "verified", "test connection (validateCredentials) succeeded"
