@@ -55,8 +55,8 @@ from .tenants import open_tenant, records
               help="entra engine: read the live job (schema, assigned groups, settings, provisioning-log links) "
                    "through this source-tenant profile.")
 @click.option("--job-id", metavar="ID", help="entra engine: the job, when the configuration has several.")
-@click.option("--service-principal", "service_principal", metavar="ID",
-              help="entra engine: the configuration's service principal id (default: found by its template).")
+@click.option("--configuration", "configuration", metavar="NAME",
+              help="entra engine: the configuration's name, when the source tenant has several.")
 @click.option("--schema", "schema_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="entra engine, offline: the job's schema as saved from Graph or the portal's schema editor.")
 @click.option("--assigned-group", "assigned_groups", multiple=True, metavar="GROUP",
@@ -71,7 +71,7 @@ def plan_command(source: str | None, target: str | None, out_path: str | None, m
                  target_groups: tuple[str, ...], expect_source: str | None, expect_target: str | None,
                  allow_older_target: bool, catalog_csv: str | None,
                  report_path: str | None, show_default_mapping: bool, engine: str | None = None,
-                 job_profile: str | None = None, job_id: str | None = None, service_principal: str | None = None,
+                 job_profile: str | None = None, job_id: str | None = None, configuration: str | None = None,
                  schema_file: str | None = None, assigned_groups: tuple[str, ...] = (), sync_all: bool = False,
                  provisioning_log: str | None = None) -> None:
     """Plan a sync from a source to a target tenant: create, update, disable, delete, conflict or blocked, per
@@ -99,7 +99,7 @@ def plan_command(source: str | None, target: str | None, out_path: str | None, m
             raise click.UsageError("the entra engine reads the job: give --job SOURCE_PROFILE, or --schema FILE "
                                    "with --source (offline).")
         _plan_entra(source=source, target=target, out_path=out_path, scope_file=scope_file,
-                    job_profile=job_profile, job_id=job_id, service_principal=service_principal,
+                    job_profile=job_profile, job_id=job_id, configuration=configuration,
                     schema_file=schema_file, assigned_groups=assigned_groups, sync_all=sync_all,
                     provisioning_log=provisioning_log, catalog_csv=catalog_csv, report_path=report_path,
                     deletion_threshold=(deletion_threshold if click.get_current_context().get_parameter_source(
@@ -149,7 +149,7 @@ def plan_command(source: str | None, target: str | None, out_path: str | None, m
 
 
 def _plan_entra(*, source: str | None, target: str, out_path: str, scope_file: str | None,
-                job_profile: str | None, job_id: str | None, service_principal: str | None,
+                job_profile: str | None, job_id: str | None, configuration: str | None,
                 schema_file: str | None, assigned_groups: tuple[str, ...], sync_all: bool,
                 provisioning_log: str | None, catalog_csv: str | None, report_path: str | None,
                 deletion_threshold: int | None) -> None:
@@ -163,13 +163,13 @@ def _plan_entra(*, source: str | None, target: str, out_path: str, scope_file: s
     scope = load_scope(scope_file) if scope_file else None
     if job_profile:
         from toolkit.config import get_profile
-        from toolkit.graph import GraphClient
+        from toolkit.xts.calls import TenantSide
 
         from .output import state
 
         profile = get_profile(job_profile, state().config)
         info(f"Reading the sync job through profile '{profile.name}' ({profile.cloud}, {profile.tenant})")
-        snap = read_job(GraphClient.from_profile(profile), service_principal_id=service_principal, job_id=job_id)
+        snap = read_job(TenantSide.from_profile("source", profile), job_id=job_id, name=configuration)
     else:
         snap = offline_job(schema_file, assigned_groups=assigned_groups, sync_all=sync_all,
                            deletion_threshold=deletion_threshold, provisioning_log=provisioning_log, job_id=job_id)

@@ -1,11 +1,9 @@
 """What the entra-engine planner needs from a cross-tenant sync job, read live through Graph or from saved files.
 
-Live (source tenant, the job's own cloud), each call as Microsoft documents it (graph-facts sections 2.2-2.3, 4):
+Live (source tenant, the job's own cloud), through ``toolkit.xts`` (which finds the configuration and its
+``Azure2Azure`` job), each call as Microsoft documents it (graph-facts sections 2.2-2.3, 4):
 
-* ``GET /servicePrincipals?$filter=applicationTemplateId eq '518e5f48-...'``: the configuration's service
-  principal, unless its id is given (the cross-tenant sync gallery template id, graph-facts 2.2 step E);
-* ``GET /servicePrincipals/{id}/synchronization/jobs``: the job (``templateId`` ``Azure2Azure``), unless its id
-  is given; ``GET .../jobs/{jobId}/schema``: the schema;
+* ``GET .../jobs/{jobId}/schema``: the schema;
 * ``GET /servicePrincipals/{id}/synchronization/secrets``: ``SyncAll`` and ``SyncNotificationSettings``;
 * ``GET /servicePrincipals/{id}/appRoleAssignedTo``: the assigned groups and users;
 * ``GET /auditLogs/provisioning?$filter=servicePrincipal/id eq '{id}'``: the links the job holds. Graph does not
@@ -14,7 +12,7 @@ Live (source tenant, the job's own cloud), each call as Microsoft documents it (
 
 Offline: the schema as saved from Graph or the portal's schema editor ("Download"), the assigned group names or
 ids, the two behaviour settings, and optionally the provisioning logs as saved (Graph JSON or the portal's JSON
-download). The live reader will delegate to ``toolkit.xts`` once that package reads jobs itself.
+download).
 """
 
 from __future__ import annotations
@@ -30,10 +28,8 @@ from ..errors import InputError
 from .entra_predict import JobState
 from .entra_schema import load_schema
 
-__all__ = ["JobSnapshot", "links_from_provisioning", "read_job", "offline_job", "CROSS_TENANT_SYNC_TEMPLATE",
-           "BEHAVIOUR_SECRETS"]
+__all__ = ["JobSnapshot", "links_from_provisioning", "read_job", "offline_job", "BEHAVIOUR_SECRETS"]
 
-CROSS_TENANT_SYNC_TEMPLATE = "518e5f48-1fc8-4c48-9387-9fdf28b0dfe7"
 # Secrets that change what a cycle does (graph-facts 2.2 step H); the credentials are never kept.
 BEHAVIOUR_SECRETS = ("SyncAll", "SyncNotificationSettings")
 # provisioningAction values after which the job holds a link to the target user (graph-facts 4).
@@ -100,42 +96,30 @@ def offline_job(schema_path: str | Path, *, assigned_groups: Iterable[str] = (),
                                         secrets=settings, links=links))
 
 
-def read_job(client: Any, *, service_principal_id: str | None = None, job_id: str | None = None,
+def read_job(side: Any, *, job_id: str | None = None, name: str | None = None,
              read_logs: bool = True) -> JobSnapshot:
-    """Read the job's schema, scope, behaviour secrets and links through ``client`` (a GraphClient)."""
-    sp = service_principal_id
-    if not sp:
-        found = list(client.iter_items("servicePrincipals", params={
-            "$filter": f"applicationTemplateId eq '{CROSS_TENANT_SYNC_TEMPLATE}'", "$select": "id,displayName"}))
-        if not found:
-            raise InputError("the source tenant has no cross-tenant synchronization configuration",
-                             hint="Create one with 'ccsync xts enable', or give --service-principal.")
-        if len(found) > 1:
-            listed = ", ".join(f"{s.get('displayName')} ({s['id']})" for s in found)
-            raise InputError(f"the source tenant has several cross-tenant sync configurations: {listed}",
-                             hint="Choose one with --service-principal ID.")
-        sp = found[0]["id"]
-    base = f"servicePrincipals/{sp}/synchronization"
-    jobs = client.get(f"{base}/jobs").get("value", [])
-    if job_id:
-        job = next((j for j in jobs if j.get("id") == job_id), None)
-        if job is None:
-            raise InputError(f"the configuration {sp} has no job {job_id}",
-                             hint="Jobs: " + (", ".join(j.get("id", "?") for j in jobs) or "none"))
-    else:
-        a2a = [j for j in jobs if j.get("templateId") == "Azure2Azure"]
-        if len(a2a) != 1:
-            raise InputError(f"the configuration {sp} has {len(a2a)} Azure2Azure jobs", hint="Give --job-id.")
-        job = a2a[0]
-    schema = client.get(f"{base}/jobs/{job['id']}/schema")
-    secrets = {s.get("key"): s.get("value") for s in client.get(f"{base}/secrets").get("value", [])
-               if s.get("key") in BEHAVIOUR_SECRETS}
+    """Read the job's schema, scope, behaviour secrets and links through the xts client.
+
+    ``side`` is a ``toolkit.xts.calls.TenantSide`` for the source tenant; ``job_id`` / ``name`` (configuration
+    display name) choose the job when the tenant has several.
+    """
+    from toolkit.xts.app import read_assignments
+    from toolkit.xts.control import locate_one
+    from toolkit.xts.job import job_path, read_secrets
+
+    target = locate_one(side, job_id=job_id, name=name)
+    sp = target.sp_id
+    schema = side.read(job_path(sp, target.job_id, "schema"), step="source.schema",
+                       permission="Synchronization.Read.All")
+    secrets = {k: v for k, v in (read_secrets(side, sp) or {}).items() if k in BEHAVIOUR_SECRETS}
     groups, users = [], []
-    for a in client.iter_items(f"servicePrincipals/{sp}/appRoleAssignedTo"):
+    for a in read_assignments(side, sp):
         (groups if a.get("principalType") == "Group" else users).append(a.get("principalId"))
     links = None
     if read_logs:
-        links = links_from_provisioning(client.iter_items("auditLogs/provisioning", params={
-            "$filter": f"servicePrincipal/id eq '{sp}'"}))
-    return JobSnapshot(schema, JobState(job_id=job["id"], service_principal_id=sp, assigned_groups=tuple(groups),
-                                        assigned_users=tuple(users), secrets=secrets, links=links))
+        links = links_from_provisioning(side.read_all("/auditLogs/provisioning", step="source.provisioningLogs",
+                                                      permission="AuditLog.Read.All", params={
+                                                          "$filter": f"servicePrincipal/id eq '{sp}'"}))
+    return JobSnapshot(schema, JobState(job_id=target.job_id, service_principal_id=sp,
+                                        assigned_groups=tuple(groups), assigned_users=tuple(users),
+                                        secrets=secrets, links=links))
