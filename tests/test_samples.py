@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "samples" / "tenants"
 CLOUDS = ("commercial", "gcc", "gcch", "dod", "china")
 SEED_KEYS = {"cloud", "organization", "domains", "apps", "subscribedSkus", "groups", "users"}
-OPTIONAL_SEED_KEYS = {"crossTenantAccessPolicy", "authorizationPolicy", "servicePrincipals"}
+OPTIONAL_SEED_KEYS = {"crossTenantAccessPolicy", "authorizationPolicy", "@sim.crossCloudConfigurations"}
 INITIAL_SUFFIX = {"commercial": ".onmicrosoft.com", "gcc": ".onmicrosoft.com", "gcch": ".onmicrosoft.us",
                   "dod": ".onmicrosoft.us", "china": ".partner.onmschina.cn"}
 BUNDLED_CATALOG = ROOT / "toolkit" / "data" / "license-catalog.csv"

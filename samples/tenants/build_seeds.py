@@ -207,6 +207,8 @@ def contoso() -> dict[str, Any]:
     # Microsoft cloud settings allow GCC High, and Fabrikam Federal is a B2B partner (samples/README.md)
     t.doc["crossTenantAccessPolicy"] = {"allowedCloudEndpoints": ["microsoftonline.us"],
                                         "partners": [b2b_partner("fabrikamfederal")]}
+    # a cross-tenant sync configuration created in the portal with the cross-cloud checkbox, not yet set up
+    t.doc["@sim.crossCloudConfigurations"] = ["Fabrikam Federal"]
     t.sku("SPE_E3", 30)
     t.sku("SPE_E5", 8)
     t.sku(GOV, 30)

@@ -32,6 +32,7 @@ __all__ = ["Directory", "TenantState", "now_iso", "load_seed_dir"]
 # SimApp is owned by the login module; seeds are turned into it here.
 from .login import SimApp  # noqa: E402
 from .crosstenant import CrossTenantPolicy  # noqa: E402
+from .enterprise_apps import seed_enterprise_apps  # noqa: E402
 
 
 def now_iso() -> str:
@@ -141,6 +142,9 @@ class TenantState:
         self.seq = 0
         # cross-tenant access settings and authorization policy (crosstenant.py; routes in policies.py)
         self.cross_tenant = CrossTenantPolicy.from_seed(seed, _cloud_endpoint(self.cloud), source)
+        # gallery apps, service principals, sync jobs and secrets (enterprise_apps.py; routes in applications.py
+        # and synchronization.py)
+        self.enterprise_apps = seed_enterprise_apps(self, dict(seed))
         self.visible_after: dict[str, float] = {}   # replication lag: user id -> monotonic time it appears
         self.snapshots: dict[str, list[str]] = {}    # opaque paging snapshots (skiptoken -> ordered ids)
         self.consumers: dict[str, set[str]] = {}     # skuId -> users holding an active assignment of it
