@@ -9,12 +9,13 @@ job already holds (source user -> target user, read from its provisioning logs: 
 Output: a :class:`~toolkit.plan.planfile.SyncPlan` with ``engine: entra`` whose operations are, per user:
 
 =========  ==========================================================================================
-create     in scope, internal member, active, no linked target user: Entra creates an external member
+create     in scope, internal member, no linked target user: Entra creates an external member (a disabled
+           source user too, disabled: the FAQ's "disabled, provisioned, then removed" case shows it is provisioned)
 update     linked, and an "Always" (or "AttributeAddOnly" with no target value) mapping differs
 disable    linked, and the source account is disabled (accountEnabled false flows as an update)
 delete     linked, and the source user left scope or was deleted: Entra SOFT-deletes (graph-facts 3)
-skip       what Entra skips: out of scope of the scoping filter, external/guest source user, disabled
-           user not yet provisioned, flow type Add/Update/Delete switched off in the schema
+skip       what Entra skips: out of scope of the scoping filter, external/guest source user, flow type
+           Add/Update/Delete switched off in the schema
 fail       what Entra would fail with, and the reason it gives (graph-facts 3 and 10)
 unknown    ccsync cannot predict it (a construct it does not evaluate), with the reason: never a guess
 =========  ==========================================================================================
@@ -158,14 +159,21 @@ def predict_cycle(schema: EntraSchema | dict, source: TenantData, target: Tenant
         assigned = users["id"].isin(members).to_numpy()
     in_filter, filter_unknown, filter_reason = evaluate_scope(schema, users)
     in_filter, filter_unknown = in_filter.to_numpy(), filter_unknown.to_numpy()
+    # Internal members only: not guests, not B2B users (invited, or with an external #EXT# UPN) (graph-facts 3).
     internal = ((users["userType"].fillna("Member") == "Member")
-                & (users["creationType"].isna() | (users["creationType"] != "Invitation"))).to_numpy()
+                & (users["creationType"].isna() | (users["creationType"] != "Invitation"))
+                & ~users["userPrincipalName"].astype("string").str.upper().str.contains("#EXT#", regex=False)
+                .fillna(False)).to_numpy()
     enabled = users["accountEnabled"].fillna(True).astype(bool).to_numpy()
 
     # --- links the job holds, and which target users exist ---------------------------------------------------
     tgt_by_id = tgt.set_index("id", drop=False)
     links = job.links if job.links is not None else pd.DataFrame(columns=["sourceId", "targetId"])
     links = links.dropna().drop_duplicates("sourceId", keep="last")
+    # A link to a target user the export does not list: soft-deleted (or not exported). Whether a cycle restores
+    # it is contradictory in Microsoft's pages (overview FAQ: restored; [CTS-PORTAL]: not restored).
+    gone = dict(zip(links.loc[~links["targetId"].isin(tgt_by_id.index), "sourceId"].astype(str),
+                    links.loc[~links["targetId"].isin(tgt_by_id.index), "targetId"].astype(str)))
     links = links[links["targetId"].isin(tgt_by_id.index)]
     link_of = dict(zip(links["sourceId"].astype(str), links["targetId"].astype(str)))
     linked_targets = set(link_of.values())
@@ -244,6 +252,11 @@ def predict_cycle(schema: EntraSchema | dict, source: TenantData, target: Tenant
         considered = assigned[i] or tid is not None
         if not considered:
             continue
+        if sid in gone and not schema_blocker:
+            emit(sid, gone[sid], "unknown", "its linked target user is not among the target's users (soft-deleted "
+                                            "or not exported): Microsoft's pages disagree on whether a cycle "
+                                            "restores it")
+            continue
         if schema_blocker:
             emit(sid, tid, "unknown", schema_blocker)
             continue
@@ -284,9 +297,11 @@ def predict_cycle(schema: EntraSchema | dict, source: TenantData, target: Tenant
             emit(sid, None, "unknown", "an external target user has its address, but neither the provisioning "
                                        "logs nor its redemption state tell whether Entra will match it")
             continue
-        if not enabled[i]:
-            emit(sid, None, "skip", "the source account is disabled and has no target user yet (Entra provisions "
-                                    "only users active in the source)")
+        if src_mail[i] and src_mail[i] in dup_mail:
+            # Known issue: two source users with one mail get ONE target user, linked to both; which of them is
+            # created is not documented.
+            emit(sid, None, "unknown", "shares its mail with another source user in scope: Entra creates one target "
+                                       "user and links both (known issue); which one it creates is not documented")
             continue
         if "Add" not in schema.flow_types:
             emit(sid, None, "skip", "the schema's user mapping does not allow Add (Target Object Actions: Create)")
@@ -465,9 +480,6 @@ def _create_failures(i: int, src_mail, src_upn, hits: set, dup_mail: set, verifi
         reasons.append("has no mail or userPrincipalName to invite")
     if mail and verified and mail.rsplit("@", 1)[-1] not in verified:
         reasons.append(f"its mail {mail} is not on a domain verified in the source tenant: Entra cannot create it")
-    if mail and mail in dup_mail:
-        reasons.append("shares its mail with another source user in scope: Entra links both to one target user "
-                       "(known issue); which one is created is not documented")
     upn_of = tgt_by_id["userPrincipalName"]
     for tid, kind in sorted(hits):
         if kind == "internal":

@@ -63,6 +63,15 @@ INTERNAL_SOURCES = {"netId", "IsSoftDeleted", "isSoftDeleted", "appRoleAssignmen
 # Target attributes Entra manages itself during the cycle: soft delete is predicted from scope, not compared.
 _INTERNAL_TARGETS = {"IsSoftDeleted", "isSoftDeleted"}
 _PREDICTABLE_FLOWS = {"Always", "ObjectAddOnly", "AttributeAddOnly"}
+# The invited address: written when the user is created; later updates are blocked by source-of-authority
+# enforcement for synced B2B users ("currently Mail and showInAddressList", howto-analyze-provisioning-logs.md),
+# and the service may retry without it: what lands is not documented.
+_CREATE_ONLY_TARGETS = {"mail": "Entra's source-of-authority enforcement blocks Mail updates on synced B2B users "
+                                "and may retry without it (provisioning-log error table)"}
+# Microsoft does not document how a mapped value becomes the target's value.
+_UNDOCUMENTED_TARGETS = {"userPrincipalName": "Microsoft does not document how a source UPN becomes the UPN of the "
+                                              "external user the job creates (alias_domain#EXT#@... for "
+                                              "invitations)"}
 # Entra's known issues: attributes that cannot be used in scoping filters (rules.py refuses them in scope files).
 _UNSUPPORTED_SCOPING = {"userType", "manager", "appRoleAssignments", "createdDateTime",
                         "onPremisesLastSyncDateTime", "externalUserStateChangeDateTime"}
@@ -241,10 +250,15 @@ def _attribute(raw: dict, pair_kind: str | None) -> EntraAttribute:
     if pair_kind == "cross-cloud" and target in CROSS_CLOUD_REFUSED:
         return EntraAttribute(**common, role="attribute", rule=None,
                               problem=f"never planned: {CROSS_CLOUD_REFUSED[target]}")
-    if target in REFUSED_TARGETS:
+    if target in _UNDOCUMENTED_TARGETS:
+        return EntraAttribute(**common, role="attribute", rule=None,
+                              problem=f"cannot predict: {_UNDOCUMENTED_TARGETS[target]}")
+    if target in REFUSED_TARGETS and target not in _CREATE_ONLY_TARGETS:
         return EntraAttribute(**common, role="attribute", rule=None,
                               problem=f"cannot predict: {REFUSED_TARGETS[target]}")
-    if flow_type not in _PREDICTABLE_FLOWS:
+    if target in _CREATE_ONLY_TARGETS:
+        update_problem = f"cannot predict updates: {_CREATE_ONLY_TARGETS[target]}"
+    elif flow_type not in _PREDICTABLE_FLOWS:
         update_problem = (f"cannot predict updates: Microsoft does not document what flowType {flow_type} does "
                           "on a single-valued attribute")
     elif flow_behavior != "FlowWhenChanged":
