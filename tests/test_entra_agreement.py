@@ -130,6 +130,33 @@ def _engine_outcomes(records: list[dict]) -> dict[str, str]:
     return out
 
 
+def _value(v: object) -> str | None:
+    return None if v is None else str(v).lower() if str(v).lower() in ("true", "false") else str(v)
+
+
+def _attribute_disagreements(prediction, records: list[dict]) -> list[tuple]:
+    """For planned creates, updates and disables: every planned value is what the engine wrote, and the engine
+    wrote nothing else except attributes the plan says it cannot predict."""
+    written: dict[str, dict[str, str | None]] = {}
+    for r in records:
+        if r["provisioningStatusInfo"]["status"] == "success":
+            for m in r["modifiedProperties"]:
+                written.setdefault(r["sourceIdentity"]["id"], {})[m["displayName"]] = _value(m["newValue"])
+    plan = prediction.plan
+    out = []
+    for op in plan.ops[plan.ops["kind"].isin(["create", "update", "disable"]) & ~plan.ops["held"]].itertuples():
+        planned = {c.attribute: _value(c.newValue) for c in plan.changes[plan.changes["opId"] == op.opId].itertuples()}
+        engine = written.get(op.sourceId, {})
+        differ = {a: (v, engine.get(a, "(not written)")) for a, v in planned.items() if engine.get(a) != v}
+        unpredictable = {part.split(":")[0].strip() for part in (op.cannotPredict or "").split(";") if part}
+        extra = set(engine) - set(planned) - unpredictable - {"IsSoftDeleted"}
+        if op.kind == "create":
+            extra = set()                    # create: the engine may write more (e.g. the UPN ccsync does not plan)
+        if differ or extra:
+            out.append((op.sourceId, op.kind, {"planned vs written": differ, "written, not planned": sorted(extra)}))
+    return out
+
+
 def _agrees(planned: str, held: bool, observed: str | None) -> bool:
     if held:
         return observed in ("held", None)
@@ -169,13 +196,15 @@ def _run(world: dict) -> tuple[list, dict, object]:
 
         before = len(sim.tenant(SOURCE).provisioning)
         sim.run_sync_cycle(SOURCE)
-        observed = _engine_outcomes(sim.tenant(SOURCE).provisioning[before:])
+        records = sim.tenant(SOURCE).provisioning[before:]
+        observed = _engine_outcomes(records)
     finally:
         sim.stop()
     predicted = prediction.outcomes
     claimed = predicted[predicted["outcome"] != "unknown"]
     wrong = [(r.sourceId, r.outcome, bool(r.held), observed.get(r.sourceId), r.reason)
              for r in claimed.itertuples() if not _agrees(r.outcome, bool(r.held), observed.get(r.sourceId))]
+    wrong += _attribute_disagreements(prediction, records)
     # and nothing happened to a user the plan did not consider
     considered = set(predicted["sourceId"])
     stray = {u: o for u, o in observed.items() if u not in considered and o != "skip"}
