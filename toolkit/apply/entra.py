@@ -242,7 +242,7 @@ def apply_entra_plan(plan: Any, side: Any, *, journal_path: str | Path, resume: 
 def verify_entra_plan(plan: Any, side: Any, *, since: str, sp_id: str, target_side: Any = None) -> pd.DataFrame:
     """Planned vs. observed from the job's provisioning logs since ``since`` (and the target users, if given)."""
     records = side.read_all("/auditLogs/provisioning", step="source.provisioningLogs", permission="AuditLog.Read.All",
-                            params={"$filter": f"servicePrincipal/id eq '{sp_id}' and activityDateTime ge {since}"})
+                            params={"$filter": f"servicePrincipal/id eq '{sp_id}' and activityDateTime gt {since}"})
     target_users = None
     if target_side is not None:
         ids = set(plan.ops["targetId"].dropna()) | {((r.get("targetIdentity") or {}).get("id")) for r in records}
