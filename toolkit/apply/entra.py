@@ -241,8 +241,11 @@ def apply_entra_plan(plan: Any, side: Any, *, journal_path: str | Path, resume: 
 
 def verify_entra_plan(plan: Any, side: Any, *, since: str, sp_id: str, target_side: Any = None) -> pd.DataFrame:
     """Planned vs. observed from the job's provisioning logs since ``since`` (and the target users, if given)."""
+    # Graph documents eq/gt/lt for activityDateTime: "gt" one second before the run began, so a record stamped
+    # in the same second as the start (second precision) is not lost.
+    after = (dt.datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ") - dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     records = side.read_all("/auditLogs/provisioning", step="source.provisioningLogs", permission="AuditLog.Read.All",
-                            params={"$filter": f"servicePrincipal/id eq '{sp_id}' and activityDateTime gt {since}"})
+                            params={"$filter": f"servicePrincipal/id eq '{sp_id}' and activityDateTime gt {after}"})
     target_users = None
     if target_side is not None:
         ids = set(plan.ops["targetId"].dropna()) | {((r.get("targetIdentity") or {}).get("id")) for r in records}
