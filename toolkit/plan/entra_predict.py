@@ -48,7 +48,7 @@ from ..errors import InputError
 from ..frames import TenantData
 from .entra_schema import EntraSchema, evaluate_scope, translate_schema
 from .planner import (CHANGES_COLUMNS, OPS_COLUMNS, _external_upn_to_address, _keys_as_objects, _lower,
-                      _mapped_values, _op_id, _text, _verified_domains, _tenant_header)
+                      _mapped_values, _obj, _op_id, _text, _verified_domains, _tenant_header)
 from .rules import TARGET_LIMITS
 
 __all__ = ["JobState", "EntraPrediction", "predict_cycle", "ENTRA_KINDS", "DEFAULT_DELETE_THRESHOLD",
@@ -156,7 +156,7 @@ def predict_cycle(schema: EntraSchema | dict, source: TenantData, target: Tenant
             empty_groups = sorted(g for g in job.assigned_groups if g.lower() not in known)
             members = set(gm.loc[hit, "memberId"].dropna().astype(str))
         members |= set(job.assigned_users)
-        assigned = users["id"].isin(members).to_numpy()
+        assigned = _obj(users["id"]).isin(members).to_numpy()
     in_filter, filter_unknown, filter_reason = evaluate_scope(schema, users)
     in_filter, filter_unknown = in_filter.to_numpy(), filter_unknown.to_numpy()
     # Internal members only: not guests, not B2B users (invited, or with an external #EXT# UPN) (graph-facts 3).
@@ -170,16 +170,17 @@ def predict_cycle(schema: EntraSchema | dict, source: TenantData, target: Tenant
     tgt_by_id = tgt.set_index("id", drop=False)
     links = job.links if job.links is not None else pd.DataFrame(columns=["sourceId", "targetId"])
     links = links.dropna().drop_duplicates("sourceId", keep="last")
+    links = pd.DataFrame({c: _obj(links[c].astype("string")) for c in ("sourceId", "targetId")})
     # A link to a target user the export does not list: soft-deleted (or not exported). Whether a cycle restores
     # it is contradictory in Microsoft's pages (overview FAQ: restored; [CTS-PORTAL]: not restored).
-    gone = dict(zip(links.loc[~links["targetId"].isin(tgt_by_id.index), "sourceId"].astype(str),
-                    links.loc[~links["targetId"].isin(tgt_by_id.index), "targetId"].astype(str)))
-    links = links[links["targetId"].isin(tgt_by_id.index)]
+    present_target = links["targetId"].isin(set(tgt_by_id.index)).to_numpy()
+    gone = dict(zip(links.loc[~present_target, "sourceId"], links.loc[~present_target, "targetId"]))
+    links = links[present_target]
     link_of = dict(zip(links["sourceId"].astype(str), links["targetId"].astype(str)))
     linked_targets = set(link_of.values())
 
     # Address keys of target users not linked to anyone: what a create would run into.
-    free = tgt[~tgt["id"].isin(linked_targets)]
+    free = tgt[~_obj(tgt["id"]).isin(linked_targets).to_numpy()]
     ext_addr = _external_upn_to_address(free["userPrincipalName"])
     is_external = (free["creationType"].fillna("") == "Invitation") | ext_addr.notna()
     state = free["externalUserState"].astype("object").where(free["externalUserState"].notna(), None) \
@@ -214,7 +215,7 @@ def predict_cycle(schema: EntraSchema | dict, source: TenantData, target: Tenant
         if lacking:
             unevaluable[r.target] = f"cannot predict: the source export has no attribute {', '.join(lacking)}"
     rules = [r for r in mapping.rules if r.target not in unevaluable]
-    sel = users[candidates | np.isin(ids, list(link_of))]
+    sel = users[candidates | _obj(users["id"]).isin(set(link_of)).to_numpy()]
     values = (_mapped_values(replace(mapping, rules=tuple(rules)), sel) if len(sel)
               else pd.DataFrame({r.target: pd.Series(dtype="object") for r in rules}))
     values.index = sel["id"].to_numpy(dtype=object)
