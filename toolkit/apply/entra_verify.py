@@ -27,29 +27,11 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-__all__ = ["observe", "verify_cycle", "VERIFY_COLUMNS"]
+__all__ = ["verify_cycle", "VERIFY_COLUMNS"]
 
 VERIFY_COLUMNS = ["opId", "sourceId", "sourceUpn", "targetId", "planned", "held", "observed", "status",
                   "errorCode", "targetCheck", "match", "detail"]
 _AGREES = {"create": {"create"}, "update": {"update"}, "disable": {"disable"}, "delete": {"delete"}}
-
-
-def observe(records: Iterable[dict]) -> pd.DataFrame:
-    """The latest provisioning record per source user (and per target user, for deleted sources)."""
-    rows = []
-    for r in records:
-        info = r.get("provisioningStatusInfo") or {}
-        err = info.get("errorInformation") or {}
-        modified = {m.get("displayName"): m.get("newValue") for m in r.get("modifiedProperties") or []}
-        rows.append({"at": r.get("activityDateTime") or "", "sourceId": (r.get("sourceIdentity") or {}).get("id"),
-                     "targetId": (r.get("targetIdentity") or {}).get("id") or None,
-                     "action": (r.get("provisioningAction") or "").lower(),
-                     "status": (info.get("status") or "").lower(), "errorCode": err.get("errorCode"),
-                     "reason": err.get("reason"),
-                     "disables": str(modified.get("accountEnabled", "")).strip('"').lower() == "false"})
-    frame = pd.DataFrame(rows, columns=["at", "sourceId", "targetId", "action", "status", "errorCode", "reason",
-                                        "disables"])
-    return frame.sort_values("at", kind="mergesort")
 
 
 def _observed_text(rec: dict | None) -> str:
@@ -62,11 +44,27 @@ def _observed_text(rec: dict | None) -> str:
 
 def verify_cycle(plan: Any, records: Iterable[dict], target_users: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per planned operation (VERIFY_COLUMNS): planned, observed, and whether they agree."""
-    obs = observe(records)
-    by_source = {s: r for s, r in zip(obs["sourceId"], obs.to_dict("records")) if s}
-    by_target = {t: r for t, r in zip(obs["targetId"], obs.to_dict("records")) if t}
-    changes = plan.changes
+    latest = sorted(((r.get("activityDateTime") or "", i, r) for i, r in enumerate(records)), key=lambda x: x[:2])
+    by_source: dict[str, dict] = {}
+    by_target: dict[str, dict] = {}
+    for _, _, r in latest:                      # plain dicts: verifying 100,000 users must not wait on pandas
+        info = r.get("provisioningStatusInfo") or {}
+        err = info.get("errorInformation") or {}
+        modified = {m.get("displayName"): m.get("newValue") for m in r.get("modifiedProperties") or []}
+        rec = {"targetId": (r.get("targetIdentity") or {}).get("id") or None,
+               "action": (r.get("provisioningAction") or "").lower(), "status": (info.get("status") or "").lower(),
+               "errorCode": err.get("errorCode"), "reason": err.get("reason"),
+               "disables": str(modified.get("accountEnabled", "")).strip('"').lower() == "false"}
+        sid = (r.get("sourceIdentity") or {}).get("id")
+        if sid:
+            by_source[sid] = rec
+        if rec["targetId"]:
+            by_target[rec["targetId"]] = rec
     tgt = target_users.set_index("id") if target_users is not None and len(target_users) else None
+    planned_values: dict[str, list[tuple[str, str]]] = {}
+    if tgt is not None and len(plan.changes):
+        for op_id, attr, new in zip(plan.changes["opId"], plan.changes["attribute"], plan.changes["newValue"]):
+            planned_values.setdefault(op_id, []).append((attr, new))
     rows = []
     for op in plan.ops.itertuples(index=False):
         rec = by_source.get(op.sourceId) or (by_target.get(op.targetId) if op.targetId else None)
@@ -86,8 +84,8 @@ def verify_cycle(plan: Any, records: Iterable[dict], target_users: pd.DataFrame 
         else:
             match = True
         target_id = (rec or {}).get("targetId") or op.targetId
-        check, detail = _target_check(planned, op.opId, target_id, tgt, changes) if match and tgt is not None \
-            else (None, None)
+        check, detail = (_target_check(planned, target_id, tgt, planned_values.get(op.opId, []))
+                         if match and tgt is not None else (None, None))
         if check == "differs":
             match = False
         if not match and detail is None:
@@ -108,7 +106,7 @@ def _norm(v: Any) -> str | None:
     return str(v)
 
 
-def _target_check(planned: str, op_id: str, target_id: Any, tgt: pd.DataFrame, changes: pd.DataFrame
+def _target_check(planned: str, target_id: Any, tgt: pd.DataFrame, values: list[tuple[str, Any]]
                   ) -> tuple[str | None, str | None]:
     """'ok', 'differs' or None (nothing to check) against the target users read after the cycle."""
     exists = target_id is not None and target_id in tgt.index
@@ -120,7 +118,7 @@ def _target_check(planned: str, op_id: str, target_id: Any, tgt: pd.DataFrame, c
         return "differs", f"target user {target_id} not found in the target"
     user = tgt.loc[target_id]
     wrong = []
-    for attr, new in zip(*[changes.loc[changes["opId"] == op_id, c] for c in ("attribute", "newValue")]):
+    for attr, new in values:
         if attr in user.index and attr != "showInAddressList":
             have = _norm(user[attr])
             if have is not None and have.lower() in ("true", "false"):
