@@ -59,6 +59,19 @@ def documents(tmp_path_factory):
         # Apply the plan to the simulated target (with --yes: the demo plan has no deletes anyway).
         docs["apply"] = _json(["apply", str(tmp / "plan.json"), "--profile", profile.name, "--config", config,
                                "--yes", "--progress", "none"], env)
+        # Entra's own sync (ccsync xts): the demo pair, whose portal steps the samples have done.
+        xts = ["--source", source.name, "--config", config]
+        both = [*xts, "--target", profile.name]
+        docs["xts enable"] = [_json(["xts", "enable", *both, "--group", "CCS-Sync-Scope", "--what-if"], env),
+                              _json(["xts", "enable", *both, "--group", "CCS-Sync-Scope", "--yes"], env)]
+        sim.run_sync_cycle(source.tenant)
+        docs["xts status"] = _json(["xts", "status", *xts], env, ok_codes=(0, 1))
+        docs["xts provision"] = _json(["xts", "provision", *xts, "diego.siciliani@contoso.com", "nobody@contoso.com"],
+                                      env, ok_codes=(0, 1))
+        for action in ("pause", "start", "restart"):
+            docs[f"xts {action}"] = _json(["xts", action, *xts], env)
+        docs["xts disable"] = [_json(["xts", "disable", *both, "--what-if"], env),
+                               _json(["xts", "disable", *both, "--yes"], env)]
     # The demo both as it succeeds and with a tenant whose app lacks a permission (error keys appear then).
     ok = _json(["demo", "--out", str(tmp / "demo")], {"CCSYNC_CACHE_DIR": str(tmp / "demo-tokens")})
     seed = json.loads((Path(DEFAULT_SEED_DIR) / "commercial.json").read_text(encoding="utf-8"))
@@ -73,7 +86,9 @@ def documents(tmp_path_factory):
 
 
 # Keys that only some answers carry, so the documents above do not show them.
-OPTIONAL = {"Connect-CcsTenant.ps1": {"user"}}  # LoginResult.to_dict: only after a device-code sign-in
+OPTIONAL = {"Connect-CcsTenant.ps1": {"user"},  # LoginResult.to_dict: only after a device-code sign-in
+            # SyncSetupIncomplete.to_dict: only when enable stops part-way (tests/test_xts_sim.py shows both keys)
+            "Enable-CcsCrossTenantSync.ps1": {"done", "remaining"}}
 
 
 def _json_names_read(func) -> set[str]:

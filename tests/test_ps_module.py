@@ -233,6 +233,9 @@ def test_every_registered_leaf_command_is_wrapped_or_deliberately_not():
     not_wrapped = {
         "commands": "tooling: the registry itself",
         "sim serve": "runs until Ctrl-C in a terminal; not a pipeline cmdlet",
+        "sim portal tick-cross-cloud-sync": "a simulated admin's portal click, for the simulator only",
+        "sim portal create-configuration": "a simulated admin's portal click, for the simulator only",
+        "sim run-cycle": "advances the simulator's sync clock; for the simulator only",
     }
     wrapped = {command for path in PUBLIC for command, _ in cli_invocations(functions(path)[0])}
     invokable = {path for path, entry in registry().items() if entry["invokable"]}

@@ -343,3 +343,46 @@ def test_sample_demo_pair_syncs_after_the_graph_steps_only():
             assert len(same) == 1 and same[0]["id"] == tid
     finally:
         sim.stop()
+
+
+def test_target_edits_persist_until_the_source_user_changes(pair):
+    sim, src, tgt, _ = pair
+    ready_cross_cloud_pair(sim, src, tgt)
+    sim.run_sync_cycle(SOURCE)
+    target_id = target_user_for(sim, "user2@fourthcoffee.com")["id"]
+    assert tgt.patch(f"users/{target_id}", {"jobTitle": "Edited in GCC High"}).status_code == 204
+    sim.run_sync_cycle(SOURCE)
+    assert target_user_for(sim, "user2@fourthcoffee.com")["jobTitle"] == "Edited in GCC High"
+    assert src.patch(f"users/{user_id(2)}", {"department": "Finance"}).status_code == 204
+    sim.run_sync_cycle(SOURCE)
+    synced = target_user_for(sim, "user2@fourthcoffee.com")
+    assert synced["jobTitle"] == "Title 2" and synced["department"] == "Finance"
+
+
+def test_without_the_delete_action_users_leaving_scope_stay(pair):
+    sim, src, tgt, _ = pair
+    sp, job_id = ready_cross_cloud_pair(sim, src, tgt)
+    path = f"servicePrincipals/{sp['id']}/synchronization/jobs/{job_id}/schema"
+    schema = src.get(path).json()
+    schema.pop("@odata.context")
+    schema["synchronizationRules"][0]["objectMappings"][0]["flowTypes"] = "Add, Update"
+    assert src.call("PUT", path, json=schema).status_code == 204
+    sim.run_sync_cycle(SOURCE)
+    assert src.call("DELETE", f"groups/{GROUP}/members/{user_id(2)}/$ref").status_code == 204
+    sim.run_sync_cycle(SOURCE)
+    assert target_user_for(sim, "user2@fourthcoffee.com") is not None
+    assert _records(sim, "delete") == []
+
+
+def test_the_engine_has_its_own_reading_of_the_rules():
+    """The planner (toolkit.plan) is compared with this engine: neither may borrow the other's code."""
+    import ast
+    from pathlib import Path
+
+    import toolkit.simulator as simulator
+    folder = Path(simulator.__file__).parent
+    for name in ("syncengine.py", "syncschema.py", "synchronization.py", "enterprise_apps.py"):
+        tree = ast.parse((folder / name).read_text(encoding="utf-8"))
+        imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not any(m.startswith(("toolkit.plan", "..plan", "plan")) for m in imported), (name, imported)

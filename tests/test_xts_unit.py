@@ -67,8 +67,14 @@ def test_what_if_on_empty_tenants_lists_every_documented_write_in_order() -> Non
     plan = plan_enable(source, target, EnableOptions(groups=["CCS-Sync-Scope"]))
     steps = [c.step for c in plan.writes]
     assert steps == ["target.cloudSettings", "target.partner", "target.inboundSync", "target.inboundRedemption",
-                     "source.cloudSettings", "source.partner", "source.outboundRedemption", "source.configuration",
+                     "source.cloudSettings", "source.partner", "source.outboundRedemption",
                      "source.job", "source.secrets", "source.assignments", "source.start"]
+    # Cross-cloud: Graph cannot create the configuration with its cross-cloud box, so the plan asks the admin
+    # to create it in the portal and then looks it up by name (a read, not an instantiate).
+    kinds = [getattr(a, "step", None) or a.key for a in plan.actions]
+    adopt = plan.actions[kinds.index("source.configuration")]
+    assert (adopt.method, adopt.write) == ("GET", False)
+    assert kinds.index("source.crossCloudCheckbox") == kinds.index("source.configuration") - 1
     bodies = {c.step: c.body for c in plan.writes}
     # PATCH replaces the list: the target keeps its documented example values and adds the source's cloud.
     assert bodies["target.cloudSettings"] == {"allowedCloudEndpoints": ["microsoftonline.us", "partner.microsoftonline.cn",
@@ -86,7 +92,6 @@ def test_what_if_on_empty_tenants_lists_every_documented_write_in_order() -> Non
     assert secrets["CompanyId"] == TGT and secrets["SyncAll"] == "false"
     assert json.loads(secrets["SyncNotificationSettings"])["DeleteThresholdValue"] == 500
     # The test connection comes after the configuration and before the job, and is not a write.
-    kinds = [getattr(a, "step", None) or a.key for a in plan.actions]
     assert kinds.index("source.testConnection") == kinds.index("source.job") - 1
     assert [m.step.key for m in plan.manual] == ["target.crossCloudSyncCheckbox", "source.crossCloudCheckbox"]
     assert all(m.status == "not verified" for m in plan.manual)
@@ -96,11 +101,29 @@ def test_what_if_on_empty_tenants_lists_every_documented_write_in_order() -> Non
     assert set(frame[frame["tenant"] == "target"]["cloud"]) == {"gcch"}
 
 
+def test_planned_steps_follow_the_documented_order_of_steps_py() -> None:
+    from toolkit.xts.steps import STEP_BY_KEY, STEPS
+
+    source = side("source", SRC, "commercial", empty_source())
+    plan = plan_enable(source, side("target", TGT, "gcch", {"/policies/crossTenantAccessPolicy": {}}),
+                       EnableOptions(groups=["CCS-Sync-Scope"]))
+    keys = [getattr(a, "step", None) or a.key for a in plan.actions]
+    assert set(keys) <= set(STEP_BY_KEY)
+    order = [s.key for s in STEPS]
+    assert [order.index(k) for k in keys] == sorted(order.index(k) for k in keys)
+    assert {c.permission for c in plan.writes} <= {s.permission for s in STEPS}
+    reads = plan.to_dict()["reads"]
+    assert {"GET"} == {r["method"] for r in reads} and any(r["path"] == "/groups" for r in reads)
+
+
 def test_same_cloud_pair_has_no_cloud_settings_and_no_manual_steps() -> None:
     source = side("source", SRC, "commercial", empty_source())
     target = side("target", TGT, "gcc", {})
     plan = plan_enable(source, target, EnableOptions(groups=["CCS-Sync-Scope"]))
     assert "target.cloudSettings" not in [c.step for c in plan.writes] and plan.manual == []
+    instantiate = next(c for c in plan.writes if c.step == "source.configuration")
+    assert (instantiate.method, instantiate.path) == ("POST", f"/applicationTemplates/{TEMPLATE_ID}/instantiate")
+    assert instantiate.body == {"displayName": f"ccsync to {TGT}"}   # no display name known for the target
 
 
 def test_partner_configured_differently_is_a_diff_refused_without_force() -> None:
@@ -162,6 +185,15 @@ def test_documented_job_after_start_is_healthy_and_not_failing() -> None:
     status = job_status(fixture("cts-syncjob-get.json"))
     assert status.state == "Active" and status.code == "NotRun"
     assert not status.failing and status.diagnoses == []
+
+
+def test_status_frame_has_one_row_per_job_with_the_declared_columns() -> None:
+    from toolkit.xts.status import STATUS_COLUMNS, status_frame
+
+    frame = status_frame([job_status(fixture("cts-syncjob-get.json"), configuration="A"),
+                          job_status(fixture("syncjob-get.json"), configuration="B")])
+    assert list(frame.columns) == STATUS_COLUMNS
+    assert list(frame["failing"]) == [False, True] and list(frame["state"]) == ["Active", "Disabled"]
 
 
 def test_documented_new_job_is_diagnosed_as_not_started() -> None:
@@ -228,3 +260,18 @@ def test_manual_steps_name_each_clouds_portal() -> None:
     assert "entra.microsoft.us" in steps[0].instructions and "Microsoft Azure Commercial" in steps[0].instructions
     assert "'Contoso to Fabrikam'" in steps[1].instructions
     assert manual_steps("commercial", "gcc") == []
+
+
+def test_secrets_are_compared_by_meaning_not_by_text() -> None:
+    from toolkit.xts.job import plan_secrets
+
+    s = side("source", SRC, "commercial", {})
+    wanted = secrets_body(TGT, 0, None)
+    same = {"AuthenticationType": "SyncPolicy", "CompanyId": TGT.upper(), "SyncAll": "False",
+            "SyncNotificationSettings": '{"Enabled": false, "DeleteThresholdEnabled": false}'}
+    assert plan_secrets(s, same, wanted, job_is_new=False) == ([], False)
+    other = {**same, "SyncNotificationSettings": '{"DeleteThresholdEnabled": true, "DeleteThresholdValue": 500}'}
+    calls, _ = plan_secrets(s, other, wanted, job_is_new=False)
+    assert [c.method for c in calls] == ["PUT"]
+    # Graph does not show them: rewritten only for a new job (else said, and left alone).
+    assert plan_secrets(s, None, wanted, job_is_new=False) == ([], True)

@@ -20,6 +20,7 @@ from toolkit.errors import CcsyncError
 
 from .output import add_rows, common_options, emit, info, key_value_table, new_table, to_jsonable, warn
 from .demo_apply import render_apply, render_replan, step_apply, step_replan
+from .demo_xts import render_xts, step_xts
 
 USER_SELECT = "id,displayName,userPrincipalName,userType,accountEnabled,usageLocation"
 SAMPLE_ROWS = 5
@@ -219,6 +220,7 @@ SYNC_STEPS: list[SyncStep] = [
     SyncStep("plan", "planning the sync", step_plan, render_plan),
     SyncStep("apply", "applying the plan to the target cloud", step_apply, render_apply),
     SyncStep("replan", "re-planning against the target after the apply", step_replan, render_replan),
+    SyncStep("xts", "configuring Entra's own cross-cloud sync (ccsync xts) and running a cycle", step_xts, render_xts),
 ]
 
 

@@ -40,6 +40,12 @@ def _confirm(question: str, yes: bool, what: str) -> None:
         raise InputError("not confirmed; nothing was written.", hint="Review with --what-if.")
 
 
+def _email(value: str | None) -> str | None:
+    if value is not None and ("@" not in value or value.startswith("@") or value.endswith("@") or " " in value):
+        raise click.BadParameter(f"'{value}' is not an e-mail address.", param_hint="--notify-email")
+    return value
+
+
 def _body_text(body: Any) -> str:
     return "" if body is None else json.dumps(body, sort_keys=True)
 
@@ -59,6 +65,17 @@ def _print_manual(status: Any) -> None:
     info(f"  Portal: {step.portal}")
     info(f"  ccsync verifies it by: {step.verify}")
     info(f"  Status now: {status.status}" + (f" ({status.evidence})" if status.evidence else ""))
+
+
+def _say_progress(err: Any) -> None:
+    """Before the error line: exactly which steps were done and which are left (table mode shows no JSON)."""
+    if state().json:
+        return  # the JSON error document carries "done" and "remaining"
+    info("Done before it stopped:" if err.done else "Nothing was written before it stopped.")
+    for line in err.done:
+        info(f"  done: {line}")
+    for line in err.remaining:
+        info(f"  left: {line}")
 
 
 def _manual_hook(yes: bool) -> Any:
@@ -100,7 +117,7 @@ name_option = click.option("--name", default=None, metavar="NAME",
 @name_option
 @click.option("--deletion-threshold", type=click.IntRange(min=0), default=500, show_default=True,
               help="Accidental-deletion threshold (deletions and disables per cycle); 0 turns the protection off.")
-@click.option("--notify-email", default=None, metavar="EMAIL",
+@click.option("--notify-email", default=None, metavar="EMAIL", callback=lambda _c, _p, v: _email(v),
               help="Send Entra's quarantine notifications to this address.")
 @click.option("--force", is_flag=True, default=False,
               help="Change partner settings that are explicitly configured otherwise (shown as a diff first).")
@@ -122,6 +139,7 @@ def enable_command(source_name: str, target_name: str, groups: tuple[str, ...], 
 
     Example: ccsync xts enable --source contoso-ccsync --target fabrikamfederal --group CCS-Sync-Scope --yes
     """
+    from toolkit.errors import SyncSetupIncomplete
     from toolkit.xts.enable import EnableOptions, check_sides, execute_enable, plan_enable
 
     source, target = _side("source", source_name), _side("target", target_name)
@@ -145,9 +163,6 @@ def enable_command(source_name: str, target_name: str, groups: tuple[str, ...], 
         emit(data, render_plan)
         return
     if not plan.writes:
-        for m in plan.manual:
-            if m.status != "verified":
-                _print_manual(m)
         result = execute_enable(plan)
     else:
         if not yes:
@@ -156,7 +171,11 @@ def enable_command(source_name: str, target_name: str, groups: tuple[str, ...], 
                 info(f"  {c.tenant:6} {c.method:6} {c.path}  ({c.purpose})")
         _confirm(f"Change the {source.name} and {target.name} tenants as listed?", yes,
                  "'ccsync xts enable' changes two tenants and")
-        result = execute_enable(plan, on_manual=_manual_hook(yes))
+        try:
+            result = execute_enable(plan, on_manual=_manual_hook(yes), wait_for_admin=_interactive() and not yes)
+        except SyncSetupIncomplete as err:
+            _say_progress(err)
+            raise
     info(result.message())
     data = result.to_dict()
 
@@ -246,7 +265,7 @@ def provision_command(ctx: click.Context, source_name: str, users: tuple[str, ..
     source.load_organization()
     if len(users) > 5:
         info(f"Provisioning {len(users)} users on demand at 5 per 10 seconds (Graph's limit) ...")
-    results = provision(source, list(users), job_id=job_id, name=name)
+    results = provision(source, list(users), job_id=job_id, name=name, on_warning=warn)
     failed = [r for r in results if str(r.result).lower() not in ("success", "skipped")]
     data = {"results": [r.to_dict() for r in results], "failed": len(failed)}
 
@@ -344,14 +363,15 @@ def restart_command(source_name: str, job_id: str | None, name: str | None, forc
 @click.option("--target", "target_name", required=True, metavar="PROFILE", help="Profile of the target tenant.")
 @name_option
 @click.option("--policies", is_flag=True, default=False,
-              help="Also delete the partner entries in both tenants (and the cloud setting when no partner is left).")
+              help="Also delete the partner entries that hold only what enable sets (entries with B2B or trust "
+                   "settings are kept), and the cloud setting when no partner is left.")
 @click.option("--what-if", is_flag=True, default=False, help="List every call per tenant; write nothing.")
 @click.option("--yes", "-y", is_flag=True, default=False, help="Do not ask before deleting.")
 @common_options
 def disable_command(source_name: str, target_name: str, name: str | None, policies: bool, what_if: bool,
                     yes: bool) -> None:
     """Remove what 'enable' created, in reverse order: the job, the configuration, then the target's inbound
-    user sync (with --policies also the partner entries). Users already synchronized stay in the target, as
+    user sync (with --policies also the partner entries enable made). Users already synchronized stay in the target, as
     Entra leaves them.
 
     Needs source: Application.ReadWrite.All, Synchronization.ReadWrite.All; target:
@@ -359,15 +379,15 @@ def disable_command(source_name: str, target_name: str, name: str | None, polici
 
     Example: ccsync xts disable --source contoso-ccsync --target fabrikamfederal --what-if
     """
+    from toolkit.errors import SyncSetupIncomplete
     from toolkit.xts.control import execute_disable, plan_disable
     from toolkit.xts.enable import check_sides
-    from toolkit.xts.steps import default_configuration_name
 
     source, target = _side("source", source_name), _side("target", target_name)
     check_sides("disable", source, target)
     source.load_organization()
     target.load_organization()
-    plan = plan_disable(source, target, name or default_configuration_name(target.tenant_id), policies=policies)
+    plan = plan_disable(source, target, name, policies=policies)
     for kept in plan.kept:
         info(f"Kept: {kept}")
     if what_if or not plan.calls:
@@ -379,7 +399,14 @@ def disable_command(source_name: str, target_name: str, name: str | None, polici
         for c in plan.calls:
             info(f"  {c.tenant:6} {c.method:6} {c.path}  ({c.purpose})")
     _confirm(f"Delete these {len(plan.calls)} object(s)/setting(s)?", yes, "'ccsync xts disable' deletes and")
-    sent = execute_disable(plan)
+    kept_before = len(plan.kept)
+    try:
+        sent = execute_disable(plan)
+    except SyncSetupIncomplete as err:
+        _say_progress(err)
+        raise
+    for kept in plan.kept[kept_before:]:
+        info(f"Kept: {kept}")
     info(f"Removed {len(sent)} object(s)/setting(s).")
     data = {**plan.to_dict(), "whatIf": False, "sent": [c.to_dict(plan.side(c.tenant)) for c in sent]}
     emit(data, lambda console: _render_calls(console, data["sent"], "Removed"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import secrets
 import shutil
 import ssl
 import tempfile
@@ -85,6 +86,7 @@ class Simulator:
         self.throttle: Any = None
         self.faults: Any = None
         self._sync: Any = None
+        self.control_token = ""     # per start; lets `ccsync sim portal` reach this simulator (portal.py)
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
@@ -129,6 +131,9 @@ class Simulator:
         except Exception:
             self.stop()
             raise
+        self.control_token = secrets.token_urlsafe(32)
+        for server in self.servers.values():
+            server.control = self._control
         if self.config.sync_scheduler:
             from .syncengine import SyncScheduler
             self._sync = SyncScheduler(directory, self.config.sync_interval)
@@ -201,6 +206,23 @@ class Simulator:
         if self.directory is None:
             raise ConfigError("the simulator is not running.", hint="Call start() first.")
         return run_cycles(self.directory, tenant, job_id)
+
+    def _control(self, request: Any) -> Any:
+        """The HTTP face of the portal-only steps for ``ccsync sim portal`` (portal.py)."""
+        import json
+
+        from werkzeug.wrappers import Response
+
+        from .portal import CONTROL_PATH, control
+        if request.path != CONTROL_PATH or request.method != "POST":
+            return Response(json.dumps({"error": {"code": "NotFound", "message": "No such control resource."}}),
+                            status=404, content_type="application/json")
+        try:
+            body = json.loads(request.get_data(as_text=True) or "null")
+        except ValueError:
+            body = None
+        status, out = control(self, self.control_token, request.headers, body)
+        return Response(json.dumps(out), status=status, content_type="application/json")
 
     def portal_tick_cross_cloud_sync(self, tenant_id_or_domain: str, source_cloud: str) -> dict[str, Any]:
         """An admin of the TARGET tenant ticks "cross-cloud synchronization" for a source cloud in Microsoft

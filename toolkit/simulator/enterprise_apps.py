@@ -75,6 +75,7 @@ class SyncJob:
     full_cycle: bool = True             # next cycle re-evaluates everyone (initial cycle / Watermark reset)
     next_run: float = 0.0               # monotonic time of the next scheduled cycle
     cycles: int = 0
+    retry_delay: float = 0.0            # seconds to the next attempt while quarantined
 
     def view(self) -> dict[str, Any]:
         return {"id": self.id, "templateId": self.template_id, "schedule": copy.deepcopy(self.schedule),

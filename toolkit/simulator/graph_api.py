@@ -247,7 +247,7 @@ class GraphService:
 
 
 _KNOWN_ROOTS = {"users", "groups", "subscribedskus", "domains", "organization", "invitations", "directory",
-                "$batch", "auditlogs", "me"}
+                "$batch", "auditlogs", "me", "policies", "serviceprincipals", "applicationtemplates", "applications"}
 
 
 def _query_ci(query: Mapping[str, str], name: str) -> str | None:

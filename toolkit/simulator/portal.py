@@ -69,3 +69,82 @@ def run_cycles(directory: Any, tenant: Any | None = None, job_id: str | None = N
             view["tenantId"] = source.tenant_id
             out.append(view)
     return out
+
+
+# --- the control channel: `ccsync sim portal ...` reaching a running `ccsync sim serve` ---------------------
+
+CONTROL_PATH = "/_simulator/control"     # outside /v1.0: not Graph, and no Graph client can reach it by accident
+CONTROL_HEADER = "X-Ccsync-Sim-Control"
+ACTIONS = ("tick-cross-cloud-sync", "create-configuration", "run-cycle")
+
+
+def control(simulator: Any, token: str, headers: Any, body: Any) -> tuple[int, dict[str, Any]]:
+    """Answer one control request: (HTTP status, JSON body). The caller proves it holds the per-start control
+    token (written only to the 0600 secrets file of ``ccsync sim serve``)."""
+    import hmac
+
+    given = str(headers.get(CONTROL_HEADER, ""))
+    if not token or not hmac.compare_digest(given.encode(), token.encode()):
+        return 401, {"error": {"code": "Unauthorized", "message": "Missing or wrong simulator control token."}}
+    if not isinstance(body, dict) or body.get("action") not in ACTIONS:
+        return 400, {"error": {"code": "BadRequest", "message": f"action must be one of {', '.join(ACTIONS)}."}}
+    try:
+        action = body["action"]
+        if action == "tick-cross-cloud-sync":
+            sp = simulator.portal_tick_cross_cloud_sync(str(body.get("tenant") or ""), str(body.get("cloud") or ""))
+            return 200, {"action": action, "servicePrincipal": sp}
+        if action == "create-configuration":
+            sp = simulator.portal_create_cross_cloud_configuration(str(body.get("tenant") or ""),
+                                                                   str(body.get("name") or ""))
+            return 200, {"action": action, "servicePrincipal": sp}
+        jobs = simulator.run_sync_cycle(body.get("tenant") or None, body.get("job") or None)
+        return 200, {"action": action, "jobs": jobs}
+    except Exception as exc:   # typed errors (InputError, CloudError) carry the message and hint the CLI shows
+        hint = getattr(exc, "hint", None)
+        return 400, {"error": {"code": type(exc).__name__, "message": str(exc), "hint": hint}}
+
+
+CONTROL_ENV = ("CCSYNC_SIM_CONTROL_URL", "CCSYNC_SIM_CONTROL_TOKEN", "CCSYNC_SIM_CA_BUNDLE")
+
+
+def control_environment(simulator: Any) -> dict[str, str]:
+    """The variables ``ccsync sim serve`` writes to its 0600 secrets file so ``ccsync sim portal`` can reach it."""
+    server = next(iter(simulator.servers.values()))
+    return {"CCSYNC_SIM_CONTROL_URL": server.base_url + CONTROL_PATH,
+            "CCSYNC_SIM_CONTROL_TOKEN": simulator.control_token, "CCSYNC_SIM_CA_BUNDLE": simulator.ca_bundle}
+
+
+def send_control(action: str, fields: dict[str, Any], env: Any = None) -> dict[str, Any]:
+    """Ask a running ``ccsync sim serve`` to perform a portal-only step (or a cycle). Raises ConfigError when the
+    serve's environment is not loaded, InputError when the simulator refuses the step."""
+    import os
+
+    import requests
+
+    from ..errors import ConfigError
+    from ..transport import make_session
+
+    env = os.environ if env is None else env
+    url, token, ca = (env.get(name) for name in CONTROL_ENV)
+    if not url or not token or not ca:
+        raise ConfigError("no running simulator is known to this shell.",
+                          hint="Start 'ccsync sim serve' and load its secrets file (the lines it prints: "
+                               "'set -a; . <dir>/sim-secrets.env; set +a').")
+    try:
+        resp = make_session(ca).post(url, json={"action": action, **fields}, headers={CONTROL_HEADER: token},
+                                     timeout=120)
+    except requests.RequestException as exc:
+        raise ConfigError(f"the simulator at {url} did not answer: {exc}",
+                          hint="Is 'ccsync sim serve' still running? Its ports change on every start: "
+                               "reload the secrets file it wrote.") from exc
+    try:
+        body = resp.json()
+    except ValueError:
+        body = {}
+    if resp.status_code == 401:
+        raise ConfigError("the simulator refused the control token.",
+                          hint="Reload the secrets file of the simulator that is running now.")
+    if resp.status_code != 200:
+        error = body.get("error") or {}
+        raise InputError(str(error.get("message") or f"HTTP {resp.status_code}"), hint=error.get("hint"))
+    return body

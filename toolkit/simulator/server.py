@@ -64,6 +64,7 @@ class CloudServer:
                                   replication_lag_s=float(getattr(faults, "replication_lag", 0.0) or 0.0),
                                   rng=random.Random(batch_seed))
         self.graph.directory = directory    # routes that reach another tenant (cross-tenant sync) read it
+        self.control: Callable[[Request], Response] | None = None   # set by Simulator (portal.control)
         self.login = LoginService(cloud, directory, lambda: self.base_url,
                                   discovery_clouds=discovery_clouds_for(cloud),
                                   device_auto_approve_after=device_auto_approve_after,
@@ -97,6 +98,8 @@ class CloudServer:
         path = request.path
         if path == "/v1.0" or path.startswith("/v1.0/"):
             response = self.graph_response(request, path[len("/v1.0"):] or "/")
+        elif path.startswith("/_simulator/") and self.control is not None:
+            response = self.control(request)       # portal-only admin steps (portal.py), not Graph
         else:
             response = self.login.handle(request)
             if response is None:

@@ -19,7 +19,6 @@ This module must not import ``toolkit.plan`` (see ``syncschema``).
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 import time
@@ -31,7 +30,7 @@ from typing import Any, Iterable
 
 from .enterprise_apps import NEVER, SyncJob, notification_settings
 from .login import SimApp
-from .syncschema import (RULE_ID, SOURCE_DIRECTORY, TARGET_DIRECTORY, alt_sec_id, evaluate, net_id, scope_result,
+from .syncschema import (SOURCE_DIRECTORY, TARGET_DIRECTORY, alt_sec_id, evaluate, net_id, scope_result,
                          user_mapping)
 
 __all__ = ["SyncFailure", "check_connection", "run_cycle", "run_due_cycles", "provision_on_demand", "SyncScheduler",
@@ -147,6 +146,16 @@ class _Cycle:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         ("imported", "deltas", "entitled", "exports", "exported", "escrowed"), 0))
     records: list[dict[str, Any]] = field(default_factory=list)
+    # per-cycle working state
+    disables: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+    context: dict[str, tuple[dict[str, Any], dict[str, str], Any]] = field(default_factory=dict)
+    quarantined: bool = False
+    alt_index: dict[str, tuple[str, bool]] | None = None
+    homes: dict[str, dict[str, str]] = field(default_factory=dict)
+    linked_mail: dict[str, str] | None = None
+    proxies: dict[str, str] | None = None
+    user_started: float = 0.0           # perf_counter when the current user's evaluation began
+    upns: set[str] | None = None
 
 
 def _lock_pair(a: Any, b: Any) -> list[Any]:
@@ -303,10 +312,16 @@ def _target_alt_sec_ids(cycle: _Cycle, user: dict[str, Any]) -> list[dict[str, A
     home = cycle.directory.find_tenant(mail.rsplit("@", 1)[-1]) if "@" in mail else None
     if home is None or home is cycle.target:
         return None
-    for u in home.users.values():
-        if str(u.get("userPrincipalName", "")).lower() == mail or str(u.get("mail") or "").lower() == mail:
-            return alt_sec_id(net_id(home.tenant_id, u["id"]))
-    return None
+    homes = cycle.homes
+    if home.tenant_id not in homes:
+        by_mail: dict[str, str] = {}
+        for u in home.users.values():
+            for address in (u.get("mail"), u.get("userPrincipalName")):
+                if address:
+                    by_mail.setdefault(str(address).lower(), u["id"])
+        homes[home.tenant_id] = by_mail
+    home_user = homes[home.tenant_id].get(mail)
+    return alt_sec_id(net_id(home.tenant_id, home_user)) if home_user else None
 
 
 def _find_match(cycle: _Cycle, key: list[dict[str, Any]] | None, source_id: str) -> tuple[dict[str, Any] | None, bool]:
@@ -321,11 +336,32 @@ def _find_match(cycle: _Cycle, key: list[dict[str, Any]] | None, source_id: str)
             return target.deleted[linked], True
     if not key:
         return None, False
-    for pool, deleted in ((target.users, False), (target.deleted, True)):
-        for u in pool.values():
-            if u.get("creationType") == "Invitation" and _target_alt_sec_ids(cycle, u) == key:
-                return u, deleted
-    return None, False
+    found = _alt_sec_index(cycle).get(_key(key))
+    if found is None:
+        return None, False
+    uid, deleted = found
+    pool = target.deleted if deleted else target.users
+    return (pool[uid], deleted) if uid in pool else (None, False)
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _alt_sec_index(cycle: _Cycle) -> dict[str, tuple[str, bool]]:
+    """alternativeSecurityIds -> (target user id, soft-deleted?) over the target's external users, built once a
+    cycle (a scan per source user would be quadratic on large tenants)."""
+    index = cycle.alt_index
+    if index is None:
+        index = {}
+        for pool, deleted in ((cycle.target.deleted, True), (cycle.target.users, False)):
+            for u in pool.values():
+                if u.get("creationType") == "Invitation":
+                    ids = _target_alt_sec_ids(cycle, u)
+                    if ids:
+                        index[_key(ids)] = (u["id"], deleted)
+        cycle.alt_index = index
+    return index
 
 
 def _evaluate_all(cycle: _Cycle, only: str | None = None) -> list[tuple[str, dict[str, Any], str]]:
@@ -334,6 +370,7 @@ def _evaluate_all(cycle: _Cycle, only: str | None = None) -> list[tuple[str, dic
     source = cycle.source
     candidates = [only] if only else list(dict.fromkeys([*cycle.assigned, *cycle.job.links]))
     for uid in candidates:
+        cycle.user_started = time.perf_counter()
         user = source.users.get(uid)
         deleted_source = user is None
         if deleted_source:
@@ -357,6 +394,8 @@ def _evaluate_all(cycle: _Cycle, only: str | None = None) -> list[tuple[str, dic
             # provisioned and then removed from scope is not soft-deleted (same FAQ).
             if match.get("accountEnabled") is False and user.get("accountEnabled") is False and not deleted_source:
                 continue
+            if "Delete" not in _flow_types(cycle):
+                continue
             pending.append((uid, match, "delete", ))
             cycle.job.staged_deletes.setdefault(uid, "delete")
             _remember(cycle, uid, user, scoping, read)
@@ -365,12 +404,13 @@ def _evaluate_all(cycle: _Cycle, only: str | None = None) -> list[tuple[str, dic
             reason = "NotEffectivelyEntitled"
             _record(cycle, "other", "skipped", user, None, scoping, read, [], skip_reason=reason)
     # disables found during provisioning are queued too (they count toward the threshold)
-    pending += cycle.__dict__.pop("_disables", [])
+    pending += cycle.disables
+    cycle.disables = []
     return pending
 
 
 def _remember(cycle: _Cycle, uid: str, user: dict[str, Any], scoping: dict[str, str], read: Any) -> None:
-    cycle.__dict__.setdefault("_context", {})[uid] = (user, scoping, read)
+    cycle.context[uid] = (user, scoping, read)
 
 
 def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: dict[str, Any] | None,
@@ -378,14 +418,19 @@ def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: 
     target = cycle.target
     uid = user["id"]
     if match is None:
+        if "Add" not in _flow_types(cycle):
+            return
         values = _target_values(cycle, read, creating=True)
         # Two source users with the same mail: one target user, linked to both (known-issues.md).
         mail = str(values.get("mail") or "").lower()
         if mail:
-            twin = next((target.users[t] for t in cycle.job.links.values()
-                         if t in target.users and str(target.users[t].get("mail") or "").lower() == mail), None)
-            if twin is not None:
-                cycle.job.links[uid] = twin["id"]
+            twins = cycle.linked_mail
+            if twins is None:
+                twins = {str(target.users[t].get("mail") or "").lower(): t for t in cycle.job.links.values()
+                         if t in target.users}
+                cycle.linked_mail = twins
+            if mail in twins and twins[mail] in target.users:
+                cycle.job.links[uid] = twins[mail]
                 return
         error = _create_error(cycle, values)
         cycle.counts["exports"] += 1
@@ -394,7 +439,12 @@ def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: 
             _record(cycle, "create", "failure", user, None, scoping, read, _changes({}, values), error=error)
             return
         created = _create_target_user(cycle, values, key)
+        if key:
+            _alt_sec_index(cycle)[_key(key)] = (created["id"], False)
+        _taken_upns(cycle).add(str(created.get("userPrincipalName", "")).lower())
         cycle.job.links[uid] = created["id"]
+        if mail and cycle.linked_mail is not None:
+            cycle.linked_mail[mail] = created["id"]
         cycle.job.exported[uid] = dict(values)
         cycle.counts["exported"] += 1
         cycle.counts["deltas"] += 1
@@ -411,14 +461,22 @@ def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: 
         cycle.counts["deltas"] += 1
         _record(cycle, "update", "success", user, match, scoping, read, [("IsSoftDeleted", "True", "False")])
     values = _target_values(cycle, read, creating=False)
+    last = cycle.job.exported.get(uid)
+    if not match_deleted and last is not None and all(last.get(k) == v for k, v in values.items()):
+        # Sync does not read the target: edits made there persist until the source user changes ([OVERVIEW]
+        # "target-side edits"; a target admin's block is lifted when the source user changes).
+        return
+    if "Update" not in _flow_types(cycle):
+        return
     if values.get("accountEnabled") is False and match.get("accountEnabled") is not False:
         # Disable: the source user is blocked; it counts toward the deletion threshold (accidental-deletions.md).
-        cycle.__dict__.setdefault("_disables", []).append((uid, match, "disable"))
+        cycle.disables.append((uid, match, "disable"))
         cycle.job.staged_deletes.setdefault(uid, "disable")
         _remember(cycle, uid, user, scoping, read)
         values.pop("accountEnabled")
     changes = {k: v for k, v in values.items() if match.get(k) != v}
     if not changes:
+        cycle.job.exported[uid] = {**(last or {}), **values}
         return
     cycle.counts["exports"] += 1
     cycle.counts["deltas"] += 1
@@ -429,9 +487,15 @@ def _provision(cycle: _Cycle, user: dict[str, Any], read: Any, key: Any, match: 
         return
     old = {k: match.get(k) for k in changes}
     _update_target_user(cycle, match, changes)
-    cycle.job.exported[uid] = {**cycle.job.exported.get(uid, {}), **changes}
+    cycle.job.exported[uid] = {**(last or {}), **values}
     cycle.counts["exported"] += 1
     _record(cycle, "update", "success", user, match, scoping, read, _changes(old, changes))
+
+
+def _flow_types(cycle: _Cycle) -> set[str]:
+    """The object mapping's target object actions ("Add, Update, Delete"); the portal's "Target Object Actions"
+    (graph-facts 10: unticking Delete stops soft deletes)."""
+    return {t.strip() for t in str(cycle.mapping.get("flowTypes") or "Add, Update, Delete").split(",")}
 
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -460,18 +524,32 @@ def _create_error(cycle: _Cycle, values: dict[str, Any]) -> dict[str, Any] | Non
             return _error("InvitationCreationFailureInvalidPropertyValue",
                           f"The mail '{mail}' is not on a verified domain of the source tenant.",
                           "Give the user a mail address on a verified domain of the source tenant.")
-        smtp = f"smtp:{mail.lower()}"
-        for u in target.users.values():
-            if u.get("creationType") != "Invitation" and smtp in [str(p).lower() for p in u.get("proxyAddresses") or []]:
-                return _error("InvitationCreationFailureAmbiguousUser",
-                              f"A proxy address of the invited user matches the internal user "
-                              f"'{u.get('userPrincipalName')}' in the target tenant.",
-                              "Delete or change the conflicting internal user, or remove the user from scope.")
+        holder = _internal_proxies(cycle).get(f"smtp:{mail.lower()}")
+        if holder is not None:
+            return _error("InvitationCreationFailureAmbiguousUser",
+                          f"A proxy address of the invited user matches the internal user '{holder}' in the target "
+                          "tenant.", "Delete or change the conflicting internal user, or remove the user from scope.")
     upn = values.get("userPrincipalName")
-    if upn and target.upn_taken(str(upn)):
+    if upn and str(upn).lower() in _taken_upns(cycle):
         return _error("InvitationCreationFailure", f"Another object with the userPrincipalName '{upn}' exists.",
                       "Contact support if the conflict cannot be resolved in the target tenant.")
     return None
+
+
+def _internal_proxies(cycle: _Cycle) -> dict[str, str]:
+    """smtp proxy address (lower case) -> UPN of the target's INTERNAL user holding it (once per cycle)."""
+    if cycle.proxies is None:
+        cycle.proxies = {str(p).lower(): str(u.get("userPrincipalName")) for u in cycle.target.users.values()
+                         if u.get("creationType") != "Invitation" for p in u.get("proxyAddresses") or []}
+    return cycle.proxies
+
+
+def _taken_upns(cycle: _Cycle) -> set[str]:
+    """UPNs of the target's live and soft-deleted users (Graph keeps deleted UPNs taken), once per cycle."""
+    if cycle.upns is None:
+        cycle.upns = {str(u.get("userPrincipalName", "")).lower() for pool in (cycle.target.users,
+                      cycle.target.deleted) for u in pool.values()}
+    return cycle.upns
 
 
 def _update_error(cycle: _Cycle) -> dict[str, Any] | None:
@@ -553,15 +631,18 @@ def _restore_target_user(cycle: _Cycle, user: dict[str, Any]) -> None:
                      target=user, target_type="User")
 
 
-def _apply_deletions(cycle: _Cycle, pending: list[tuple[str, dict[str, Any], str]], threshold: int | None) -> None:
+def _apply_deletions(cycle: _Cycle, pending: list[tuple[str, dict[str, Any], str]], threshold: int | None,
+                     whole_cycle: bool = True) -> None:
     """Deletes and disables of this cycle, unless there are more than the threshold (accidental-deletions.md):
     then none is applied, each is logged as stageddelete, and the job goes to quarantine TooManyDeletes.
-    Restart with ForceDeletes applies them on the next cycle."""
+    Restart with ForceDeletes applies them on the next cycle. On demand (``whole_cycle`` False) there is no
+    threshold and the other users' held deletions stay held."""
     job = cycle.job
-    context = cycle.__dict__.get("_context", {})
+    context = cycle.context
     live = {uid for uid, _, _ in pending}
-    for uid in [u for u in job.staged_deletes if u not in live]:
-        job.staged_deletes.pop(uid)      # back in scope or already handled: nothing held for it any more
+    if whole_cycle:
+        for uid in [u for u in job.staged_deletes if u not in live]:
+            job.staged_deletes.pop(uid)      # back in scope or already handled: nothing held for it any more
     if not pending:
         return
     if threshold is not None and len(pending) > threshold and not job.force_deletes:
@@ -572,7 +653,7 @@ def _apply_deletions(cycle: _Cycle, pending: list[tuple[str, dict[str, Any], str
             "code": "TooManyDeletes", "tenantActionable": True,
             "message": f"The job has {len(pending)} deletions or disables to apply, more than the accidental "
                        f"deletion threshold of {threshold}."})
-        cycle.__dict__["_quarantined"] = True
+        cycle.quarantined = True
         return
     for uid, match, kind in pending:
         user, scoping, read = context[uid]
@@ -580,13 +661,15 @@ def _apply_deletions(cycle: _Cycle, pending: list[tuple[str, dict[str, Any], str
         cycle.counts["deltas"] += 1
         if kind == "disable":
             _update_target_user(cycle, match, {"accountEnabled": False})
+            job.exported[uid] = {**job.exported.get(uid, {}), "accountEnabled": False}
             _record(cycle, "disable", "success", user, match, scoping, read, [("accountEnabled", True, False)])
         else:
             _soft_delete_target_user(cycle, match)
             _record(cycle, "delete", "success", user, match, scoping, read, [("IsSoftDeleted", "False", "True")])
         cycle.counts["exported"] += 1
         job.staged_deletes.pop(uid, None)
-    job.force_deletes = False
+    if whole_cycle:
+        job.force_deletes = False
 
 
 # --- provisioning log records -------------------------------------------------------------------------------
@@ -663,7 +746,8 @@ def _record(cycle: _Cycle, action: str, status: str, user: dict[str, Any], targe
         # the how-to's example shows the TARGET tenant's id here (graph-facts 4)
         "tenantId": target.tenant_id, "jobId": cycle.job.id, "cycleId": cycle.cycle_id,
         "changeId": str(uuid.uuid4()), "provisioningAction": action,
-        "durationInMilliseconds": 0,
+        "durationInMilliseconds": max(0, int((time.perf_counter() - cycle.user_started) * 1000))
+        if cycle.user_started else 0,
         "servicePrincipal": {"id": sp["id"], "displayName": sp["displayName"]},
         "sourceSystem": {"id": _SOURCE_SYSTEM_ID, "displayName": SOURCE_DIRECTORY, "details": {}},
         "targetSystem": {"id": _TARGET_SYSTEM_ID, "displayName": target_name,
@@ -698,7 +782,7 @@ def _quarantine(job: SyncJob, reason: str, error: dict[str, Any]) -> None:
     q["nextAttempt"] = _iso(now + timedelta(seconds=delay))
     job.status["quarantine"] = q
     job.status["code"] = "Quarantine"
-    job.__dict__["retry_delay"] = delay
+    job.retry_delay = delay
 
 
 def _execution(cycle: _Cycle | None, began: datetime, state: str, error: dict[str, Any] | None) -> dict[str, Any]:
@@ -731,7 +815,7 @@ def _finish_cycle(cycle: _Cycle, began: datetime) -> None:
         status["lastSuccessfulExecutionWithExports"] = execution
     status["countSuccessiveCompleteFailures"] = 0
     status["troubleshootingUrl"] = ""
-    quarantined = cycle.__dict__.get("_quarantined")
+    quarantined = cycle.quarantined
     if c["escrowed"] and c["escrowed"] == c["exports"] and not quarantined:
         # every export failed: the escrow proportion threshold (its value is not documented; we use 100%)
         first = next((r for r in reversed(cycle.records) if r["provisioningStatusInfo"]["errorInformation"]), None)
@@ -750,6 +834,7 @@ def _finish_cycle(cycle: _Cycle, began: datetime) -> None:
     linked = sum(1 for t in set(job.links.values()) if t in cycle.target.users)
     status["synchronizedEntryCountByType"] = [{"key": "user to User", "value": linked}] if linked else []
     job.full_cycle = False
+    job.force_deletes = False      # ForceDeletes releases what one cycle holds back, not future deletions
     job.cycles += 1
 
 
@@ -778,7 +863,7 @@ def provision_on_demand(directory: Any, source: Any, sp_id: str, job_id: str, us
             _assigned(cycle, sync_all)
             pending = _evaluate_all(cycle, only=user_id)
             if pending:
-                _apply_deletions(cycle, pending, None)
+                _apply_deletions(cycle, pending, None, whole_cycle=False)
             if not cycle.records:
                 # nothing to change: the documented RedundantExport skip
                 user = source.users.get(user_id) or {"id": user_id}
@@ -805,21 +890,20 @@ def _due(job: SyncJob, now: float) -> bool:
     return now >= job.next_run
 
 
-def run_due_cycles(directory: Any, *, interval_override: float | None = None, force: bool = False) -> list[str]:
-    """Run every job whose next cycle is due (all active jobs with ``force``). Returns their ids."""
+def run_due_cycles(directory: Any, *, interval_override: float | None = None) -> list[str]:
+    """Run every job whose next cycle is due. Returns their ids."""
     ran = []
     now = time.monotonic()
     for source in list(directory.tenants.values()):
         with source.lock:
             jobs = source.enterprise_apps.all_jobs()
         for sp_id, job in jobs:
-            if not (_due(job, now) or (force and job.schedule.get("state") == "Active" and not (
-                    (job.status.get("quarantine") or {}).get("reason") == "TooManyDeletes"))):
+            if not _due(job, now):
                 continue
             run_cycle(directory, source, sp_id, job.id)
             interval = interval_override or parse_interval(job.schedule.get("interval", "PT40M"))
             if job.status.get("quarantine"):
-                interval = interval_override or job.__dict__.get("retry_delay", interval)
+                interval = interval_override or job.retry_delay or interval
             job.next_run = time.monotonic() + interval
             ran.append(job.id)
     return ran
@@ -853,6 +937,3 @@ class SyncScheduler:
             self._thread.join(timeout=5)
             self._thread = None
 
-
-def copy_view(job: SyncJob) -> dict[str, Any]:
-    return copy.deepcopy(job.view())

@@ -17,7 +17,7 @@ from toolkit.errors import InputError
 from .calls import Call, TenantSide
 from .steps import MSIAM_ACCESS, TEMPLATE_ID
 
-__all__ = ["find_configuration", "find_configurations", "plan_instantiate", "msiam_role_id", "resolve_groups",
+__all__ = ["find_configuration", "find_configurations", "resolve_configuration", "plan_adopt", "plan_instantiate", "msiam_role_id", "resolve_groups",
            "read_assignments", "plan_assignments", "assignments_frame", "ASSIGNMENT_COLUMNS"]
 
 SP_SELECT = "id,appId,displayName,appRoles,applicationTemplateId"
@@ -48,6 +48,37 @@ def find_configuration(side: TenantSide, name: str, step: str = "source.configur
             f"(service principal ids {', '.join(sp['id'] for sp in found)}).",
             hint="Give --name a unique configuration name, or delete the duplicate in the portal.")
     return found[0] if found else None
+
+
+def resolve_configuration(side: TenantSide, target_tenant_id: str, target_display_name: str | None,
+                          name: str | None) -> tuple[dict[str, Any] | None, str]:
+    """The source's configuration for this target, and the name to use.
+
+    With ``name``: the configuration of that name (or None: to be created under it). Without: the one whose
+    saved CompanyId is the target tenant (one configuration per pair), else one named like the target tenant
+    (the portal's habit, e.g. 'Fabrikam Federal'); else None and that name for a new one.
+    """
+    from .job import read_secrets
+    from .steps import default_configuration_name
+
+    if name:
+        return find_configuration(side, name), name
+    configs = find_configurations(side)
+    for sp in configs:
+        secrets = read_secrets(side, sp["id"]) or {}
+        if str(secrets.get("CompanyId") or "").lower() == target_tenant_id.lower():
+            return sp, sp.get("displayName") or ""
+    default = target_display_name or default_configuration_name(target_tenant_id)
+    named = [sp for sp in configs if sp.get("displayName") == default]
+    return (named[0] if named else None), default
+
+
+def plan_adopt(side: TenantSide, name: str) -> Call:
+    """Cross-cloud: look up the configuration the admin created in the portal (Graph cannot create one)."""
+    return Call(side.role, "source.configuration", "GET", "/servicePrincipals",
+                {"$filter": f"displayName eq '{_quote(name)}'"},
+                f"find the configuration '{name}' created in the portal", write=False,
+                permission="Application.Read.All")
 
 
 def plan_instantiate(side: TenantSide, name: str) -> Call:

@@ -176,8 +176,8 @@ class TenantSide:
         """A 403 names the permission the call needs (from the step table), the tenant and the cloud."""
         if err.status == 401 or not call.permission:
             return err
-        roles = self.roles() or []
-        have = ", ".join(sorted(roles)) or "none"
+        roles = self.roles()
+        have = "unknown" if roles is None else (", ".join(sorted(roles)) or "none")
         return MissingPermissionError(
             f"{self.role} tenant {self.tenant_id} ({self.cloud}) refused {call.method} {call.path} with "
             f"{err.status} {err.code or ''}: the app needs the Graph application permission {call.permission} "

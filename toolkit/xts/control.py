@@ -11,10 +11,10 @@ when no partner is left. Users already synchronized stay in the target, as Entra
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from toolkit.clouds import get_cloud
-from toolkit.errors import CcsyncError, GraphNotFound, InputError, SyncSetupIncomplete
+from toolkit.errors import CcsyncError, GraphBadRequest, GraphNotFound, InputError, SyncSetupIncomplete
 
 from .app import assignments_frame, find_configuration, find_configurations, read_assignments
 from .calls import Call, TenantSide, calls_frame
@@ -23,7 +23,8 @@ from .policy import POLICY_PERMISSION, read_cloud_endpoints
 from .status import JobStatus, job_status
 from .steps import CTAP_PATH
 
-__all__ = ["SyncTarget", "locate", "read_status", "act", "provision", "DisablePlan", "plan_disable",
+__all__ = ["job_warnings", "SyncTarget", "locate", "locate_one", "assignments", "read_status", "act", "provision",
+           "DisablePlan", "plan_disable",
            "execute_disable"]
 
 
@@ -101,21 +102,36 @@ def act(side: TenantSide, action: str, *, job_id: str | None = None, name: str |
     return call, target
 
 
-def provision(side: TenantSide, users: list[str], *, job_id: str | None = None, name: str | None = None) -> Any:
-    """Provision users on demand (paced at 5 per 10 s by the Graph client's pacer); ProvisionResult list."""
+def provision(side: TenantSide, users: list[str], *, job_id: str | None = None, name: str | None = None,
+              on_warning: Callable[[str], None] | None = None) -> Any:
+    """Provision users on demand (paced at 5 per 10 s by the Graph client's pacer); ProvisionResult list.
+    ``on_warning`` hears what is wrong with the job first (e.g. a quarantine), with its fix."""
     target = locate_one(side, job_id=job_id, name=name)
+    for warning in job_warnings(target) if on_warning else []:
+        on_warning(warning)
     return provision_on_demand(side, target.sp_id, target.job_id, users)
+
+
+def job_warnings(target: SyncTarget) -> list[str]:
+    """What is wrong with a located job (quarantine, failing cycles), with the fix: said before acting on it."""
+    return [f"job {target.job_id}: {d.message} Fix: {d.fix}" for d in job_status(target.job).diagnoses
+            if d.severity == "error"]
+
+
+# Partner settings that enable never writes: an entry holding any of them was made for more than sync.
+_NOT_SYNC_SETTINGS = ("inboundTrust", "b2bCollaborationInbound", "b2bCollaborationOutbound", "b2bDirectConnectInbound",
+                      "b2bDirectConnectOutbound", "tenantRestrictions", "isServiceProvider")
 
 
 @dataclass
 class DisablePlan:
     source: TenantSide
-    target: TenantSide | None
+    target: TenantSide
     calls: list[Call]
     kept: list[str] = field(default_factory=list)
 
     def side(self, role: str) -> TenantSide:
-        return self.source if role == "source" or self.target is None else self.target
+        return self.source if role == "source" else self.target
 
     def calls_frame(self) -> Any:
         return calls_frame([(c, self.side(c.tenant)) for c in self.calls])
@@ -124,11 +140,14 @@ class DisablePlan:
         return {"calls": [c.to_dict(self.side(c.tenant)) for c in self.calls], "kept": self.kept}
 
 
-def plan_disable(source: TenantSide, target: TenantSide | None, name: str, *, policies: bool = False) -> DisablePlan:
-    """The deletes that undo ``enable`` (reverse order); reads only."""
+def plan_disable(source: TenantSide, target: TenantSide, name: str | None, *, policies: bool = False) -> DisablePlan:
+    """The deletes that undo ``enable`` (reverse order); reads only. ``name`` None: the configuration
+    ``enable`` would use for this target (app.resolve_configuration)."""
+    from .app import resolve_configuration
+
     calls: list[Call] = []
     kept = ["users already synchronized into the target (Entra leaves them)"]
-    sp = find_configuration(source, name)
+    sp, name = resolve_configuration(source, target.tenant_id, target.display_name, name)
     if sp is not None:
         for job in find_jobs(source, sp["id"], step="source.job"):
             calls.append(Call("source", "source.job", "DELETE", job_path(sp["id"], job["id"]), None,
@@ -137,32 +156,39 @@ def plan_disable(source: TenantSide, target: TenantSide | None, name: str, *, po
                           f"delete the configuration '{name}' (service principal; its assignments go with it)",
                           permission="Application.ReadWrite.All"))
         if sp.get("appId"):
-            calls.append(Call("source", "source.configuration", "DELETE", f"/applications(appId='{sp['appId']}')",
-                              None, f"delete the configuration's application {sp['appId']}",
+            # application-delete.md: the application can be addressed by its appId (alternate key).
+            calls.append(Call("source", "source.application", "DELETE", f"/applications(appId='{sp['appId']}')",
+                              None, f"delete the configuration's application registration {sp['appId']}",
                               permission="Application.ReadWrite.All"))
-    if target is not None:
+    if True:  # the target's side
         partners = {"source": target.tenant_id, "target": source.tenant_id}
         if policies:
+            path = f"{CTAP_PATH}/partners/{source.tenant_id}/identitySynchronization"
+            if target.read_or_none(path, step="target.inboundSync", permission=POLICY_PERMISSION) is not None:
+                calls.append(Call("target", "target.inboundSync", "DELETE", path, None,
+                                  "stop allowing user synchronization into this tenant", permission=POLICY_PERMISSION))
             for side in (source, target):
                 other = partners[side.role]
-                if side.read_or_none(f"{CTAP_PATH}/partners/{other}", step=f"{side.role}.partner",
-                                     permission=POLICY_PERMISSION) is not None:
-                    if side.role == "target":
-                        calls.append(Call("target", "target.inboundSync", "DELETE",
-                                          f"{CTAP_PATH}/partners/{other}/identitySynchronization", None,
-                                          "stop allowing user synchronization into this tenant",
-                                          permission=POLICY_PERMISSION))
+                partner = side.read_or_none(f"{CTAP_PATH}/partners/{other}", step=f"{side.role}.partner",
+                                            permission=POLICY_PERMISSION)
+                others_settings = sorted(k for k in _NOT_SYNC_SETTINGS if (partner or {}).get(k) is not None)
+                if partner is not None and others_settings:
+                    # Not made by enable (enable sets only automatic redemption and inbound sync): kept.
+                    kept.append(f"{side.role}: the partner entry for {other}, which also holds "
+                                f"{', '.join(others_settings)} (B2B settings enable does not make)")
+                elif partner is not None:
                     calls.append(Call(side.role, f"{side.role}.partner", "DELETE", f"{CTAP_PATH}/partners/{other}",
                                       None, f"delete the partner entry for tenant {other}",
                                       permission=POLICY_PERMISSION))
+                removing = partner is not None and not others_settings
                 remaining = [p for p in side.read_all(f"{CTAP_PATH}/partners", step=f"{side.role}.partner",
                                                       permission=POLICY_PERMISSION)
-                             if p.get("tenantId") != other]
+                             if not (removing and p.get("tenantId") == other)]
                 endpoint = get_cloud((target if side is source else source).cloud).allowed_cloud_endpoint
                 current = read_cloud_endpoints(side, f"{side.role}.cloudSettings")
                 if endpoint in current and get_cloud(side.cloud).allowed_cloud_endpoint != endpoint:
                     if remaining:
-                        kept.append(f"{side.role}: Microsoft cloud setting {endpoint} (other partners remain)")
+                        kept.append(f"{side.role}: Microsoft cloud setting {endpoint} (partners remain)")
                     else:
                         calls.append(Call(side.role, f"{side.role}.cloudSettings", "PATCH", CTAP_PATH,
                                           {"allowedCloudEndpoints": [e for e in current if e != endpoint]},
@@ -175,8 +201,8 @@ def plan_disable(source: TenantSide, target: TenantSide | None, name: str, *, po
             kept.append("partner entries, automatic redemption and Microsoft cloud settings in both tenants "
                         "(other B2B collaboration may rely on them; --policies removes them)")
     # Reverse order: the source's configuration first, then policies, the target's last (as enable began there).
-    order = {"source.job": 0, "source.configuration": 1, "source.partner": 2, "source.cloudSettings": 3,
-             "target.inboundSync": 4, "target.partner": 5, "target.cloudSettings": 6}
+    order = {"source.job": 0, "source.configuration": 1, "source.application": 2, "source.partner": 3,
+             "source.cloudSettings": 4, "target.inboundSync": 5, "target.partner": 6, "target.cloudSettings": 7}
     calls.sort(key=lambda c: order.get(c.step, 9))
     return DisablePlan(source, target, calls, kept)
 
@@ -191,6 +217,14 @@ def execute_disable(plan: DisablePlan) -> list[Call]:
             sent.append(call)
         except GraphNotFound:
             call.state = "gone"
+        except GraphBadRequest as err:
+            if call.step != "source.application":
+                raise
+            # Deleting the service principal already removed what sync uses; an application registration Graph
+            # would not delete by appId is left for the admin (reported), not treated as a failure.
+            call.state = "left"
+            plan.kept.append(f"source: the application registration {call.path} ({err.code}); delete it in "
+                             "App registrations if it is still there")
         except CcsyncError as err:
             raise SyncSetupIncomplete(
                 f"disable stopped at '{call.purpose}': {err.message}", hint=err.hint,

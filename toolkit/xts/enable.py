@@ -17,14 +17,15 @@ from toolkit.clouds import CloudPair, check_pair, get_cloud
 from toolkit.errors import (CcsyncError, ConfigurationConflict, GraphConflict, GraphError, InputError,
                             SyncSetupIncomplete)
 
-from .app import find_configuration, msiam_role_id, plan_assignments, plan_instantiate, read_assignments, resolve_groups
+from .app import (find_configuration, msiam_role_id, plan_adopt, plan_assignments, plan_instantiate,
+                  read_assignments, resolve_configuration, resolve_groups)
 from .calls import Call, TenantSide, calls_frame
 from .job import find_jobs, plan_create_job, plan_secrets, plan_validate, read_secrets, secrets_body
 from .permissions import check_permissions
 from .policy import (POLICY_PERMISSION, Difference, plan_cloud_endpoint, plan_inbound_sync, plan_partner,
                      plan_redemption, read_partner)
-from .status import _CODE_FIXES, _norm, job_status
-from .steps import (CTAP_PATH, DEFAULT_DELETE_THRESHOLD, default_configuration_name, MICROSOFT_GRAPH_APP_ID, USER_READWRITE_CROSSCLOUD_ID,
+from .status import CODE_FIXES, normalize_code, job_status
+from .steps import (CTAP_PATH, DEFAULT_DELETE_THRESHOLD, MICROSOFT_GRAPH_APP_ID, USER_READWRITE_CROSSCLOUD_ID,
                     ManualStep, manual_steps)
 
 __all__ = ["EnableOptions", "EnablePlan", "EnableResult", "ManualStatus", "plan_enable", "execute_enable",
@@ -85,6 +86,8 @@ class EnablePlan:
     def to_dict(self) -> dict[str, Any]:
         return {"source": _side_dict(self.source), "target": _side_dict(self.target), "pair": self.pair.to_dict(),
                 "configuration": self.name, "calls": [c.to_dict(self.side(c.tenant)) for c in self.calls],
+                "reads": [c.to_dict(side) for side in (self.target, self.source) for c in side.calls
+                          if c.state == "read" or (not c.write and c.method == "GET")],
                 "writes": len(self.writes), "manualSteps": [m.to_dict() for m in self.manual],
                 "differences": [d.to_dict() for d in self.differences], "notes": self.notes}
 
@@ -157,7 +160,7 @@ def plan_enable(source: TenantSide, target: TenantSide, options: EnableOptions,
                          hint="Give the profile of the tenant users are copied FROM as --source and the one "
                               "they are copied INTO as --target.")
     cross = pair.kind == "cross-cloud"
-    name = options.name or default_configuration_name(target.tenant_id)
+    sp, name = resolve_configuration(source, target.tenant_id, target.display_name, options.name)
     s_cloud, t_cloud = get_cloud(source.cloud), get_cloud(target.cloud)
     actions: list[Action] = []
     diffs: list[Difference] = []
@@ -191,9 +194,13 @@ def plan_enable(source: TenantSide, target: TenantSide, options: EnableOptions,
     diffs += d
 
     ids: dict[str, str] = {}
-    sp = find_configuration(source, name)
     job: dict[str, Any] | None = None
-    if sp is None:
+    if sp is None and cross:
+        # Graph has no call for the configuration's cross-cloud checkbox: the admin creates it in the portal
+        # and ccsync adopts it by name (docs/xts.md).
+        actions.append(manual["source.crossCloudCheckbox"].step)
+        actions.append(plan_adopt(source, name))
+    elif sp is None:
         actions.append(plan_instantiate(source, name))
     else:
         ids["servicePrincipalId"] = sp["id"]
@@ -206,8 +213,8 @@ def plan_enable(source: TenantSide, target: TenantSide, options: EnableOptions,
         job = jobs[0] if jobs else None
         if job:
             ids["jobId"] = job["id"]
-    if cross:
-        actions.append(manual["source.crossCloudCheckbox"].step)
+        if cross:
+            actions.append(manual["source.crossCloudCheckbox"].step)
 
     groups = resolve_groups(source, options.groups)
     current = read_assignments(source, sp["id"]) if sp else []
@@ -240,11 +247,21 @@ def plan_enable(source: TenantSide, target: TenantSide, options: EnableOptions,
     actions += later
     if job is not None:
         healthy = job_status(job).diagnoses
+        for d in healthy:
+            if d.severity == "error":
+                # enable leaves a running job's state alone: say what is wrong with it and how to fix it.
+                notes.append(f"the existing job {job.get('id')}: {d.message} Fix: {d.fix}")
         last_ok = ((job.get("status") or {}).get("lastSuccessfulExecution") or {}).get("timeEnded")
         if cross and last_ok and not any(d.severity == "error" for d in healthy):
             for m in manual.values():
                 if m.status != "verified":
                     m.status, m.evidence = "verified", f"the job's last cycle succeeded ({last_ok})"
+    if not any(isinstance(a, Call) and a.write for a in actions):
+        for m in manual.values():
+            if m.status != "verified":
+                m.status = "not re-checked"
+                m.evidence = ("nothing changed in this run, so no test connection was made; 'ccsync xts status' "
+                              "shows whether the job reaches the target")
     if diffs and not options.force:
         raise ConfigurationConflict(
             "The partner settings are configured differently from what sync needs:\n  "
@@ -270,10 +287,12 @@ def _done(sent: list[Call]) -> list[str]:
 
 
 def execute_enable(plan: EnablePlan, *, on_manual: ManualHook | None = None,
-                   on_call: Callable[[Call], None] | None = None) -> EnableResult:
+                   on_call: Callable[[Call], None] | None = None, wait_for_admin: bool = False) -> EnableResult:
     """Send the plan's writes in order; stop with SyncSetupIncomplete (what was done, what is left) on failure.
 
     ``on_manual(status)`` is asked at each portal-only step (print it, wait for the admin); False stops there.
+    With ``wait_for_admin``, a test connection that shows a portal step not done asks ``on_manual`` again and
+    tests again once the admin says it is done (a person at a terminal); otherwise it stops there.
     """
     ids = dict(plan.ids)
     sent: list[Call] = []
@@ -289,7 +308,7 @@ def execute_enable(plan: EnablePlan, *, on_manual: ManualHook | None = None,
                         done=_done(sent), remaining=_remaining(plan.actions, index),
                         details={"manualSteps": [m.to_dict() for m in plan.manual]})
                 continue
-            _send(plan, action, ids, sent)
+            _send(plan, action, ids, sent, on_manual if wait_for_admin else None)
             if on_call is not None:
                 on_call(action)
         except SyncSetupIncomplete:
@@ -299,19 +318,33 @@ def execute_enable(plan: EnablePlan, *, on_manual: ManualHook | None = None,
             if not sent and not is_check:
                 raise  # nothing was written: the error says all there is to say
             where = action.purpose if isinstance(action, Call) else action.key
+            left = _remaining(plan.actions, index)
+            # A portal step found not done comes first in what is left, even if its turn had passed.
+            left = [f"manual: {m.step.instructions}" for m in plan.manual
+                    if m.status == "not done" and f"manual: {m.step.instructions}" not in left] + left
             raise SyncSetupIncomplete(
                 f"The setup stopped at '{where}': {err.message}",
                 hint=err.hint or "Fix the cause and run the same 'ccsync xts enable' again (it continues from "
                                  "what exists).",
-                done=_done(sent), remaining=_remaining(plan.actions, index),
+                done=_done(sent), remaining=left,
                 details={"cause": err.to_dict(), "manualSteps": [m.to_dict() for m in plan.manual]}) from err
     return EnableResult(plan, sent, ids)
 
 
-def _send(plan: EnablePlan, call: Call, ids: dict[str, str], sent: list[Call]) -> None:
+def _send(plan: EnablePlan, call: Call, ids: dict[str, str], sent: list[Call],
+          ask_admin: ManualHook | None = None) -> None:
     side = plan.side(call.tenant)
+    if call.step == "source.configuration" and call.method == "GET":
+        _adopt(plan, side, call, ids, ask_admin)
+        return
     if call.step == "source.testConnection":
-        _test_connection(plan, side, call, ids)
+        for _attempt in range(5):
+            not_done = _test_connection(plan, side, Call(**{**call.__dict__}), ids, raise_on=ask_admin is None)
+            if not not_done:
+                return
+            if not ask_admin(not_done):  # type: ignore[misc]
+                break
+        _test_connection(plan, side, Call(**{**call.__dict__}), ids, raise_on=True)
         return
     try:
         body = side.send(call, ids)
@@ -339,19 +372,50 @@ def _send(plan: EnablePlan, call: Call, ids: dict[str, str], sent: list[Call]) -
         ids["jobId"] = (body or {})["id"]
 
 
-def _test_connection(plan: EnablePlan, side: TenantSide, call: Call, ids: dict[str, str]) -> None:
-    manual = [m for m in plan.manual]
+def _adopt(plan: EnablePlan, side: TenantSide, call: Call, ids: dict[str, str], ask_admin: ManualHook | None) -> None:
+    """Find the configuration the admin created in the portal; ask again (at a terminal) or stop if absent."""
+    status = next((m for m in plan.manual if m.step.key == "source.crossCloudCheckbox"), None)
+    for _attempt in range(5):
+        sp = find_configuration(side, plan.name)
+        if sp is not None:
+            ids["servicePrincipalId"] = sp["id"]
+            role_id = msiam_role_id(sp)
+            if role_id:
+                ids["appRoleId"] = role_id
+            if status is not None:
+                status.evidence = f"configuration '{plan.name}' found ({sp['id']}); its cross-cloud box is " \
+                                  "checked by the test connection"
+            return
+        if status is not None:
+            status.status, status.evidence = "not done", f"no configuration named '{plan.name}' in the source yet"
+        if ask_admin is None or status is None or not ask_admin(status):
+            break
+    raise CcsyncError(f"the source tenant has no configuration named '{plan.name}' yet: for a cross-cloud sync it "
+                      "must be created in the portal with 'Setup cross-tenant synchronization across Microsoft "
+                      "clouds' ticked.",
+                      hint="Do the manual step shown above, then run the same 'ccsync xts enable' again.")
+
+
+def _test_connection(plan: EnablePlan, side: TenantSide, call: Call, ids: dict[str, str], *,
+                     raise_on: bool) -> ManualStatus | None:
+    """Run the test connection. On a failure that shows a portal step not done: raise, or (``raise_on`` False)
+    return that step's status so the admin can be asked to do it."""
     try:
         side.send(call, ids)
     except GraphError as err:
-        code = _norm(err.code)
-        known = next((k for k in _CODE_FIXES if code.endswith(k)), None)
-        for m in manual:
+        code = normalize_code(err.code)
+        known = next((k for k in CODE_FIXES if code.endswith(k)), None)
+        not_done = None
+        for m in plan.manual:
             if known == "ExternalTenantNotFound" and m.step.key == "source.crossCloudCheckbox" or \
                     known == "AzureActiveDirectoryTokenExpired" and m.step.key == "target.crossCloudSyncCheckbox":
                 m.status, m.evidence = "not done", f"test connection answered {err.code}"
-        meaning, fix = _CODE_FIXES.get(known or "", (err.graph_message or "", "See the error and try again."))
+                not_done = m
+        if not_done is not None and not raise_on:
+            return not_done
+        meaning, fix = CODE_FIXES.get(known or "", (err.graph_message or "", "See the error and try again."))
         raise CcsyncError(f"test connection failed with {err.code}: {meaning}", hint=fix) from err
-    for m in manual:
+    for m in plan.manual:
         if m.status != "verified":
             m.status, m.evidence = "verified", "test connection (validateCredentials) succeeded"
+    return None

@@ -53,8 +53,9 @@ def plan_create_job(side: TenantSide) -> Call:
 
 
 def notification_settings(threshold: int, notify_email: str | None) -> dict[str, Any]:
-    # SyncNotificationSettings keys: the documented example plus Recipients / DeleteThresholdValue (seen in a
-    # GET of secrets in Microsoft's support wiki; graph-facts 2.2 step H).
+    # SyncNotificationSettings keys: Enabled (quarantine e-mails), Recipients, DeleteThresholdEnabled,
+    # DeleteThresholdValue (entra-docs docs/identity/hybrid/cloud-sync/how-to-inbound-synch-ms-graph.md,
+    # "Accidental deletes"), HumanResourcesLookaheadQueryEnabled from the cross-tenant how-to's example.
     out: dict[str, Any] = {"Enabled": bool(notify_email)}
     if notify_email:
         out["Recipients"] = notify_email
@@ -78,7 +79,9 @@ def secrets_body(target_tenant_id: str, threshold: int, notify_email: str | None
 def read_secrets(side: TenantSide, sp_id: str) -> dict[str, Any] | None:
     """The saved secrets as {key: value}, or None when Graph does not show them.
 
-    Microsoft documents PUT of secrets only; a GET is seen in Microsoft's support wiki (passwords masked).
+    ``GET .../synchronization/secrets`` is documented in the cloud-sync Graph how-to (entra-docs
+    docs/identity/hybrid/cloud-sync/how-to-inbound-synch-ms-graph.md: "PUT replaces all values, read them
+    first"), not on a v1.0 reference page; a tenant that does not answer it is treated as "not shown".
     """
     try:
         body = side.read(f"/servicePrincipals/{sp_id}/synchronization/secrets", step="source.secrets",
@@ -95,8 +98,12 @@ def read_secrets(side: TenantSide, sp_id: str) -> dict[str, Any] | None:
 
 def _same_secret(key: str, current: Any, wanted: Any) -> bool:
     if key == "SyncNotificationSettings":
+        # An absent flag is off: {"Enabled": false} and {} mean the same settings.
+        def meaningful(text: Any) -> dict[str, Any]:
+            value = json.loads(text or "{}")
+            return {k: v for k, v in value.items() if v not in (False, None, "")} if isinstance(value, dict) else {}
         try:
-            return json.loads(current or "{}") == json.loads(wanted)
+            return meaningful(current) == meaningful(wanted)
         except (TypeError, ValueError):
             return False
     return str(current).lower() == str(wanted).lower()
@@ -124,12 +131,12 @@ def control_call(side: TenantSide, sp_id: str, job_id: str, action: str) -> Call
 
 def restart_call(side: TenantSide, sp_id: str, job_id: str, *, force_deletes: bool = False,
                  full: bool = False) -> Call:
-    scopes = []
-    if full:
-        scopes.append(RESET_SCOPES["full"])
-    if force_deletes:
-        scopes.append(RESET_SCOPES["force-deletes"])
-    scope = ", ".join(scopes) or RESET_SCOPES["default"]
+    # "To allow these deletes to flow through after the job goes into quarantine, you need to issue a restart
+    # with just ForceDeletes as the scope" (cloud-sync Graph how-to, "Allowing deletes").
+    if force_deletes and full:
+        raise InputError("--force-deletes and --full cannot be combined: ForceDeletes must be the only scope.",
+                         hint="Run 'restart --force-deletes' first, then 'restart --full' if still needed.")
+    scope = RESET_SCOPES["force-deletes"] if force_deletes else RESET_SCOPES["full"] if full else RESET_SCOPES["default"]
     return Call(side.role, "source.restart", "POST", job_path(sp_id, job_id, "restart"),
                 {"criteria": {"resetScope": scope}}, f"restart the job (resetScope {scope})",
                 permission=SYNC_PERMISSION)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Diagnosis", "JobStatus", "diagnose", "job_status", "status_frame", "STATUS_COLUMNS"]
+__all__ = ["Diagnosis", "JobStatus", "diagnose", "job_status", "status_frame", "STATUS_COLUMNS", "CODE_FIXES",
+           "normalize_code"]
 
 _NULL_TIME = "0001-01-01T00:00:00Z"
 
@@ -29,11 +30,11 @@ class Diagnosis:
         return {"code": self.code, "severity": self.severity, "message": self.message, "fix": self.fix}
 
 
-def _norm(code: str | None) -> str:
+def normalize_code(code: str | None) -> str:
     return (code or "").replace("Microsoft Entra ID", "AzureActiveDirectory").replace(" ", "")
 
 
-_CODE_FIXES: dict[str, tuple[str, str]] = {
+CODE_FIXES: dict[str, tuple[str, str]] = {
     "ExternalTenantNotFound": (
         "The target tenant was not found by this cloud's authentication authority: the configuration was not "
         "created as a cross-cloud configuration.",
@@ -75,10 +76,10 @@ _QUARANTINE_FIXES: dict[str, tuple[str, str]] = {
 
 
 def _code_diagnosis(code: str | None, message: str | None, where: str) -> Diagnosis | None:
-    norm = _norm(code)
+    norm = normalize_code(code)
     if not norm or norm == "None":
         return None
-    for known, (meaning, fix) in _CODE_FIXES.items():
+    for known, (meaning, fix) in CODE_FIXES.items():
         if norm.endswith(known) or norm == known:
             detail = meaning
             if known == "AzureActiveDirectoryCrossTenantSyncPolicyCheckFailure" and message:
@@ -126,7 +127,8 @@ def diagnose(job: dict[str, Any]) -> list[Diagnosis]:
     elif last.get("state") == "EntryLevelErrors":
         out.append(Diagnosis("EntryLevelErrors", "warning",
                              f"the last cycle had errors for {last.get('countEscrowed') or 0} entries.",
-                             "See the provisioning logs (ccsync logs) for each entry's error code."))
+                             "See each entry's error code in the provisioning logs (GET /auditLogs/provisioning, or the "
+                             "portal's Provisioning logs)."))
     if schedule.get("state") == "Disabled" or status.get("code") == "NotConfigured":
         out.append(Diagnosis("NotStarted", "warning", "the job is not started (schedule Disabled).",
                              "Run 'ccsync xts start' (or 'ccsync xts enable' to finish the setup)."))

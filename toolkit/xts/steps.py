@@ -87,12 +87,12 @@ STEPS: list[Step] = [
          f"GET/POST {CTAP_PATH}/partners", "Policy.ReadWrite.CrossTenantAccess", CTS_GRAPH),
     Step("source.outboundRedemption", "source", "Automatic redemption (outbound)",
          f"PATCH {CTAP_PATH}/partners/{{targetTenantId}}", "Policy.ReadWrite.CrossTenantAccess", CTS_GRAPH),
-    Step("source.configuration", "source", "Sync configuration from the cross-tenant sync template",
-         f"POST /applicationTemplates/{TEMPLATE_ID}/instantiate", "Application.ReadWrite.All", CTS_GRAPH),
     Step("source.crossCloudCheckbox", "source",
          "Configuration: 'Setup cross-tenant synchronization across Microsoft clouds'",
          "portal only", "(portal: Hybrid Identity Administrator)", CTS_PORTAL, cross_cloud_only=True,
          portal_only=True),
+    Step("source.configuration", "source", "Sync configuration from the cross-tenant sync template",
+         f"POST /applicationTemplates/{TEMPLATE_ID}/instantiate", "Application.ReadWrite.All", CTS_GRAPH),
     Step("source.testConnection", "source", "Test connection (validateCredentials)",
          "POST /servicePrincipals/{id}/synchronization/jobs/validateCredentials", "Synchronization.ReadWrite.All",
          CTS_GRAPH),
@@ -150,8 +150,10 @@ def manual_steps(source_cloud: str | Cloud, target_cloud: str | Cloud, *, source
         ManualStep(
             "source.crossCloudCheckbox", "source", f"https://{s.entra_portal_host}",
             f"In the SOURCE tenant's Entra admin center ({s.entra_portal_host}): Entra ID > External Identities > "
-            f"Cross-tenant synchronization > Configurations: the configuration '{configuration}' must be created "
-            f"with 'Setup cross-tenant synchronization across Microsoft clouds' ticked (for a configuration created "
-            f"without it, delete it and create it again with the box ticked; ccsync then adopts it by name).",
-            "Test connection from the source: ExternalTenantNotFound means the box is not ticked."),
+            f"Cross-tenant synchronization > Configurations > New configuration: tick 'Setup cross-tenant "
+            f"synchronization across Microsoft clouds', name it '{configuration}' and Create (nothing else: ccsync "
+            f"adopts it by name and does the rest). Graph has no call for this box, so ccsync cannot create a "
+            f"cross-cloud configuration itself; one created without the box must be deleted and created again.",
+            "ccsync finds the configuration by name; test connection answers ExternalTenantNotFound if the box "
+            "was not ticked."),
     ]

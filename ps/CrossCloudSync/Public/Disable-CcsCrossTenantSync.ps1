@@ -5,8 +5,9 @@ function Disable-CcsCrossTenantSync {
 
     .DESCRIPTION
     Wraps 'ccsync xts disable'. Deletes the sync job, the configuration (service principal and application)
-    in the source, then the target's inbound user sync setting; with -Policies also the partner entries in
-    both tenants (and the cloud setting when no partner is left). Users already synchronized stay in the
+    in the source, then the target's inbound user sync setting; with -Policies also the partner entries that
+    hold only what enable sets (entries with B2B or trust settings are kept), and the cloud setting when no
+    partner is left. Users already synchronized stay in the
     target, as Entra leaves them. With -WhatIf every call is listed and nothing is written; otherwise
     PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object
     per call with its Status.
@@ -23,7 +24,7 @@ function Disable-CcsCrossTenantSync {
     The configuration's name; default 'ccsync to <target tenant id>'.
 
     .PARAMETER Policies
-    Also delete the partner entries in both tenants.
+    Also delete the partner entries enable made (entries with other B2B settings are kept).
 
     .PARAMETER ConfigPath
     Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.

@@ -12,7 +12,8 @@ function Enable-CcsCrossTenantSync {
     documents only in the portal are emitted as ManualStep objects with their verification status (never
     claimed done without evidence). With -WhatIf every call is listed and nothing is written. Changing two
     tenants asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object per
-    call (Kind 'Call') and per manual step (Kind 'ManualStep').
+    call (Kind 'Call') and per manual step (Kind 'ManualStep'). If the setup stops part-way (for example at a
+    portal step not done yet), it emits each step done and each step left (Kind 'Step'), then the error.
     Needs application permissions: source Policy.ReadWrite.CrossTenantAccess, Application.ReadWrite.All,
     Synchronization.ReadWrite.All, AppRoleAssignment.ReadWrite.All, Group.Read.All; target
     Policy.ReadWrite.CrossTenantAccess.
@@ -88,7 +89,24 @@ function Enable-CcsCrossTenantSync {
     else {
         $arguments += '--what-if'
     }
-    $document = Invoke-CcsCli -Command 'xts enable' -Arguments $arguments
+    try {
+        $document = Invoke-CcsCli -Command 'xts enable' -Arguments $arguments
+    }
+    catch {
+        # Exit 1 part-way (SyncSetupIncomplete): emit each step done and each step left, then the error.
+        $result = $_.TargetObject
+        if ($null -eq $result -or $result -is [string] -or $result.PSObject.Properties.Name -notcontains 'done') {
+            $PSCmdlet.ThrowTerminatingError($_)
+        }
+        foreach ($line in $result.done) {
+            [PSCustomObject]@{ PSTypeName = 'CrossCloudSync.SyncSetupCall'; Kind = 'Step'; Purpose = $line; Status = 'done' }
+        }
+        foreach ($line in $result.remaining) {
+            [PSCustomObject]@{ PSTypeName = 'CrossCloudSync.SyncSetupCall'; Kind = 'Step'; Purpose = $line; Status = 'left' }
+        }
+        $PSCmdlet.WriteError($_)
+        return
+    }
     $calls = if ($document.PSObject.Properties.Name -contains 'sent') { $document.sent } else { $document.calls | Where-Object state -ne 'read' }
     foreach ($call in $calls) {
         [PSCustomObject]@{

@@ -49,9 +49,9 @@ function Invoke-CcsCrossTenantSyncProvisioning {
         [string] $ConfigPath
     )
 
-    begin { $users = [System.Collections.Generic.List[string]]::new() }
+    begin { $users = @() }
 
-    process { foreach ($u in $User) { $users.Add($u) } }
+    process { $users += $User }
 
     end {
         if (-not $PSCmdlet.ShouldProcess("target of the sync job in '$Source'", "Provision $($users.Count) user(s) on demand")) {
@@ -74,7 +74,10 @@ function Invoke-CcsCrossTenantSyncProvisioning {
             $failure = $_
         }
         foreach ($r in $document.results) {
-            foreach ($s in @($r.steps)) {
+            # A user without steps (not found, refused) still gets one object carrying its message.
+            $steps = @($r.steps)
+            if ($steps.Count -eq 0) { $steps = @($null) }
+            foreach ($s in $steps) {
                 [PSCustomObject]@{
                     PSTypeName  = 'CrossCloudSync.OnDemandStep'
                     User        = $r.user
