@@ -184,3 +184,20 @@ def test_verify_rules_for_held_deletes_disables_and_skips():
     assert out.loc["src-0001", "match"] and out.loc["src-0002", "match"] and out.loc["src-0004", "match"]
     out = verify_cycle(held, [rec("delete", "src-0001", "t1")]).set_index("sourceId")
     assert not out.loc["src-0001", "match"]                                  # a held delete went through
+
+
+def test_results_workbook_shows_planned_vs_observed(tmp_path):
+    import openpyxl
+
+    from toolkit.report.entra_plan import write_entra_results_workbook
+
+    plan = make_plan()
+    graph = FakeTenant({"src-0001", "src-0002"}, [rec("create", "src-0001", "t1"),
+                                                  rec("create", "src-0003", None, status="failure", code="X")])
+    result = apply_entra_plan(plan, side(graph), journal_path=tmp_path / "j.sqlite", sleep=lambda s: None,
+                              clock=lambda: "2026-11-30T05:00:00Z")
+    path = write_entra_results_workbook(tmp_path / "r.xlsx", plan, result)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Summary", "Mismatches", "Planned vs observed", "Scope changes"]
+    rows = list(wb["Mismatches"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 1 and rows[0][0] == "user3@contoso.com" and rows[0][2] == "failure"

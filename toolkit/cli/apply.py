@@ -109,7 +109,7 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
     profile = get_profile(profile_name, state().config)
     if plan.header.get("engine") == "entra":
         _apply_entra(plan, plan_path, profile, what_if=what_if, yes=yes, resume=resume, journal_path=journal_path,
-                     csv_path=csv_path, on_demand=on_demand, no_wait=no_wait, verify_only=verify_only,
+                     results_path=results_path, csv_path=csv_path, on_demand=on_demand, no_wait=no_wait, verify_only=verify_only,
                      timeout_s=timeout_s, target_profile=target_profile)
         return
     actionable = plan.actionable
@@ -178,7 +178,7 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
 
 
 def _apply_entra(plan: Any, plan_path: str, profile: Any, *, what_if: bool, yes: bool, resume: bool,
-                 journal_path: str | None, csv_path: str | None, on_demand: bool, no_wait: bool, verify_only: bool,
+                 journal_path: str | None, results_path: str | None, csv_path: str | None, on_demand: bool, no_wait: bool, verify_only: bool,
                  timeout_s: int, target_profile: str | None) -> None:
     """An entra-engine plan: carried out through the job (toolkit.apply.entra)."""
     import pandas as pd
@@ -237,11 +237,16 @@ def _apply_entra(plan: Any, plan_path: str, profile: Any, *, what_if: bool, yes:
                                   wait=not no_wait, timeout_s=float(timeout_s), target_side=target_side)
     data = result.to_dict()
     data["journal"] = str(journal)
-    if result.verification is not None:
+    if result.verification is not None or len(result.scope_changes):
+        from toolkit.report.entra_plan import write_entra_results_workbook
+
         base = Path(plan_path)
-        csv = Path(csv_path) if csv_path else base.with_name(base.name + ".verify.csv")
-        result.verification.to_csv(csv, index=False)
-        data["csv"] = str(csv)
+        xlsx = Path(results_path) if results_path else base.with_name(base.name + ".results.xlsx")
+        data["workbook"] = str(write_entra_results_workbook(xlsx, plan, result, plan_file=plan_path))
+        if result.verification is not None:
+            csv = Path(csv_path) if csv_path else base.with_name(base.name + ".results.csv")
+            result.verification.to_csv(csv, index=False)
+            data["csv"] = str(csv)
     for note in result.notes:
         info(note)
     if result.verification is not None:

@@ -1,4 +1,5 @@
-"""The entra-engine plan workbook: ``reports/plan-entra.toml`` filled from an entra-engine SyncPlan."""
+"""The entra-engine workbooks: the plan (``reports/plan-entra.toml``) and the results of applying it through the job
+(``reports/apply-entra.toml``: planned vs. observed)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pandas as pd
 from .definitions import ReportDefinition, load_definition
 from .workbook import build_workbook
 
-__all__ = ["write_entra_plan_workbook", "ENTRA_PLAN_KINDS"]
+__all__ = ["write_entra_plan_workbook", "write_entra_results_workbook", "ENTRA_PLAN_KINDS"]
 
 ENTRA_PLAN_KINDS: dict[str, tuple[str, str]] = {
     "create": ("Create", "In scope with no target user: Entra's job creates an external member (already "
@@ -61,3 +62,25 @@ def write_entra_plan_workbook(path: str | os.PathLike[str], plan: Any, *, schema
         values["planFile"] = plan_file
     return build_workbook(d, path, frames=frames, values=values, vocabularies={"kinds": ENTRA_PLAN_KINDS},
                           generated_at=generated_at)
+
+
+def write_entra_results_workbook(path: str | os.PathLike[str], plan: Any, result: Any, *,
+                                 plan_file: str | None = None, generated_at: dt.datetime | None = None,
+                                 definition: ReportDefinition | str | os.PathLike[str] = "apply-entra") -> Path:
+    """Summary, mismatches, planned vs. observed per user, and the scope changes with their journal state."""
+    d = definition if isinstance(definition, ReportDefinition) else load_definition(definition)
+    users = result.verification if result.verification is not None else pd.DataFrame(
+        columns=["match", "sourceUpn", "planned", "held", "observed", "errorCode", "targetCheck", "detail",
+                 "targetId", "sourceId"])
+    frames = {"users": users.reset_index(drop=True), "mismatches": users[~users["match"].astype(bool)].reset_index(
+        drop=True), "scopeChanges": result.scope_changes.reindex(
+        columns=["changeId", "action", "groupName", "userPrincipalName", "state", "message"])}
+    header = plan.header
+    values = {"sourceName": header["source"].get("displayName") or header["source"]["tenantId"],
+              "targetName": header["target"].get("displayName") or header["target"]["tenantId"],
+              "jobId": header["job"].get("id"), "run": result.run, "startedAt": result.started_at,
+              "cycleEnded": result.cycle_ended, "scopeChangeCount": len(result.scope_changes),
+              "failedScopeChanges": result.failed_changes, "checked": len(users), "mismatches": result.mismatches}
+    if plan_file:
+        values["planFile"] = plan_file
+    return build_workbook(d, path, frames=frames, values=values, vocabularies={}, generated_at=generated_at)
