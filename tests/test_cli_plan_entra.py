@@ -47,7 +47,8 @@ def tenants(tmp_path):
     log.write_text(json.dumps({"value": [{
         "activityDateTime": "2026-11-25T10:00:00Z", "provisioningAction": "create",
         "provisioningStatusInfo": {"status": "success", "errorInformation": None},
-        "sourceIdentity": {"id": "s1", "displayName": "User 1"}, "targetIdentity": {"id": "t1"}}]}))
+        "sourceIdentity": {"id": "s1", "displayName": "User 1"}, "targetIdentity": {"id": "t1"},
+        "modifiedProperties": [{"displayName": "displayName", "oldValue": None, "newValue": "Old name"}]}]}))
     return src, tgt, log
 
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from conftest import SEED_APP, user_id
 from toolkit.export import export_tenant
 from toolkit.graph import GraphClient
-from toolkit.plan.entra_job import links_from_provisioning, read_job
+from toolkit.plan.entra_job import exported_from_provisioning, links_from_provisioning, read_job
 from toolkit.plan.entra_predict import predict_cycle
 from toolkit.simulator import SimConfig, Simulator
 from toolkit.xts.calls import TenantSide
@@ -55,6 +55,7 @@ change_st = st.fixed_dictionaries({
     "enabled": st.sampled_from([None, None, True, False]),
     "group": st.sampled_from([None, "add", "remove", "remove"]),
     "delete": st.sampled_from([False] * 7 + [True]),
+    "target_edit": st.sampled_from([False] * 3 + [True]),    # an admin edits the synced user in the target
 })
 world_st = st.fixed_dictionaries({
     "users": st.lists(user_st, min_size=N, max_size=N),
@@ -97,9 +98,14 @@ def _seeds(world: dict) -> list[dict]:
     return seeds
 
 
-def _mutate(src, world: dict) -> None:
+def _mutate(sim, src, tgt, world: dict) -> None:
     for n, ch in enumerate(world["changes"], start=1):
         uid = user_id(n)
+        if ch["target_edit"]:
+            synced = next((u for u in sim.tenant(TARGET).users.values() if u.get("creationType") == "Invitation"
+                           and str(u.get("mail", "")).lower() == f"user{n}@fourthcoffee.com"), None)
+            if synced is not None:
+                assert tgt.patch(f"users/{synced['id']}", {"department": "Edited in target"}).status_code == 204
         if ch["delete"]:
             assert src.delete(f"users/{uid}").status_code == 204
             continue
@@ -182,13 +188,14 @@ def _run(world: dict) -> tuple[list, dict, object]:
             assert src.call("PUT", path, json=schema).status_code == 204
         if world["first_cycle"]:
             sim.run_sync_cycle(SOURCE)
-            _mutate(src, world)
+            _mutate(sim, src, tgt, world)
 
         profiles = {(p.tenant, p.client_id): p for p in sim.profiles()}
         src_profile, tgt_profile = profiles[(SOURCE, SEED_APP)], profiles[(TARGET, SEED_APP)]
         side = TenantSide.from_profile("source", src_profile, secret=sim.secret_for(SOURCE, SEED_APP))
         snap = read_job(side, read_logs=False)
-        job = replace(snap.job, links=links_from_provisioning(sim.tenant(SOURCE).provisioning))
+        records = list(sim.tenant(SOURCE).provisioning)
+        job = replace(snap.job, links=links_from_provisioning(records), exported=exported_from_provisioning(records))
         source = export_tenant(side.client, groups=job.assigned_groups, cloud="commercial")
         target = export_tenant(GraphClient.from_profile(tgt_profile, secret=sim.secret_for(TARGET, SEED_APP)),
                                cloud="gcch")
@@ -222,7 +229,8 @@ def test_the_plan_predicts_what_the_engine_does(world):
 def test_deletes_above_the_threshold_are_held_in_both():
     member = {"department": "Sales", "jobTitle": "Title 1", "enabled": True, "kind": "member", "in_group": True,
               "in_target": None}
-    keep = {"department": None, "jobTitle": None, "enabled": None, "group": None, "delete": False}
+    keep = {"department": None, "jobTitle": None, "enabled": None, "group": None, "delete": False,
+            "target_edit": False}
     world = {"users": [dict(member) for _ in range(N)], "filter": 0, "threshold": 2, "first_cycle": True,
              "changes": [dict(keep, group="remove") if n < 3 else dict(keep, enabled=False) if n == 3 else keep
                          for n in range(N)]}
@@ -243,3 +251,18 @@ def test_the_engine_and_the_planner_share_no_code():
                 assert not any(a.name.startswith("toolkit.plan") for a in node.names), path.name
     for path in (ROOT / "toolkit" / "plan").glob("entra_*.py"):
         assert "simulator" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_target_side_edits_are_kept_in_both_until_the_source_changes():
+    member = {"department": "Sales", "jobTitle": "Title 1", "enabled": True, "kind": "member", "in_group": True,
+              "in_target": None}
+    keep = {"department": None, "jobTitle": None, "enabled": None, "group": None, "delete": False,
+            "target_edit": False}
+    world = {"users": [dict(member) for _ in range(N)], "filter": 0, "threshold": None, "first_cycle": True,
+             "changes": [dict(keep, target_edit=True, jobTitle="Title 2" if n == 1 else None) if n < 3 else keep
+                         for n in range(N)]}
+    wrong, stray, prediction = _run(world)
+    assert not wrong and not stray, {"disagree": wrong, "not planned": stray}
+    outcomes = dict(zip(prediction.outcomes["sourceId"], prediction.outcomes["outcome"]))
+    assert outcomes[user_id(1)] == "unchanged" and outcomes[user_id(3)] == "unchanged"   # edits kept
+    assert outcomes[user_id(2)] == "update"                                              # source changed

@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dataclasses import replace
+
 from toolkit.plan import load_plan
 from toolkit.plan.entra_predict import JobState, predict_cycle
 
@@ -247,3 +249,24 @@ def test_mail_is_written_on_create_and_upn_mapping_is_not_predicted():
     row = outcome(pred, "src-0002")
     assert row["outcome"] == "unchanged" and "mail: cannot predict updates" in row["cannotPredict"]
     assert "userPrincipalName: cannot predict" in row["cannotPredict"]
+
+
+def test_target_side_edits_persist_until_the_source_user_changes():
+    # what the job wrote when it created users 1 and 2 (their create records' modifiedProperties)
+    first = predict_cycle(SCHEMA, source([member(1), member(2)], ["src-0001", "src-0002"]), target_tenant([]), job())
+    written = first.plan.changes.merge(first.plan.ops[["opId", "sourceId"]], on="opId")
+    exported = written.rename(columns={"newValue": "value"})[["sourceId", "attribute", "value"]]
+    users = [member(1), member(2, department="Legal"), member(3)]
+    src = source(users, ["src-0001", "src-0002", "src-0003"])
+    # an admin edited every target user's department; user 3 has a link but no logged writes
+    tgt = target_tenant([synced(i, department="Edited") for i in (1, 2, 3)])
+    links = {f"src-{i:04d}": f"tgt-{i:04d}" for i in (1, 2, 3)}
+    state = replace(job(links), exported=exported)
+    pred = predict_cycle(SCHEMA, src, tgt, state)
+    assert outcome(pred, "src-0001")["outcome"] == "unchanged"     # source unchanged: the edit stays
+    assert outcome(pred, "src-0002")["outcome"] == "update"        # source changed: mapped values written again
+    assert "target-side edit" in outcome(pred, "src-0003")["reason"]
+    # without the job's writes the plan says how it decided
+    plain = predict_cycle(SCHEMA, src, tgt, job(links))
+    assert outcome(plain, "src-0001")["outcome"] == "update"
+    assert any("was not given" in n for n in plain.plan.header["notEvaluated"])

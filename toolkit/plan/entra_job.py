@@ -28,7 +28,8 @@ from ..errors import InputError
 from .entra_predict import JobState
 from .entra_schema import load_schema
 
-__all__ = ["JobSnapshot", "links_from_provisioning", "read_job", "offline_job", "BEHAVIOUR_SECRETS"]
+__all__ = ["JobSnapshot", "links_from_provisioning", "exported_from_provisioning", "read_job", "offline_job",
+           "BEHAVIOUR_SECRETS"]
 
 # Secrets that change what a cycle does (graph-facts 2.2 step H); the credentials are never kept.
 BEHAVIOUR_SECRETS = ("SyncAll", "SyncNotificationSettings")
@@ -64,6 +65,23 @@ def links_from_provisioning(records: Iterable[dict]) -> pd.DataFrame:
     return last.loc[last["action"] != "delete", ["sourceId", "targetId"]].reset_index(drop=True)
 
 
+def exported_from_provisioning(records: Iterable[dict]) -> pd.DataFrame:
+    """(sourceId, attribute, value): the last value the job wrote per user and attribute (``modifiedProperties``
+    of its successful create, update and disable records, oldest first)."""
+    rows = []
+    for r in records:
+        status = ((r.get("provisioningStatusInfo") or {}).get("status") or "").lower()
+        action = (r.get("provisioningAction") or "").lower()
+        sid = (r.get("sourceIdentity") or {}).get("id")
+        if status != "success" or not sid or action not in ("create", "update", "disable"):
+            continue
+        for m in r.get("modifiedProperties") or []:
+            rows.append((r.get("activityDateTime") or "", sid, m.get("displayName"), m.get("newValue")))
+    frame = pd.DataFrame(rows, columns=["at", "sourceId", "attribute", "value"]).sort_values("at", kind="mergesort")
+    return frame.drop_duplicates(["sourceId", "attribute"], keep="last")[["sourceId", "attribute", "value"]] \
+        .reset_index(drop=True)
+
+
 def _read_records(path: str | Path) -> list[dict]:
     """Graph JSON (``{"value": [...]}``), a bare array, or JSON lines."""
     p = Path(path)
@@ -90,10 +108,12 @@ def offline_job(schema_path: str | Path, *, assigned_groups: Iterable[str] = (),
     if deletion_threshold is not None:
         settings["SyncNotificationSettings"] = json.dumps({"DeleteThresholdEnabled": True,
                                                            "DeleteThresholdValue": deletion_threshold})
-    links = links_from_provisioning(_read_records(provisioning_log)) if provisioning_log else None
+    records = _read_records(provisioning_log) if provisioning_log else None
+    links = links_from_provisioning(records) if records is not None else None
+    exported = exported_from_provisioning(records) if records is not None else None
     schema = load_schema(schema_path)
     return JobSnapshot(schema, JobState(job_id=job_id or schema.get("id"), assigned_groups=tuple(assigned_groups),
-                                        secrets=settings, links=links))
+                                        secrets=settings, links=links, exported=exported))
 
 
 def read_job(side: Any, *, job_id: str | None = None, name: str | None = None,
@@ -115,11 +135,11 @@ def read_job(side: Any, *, job_id: str | None = None, name: str | None = None,
     groups, users = [], []
     for a in read_assignments(side, sp):
         (groups if a.get("principalType") == "Group" else users).append(a.get("principalId"))
-    links = None
+    links = exported = None
     if read_logs:
-        links = links_from_provisioning(side.read_all("/auditLogs/provisioning", step="source.provisioningLogs",
-                                                      permission="AuditLog.Read.All", params={
-                                                          "$filter": f"servicePrincipal/id eq '{sp}'"}))
+        records = side.read_all("/auditLogs/provisioning", step="source.provisioningLogs",
+                                permission="AuditLog.Read.All", params={"$filter": f"servicePrincipal/id eq '{sp}'"})
+        links, exported = links_from_provisioning(records), exported_from_provisioning(records)
     return JobSnapshot(schema, JobState(job_id=target.job_id, service_principal_id=sp,
                                         assigned_groups=tuple(groups), assigned_users=tuple(users),
-                                        secrets=secrets, links=links))
+                                        secrets=secrets, links=links, exported=exported))

@@ -81,6 +81,9 @@ class JobState:
     assigned_users: tuple[str, ...] = ()        # object ids of users assigned directly
     secrets: TMapping[str, str] = field(default_factory=dict)   # key -> value, as GET .../secrets returns them
     links: pd.DataFrame | None = None           # sourceId, targetId: users the job has provisioned or matched
+    # sourceId, attribute, value: what the job last wrote per user (its provisioning logs' modifiedProperties).
+    # Sync does not read the target: an edit made there persists until the source user changes (overview FAQ).
+    exported: pd.DataFrame | None = None
 
     @property
     def sync_all(self) -> bool:
@@ -314,7 +317,12 @@ def predict_cycle(schema: EntraSchema | dict, source: TenantData, target: Tenant
             continue
         pending_creates.append(sid)
 
-    _updates(pending_updates, texts, tgt_by_id, rules, schema, unevaluable, frames, change_frames)
+    exported = None
+    if job.exported is not None:
+        exported = {}
+        for sid_, attr_, value_ in zip(job.exported["sourceId"], job.exported["attribute"], job.exported["value"]):
+            exported.setdefault(sid_, {})[attr_] = value_
+    _updates(pending_updates, texts, tgt_by_id, rules, schema, unevaluable, frames, change_frames, exported)
     _creates(pending_creates, texts, rules, create_cannot, frames, change_frames)
 
     # Linked target users whose source user no longer exists: soft delete.
@@ -383,7 +391,10 @@ def predict_cycle(schema: EntraSchema | dict, source: TenantData, target: Tenant
                   "deletesAndDisables": int(destructive.sum()),
                   "unchanged": int((out["outcome"] == "unchanged").sum())},
         "licenceSeats": seats,
-        "notEvaluated": list(NOT_EVALUATED),
+        "notEvaluated": list(NOT_EVALUATED) + ([] if job.exported is not None else [
+            "what the job last wrote per user was not given (its provisioning logs): updates are predicted by "
+            "comparing with the target, so a target-side edit (which Entra keeps until the source user changes) "
+            "shows as an update"]),
     }
     plan = SyncPlan(header=header, ops=ops, changes=changes)
     return EntraPrediction(plan=plan, outcomes=out[OUTCOME_COLUMNS + ["held"]].reset_index(drop=True),
@@ -405,8 +416,14 @@ def _deprovision(emit, sid, tid, why: str, source_enabled: bool, tgt_by_id: pd.D
     emit(sid, tid, "delete", f"{why} (soft delete, restorable for 30 days)", "log")
 
 
+def _flag(v: object) -> object:
+    """Booleans as the logs ("True") and the mapping ("true") write them, compared as one."""
+    return v.lower() if isinstance(v, str) and v.lower() in ("true", "false") else v
+
+
 def _updates(pending: list[tuple[str, str, str]], texts: dict[str, pd.Series], tgt_by_id: pd.DataFrame, rules,
-             schema: EntraSchema, unevaluable: dict[str, str], frames: list, change_frames: list) -> None:
+             schema: EntraSchema, unevaluable: dict[str, str], frames: list, change_frames: list,
+             exported: dict[str, dict[str, object]] | None = None) -> None:
     """Linked users: update / disable / unchanged / skip, with the attribute changes, column-wise."""
     if not pending:
         return
@@ -446,10 +463,36 @@ def _updates(pending: list[tuple[str, str, str]], texts: dict[str, pd.Series], t
             disable |= diff & (new == "false")
         any_diff |= diff
         diffs.append((target, diff, old, new))
-    outcome = np.where(disable, "disable", np.where(any_diff, "update", "unchanged"))
+    reason = np.where(disable, "the source account is disabled", None).astype(object)
+    if exported is not None:
+        # Sync does not read the target: when every mapped value is what the job last wrote, the source user has
+        # not changed and nothing is written, whatever was edited in the target (overview FAQ: target edits persist
+        # until the source user changes; then the mapped values are written again).
+        kept = np.zeros(len(sids), dtype=bool)
+        blind = np.zeros(len(sids), dtype=bool)
+        watched = [r.target for r in rules if not r.once]
+        news = {a: texts[a].reindex(sids).to_numpy(dtype=object) for a in watched}
+        for i, (sid, how) in enumerate(zip(sids, matched)):
+            if how != "log":
+                continue                               # a first match: Entra compares with the target user
+            last = exported.get(sid)
+            if last is None:
+                blind[i] = any_diff[i]
+                continue
+            kept[i] = all(news[a][i] is None or _flag(news[a][i]) == _flag(last.get(a)) for a in watched)
+        for _, diff, _, _ in diffs:
+            diff &= ~kept & ~blind
+        any_diff &= ~kept & ~blind
+        disable &= ~kept & ~blind
+        reason = np.where(disable, "the source account is disabled", None).astype(object)
+        reason[blind] = ("the target user differs from the mapped values, and the job's provisioning logs do not "
+                         "show what it last wrote for this user: ccsync cannot tell a target-side edit (kept) from a "
+                         "source change (written)")
+        outcome = np.where(blind, "unknown", np.where(disable, "disable", np.where(any_diff, "update", "unchanged")))
+    else:
+        outcome = np.where(disable, "disable", np.where(any_diff, "update", "unchanged"))
     ids = np.array([_op_id(o, s, t) for o, s, t in zip(outcome, sids, tids)], dtype=object)
-    frames.append(pd.DataFrame({**base, "outcome": outcome, "opId": ids,
-                                "reason": np.where(disable, "the source account is disabled", None)}))
+    frames.append(pd.DataFrame({**base, "outcome": outcome, "opId": ids, "reason": reason}))
     for target, diff, old, new in diffs:
         if diff.any():
             change_frames.append(pd.DataFrame({"opId": ids[diff], "attribute": target, "oldValue": old[diff],
