@@ -72,10 +72,23 @@ def _progress(mode: str) -> tuple[Any, Any]:
                    "drops those addresses from the restored user). Without it such a restore fails and says so.")
 @click.option("--progress", "progress_mode", type=click.Choice(PROGRESS_MODES), default="auto", show_default=True,
               help="auto: a progress bar on a terminal; events: JSON lines on stderr (for hosts); none.")
+@click.option("--on-demand", is_flag=True, default=False,
+              help="entra plans: provision the planned users on demand (5 requests per 10 s) instead of starting "
+                   "the job.")
+@click.option("--no-wait", is_flag=True, default=False,
+              help="entra plans: start the job and return; verify later with --verify-only.")
+@click.option("--verify-only", is_flag=True, default=False,
+              help="entra plans: only compare the plan with what the job's last run did (planned vs. observed).")
+@click.option("--timeout", "timeout_s", type=click.IntRange(min=0), default=3600, show_default=True,
+              help="entra plans: seconds to wait for the job's cycle to end.")
+@click.option("--target-profile", metavar="NAME",
+              help="entra plans: also check the target users themselves after the cycle (target tenant profile).")
 @common_options
 def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, resume: bool, retry_failed: bool,
                   journal_path: str | None, results_path: str | None, csv_path: str | None, concurrency: int,
-                  quota_window_scale: float, auto_reconcile_proxy_conflict: bool, progress_mode: str) -> None:
+                  quota_window_scale: float, auto_reconcile_proxy_conflict: bool, progress_mode: str,
+                  on_demand: bool = False, no_wait: bool = False, verify_only: bool = False, timeout_s: int = 3600,
+                  target_profile: str | None = None) -> None:
     """Carry out PLAN (a plan file written by 'ccsync plan') in its target tenant through Graph: batched,
     paced below the write quota, journaled, and resumable without duplicates. The plan's integrity hash, tenant and
     cloud are checked first, and for invitations across clouds the target's cross-tenant access settings (the
@@ -84,6 +97,13 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
     in flight; --resume continues. Exit code 1 if any operation failed.
 
     Example: ccsync apply plan.json --profile fabrikam --what-if
+
+    An entra-engine plan ('ccsync plan --job ...') is applied through Entra's own sync job with the SOURCE
+    tenant's profile: refused when the job's schema, scope or settings changed since the plan; then the plan's
+    scope changes (journaled, exactly once), the job started (or --on-demand), the cycle waited for, and planned
+    vs. observed per user from the provisioning logs. Exit code 1 on any mismatch.
+
+    Example: ccsync apply plan.json --profile contoso-ccsync --target-profile fabrikamfederal
     """
     from toolkit.apply import ApplyOptions, apply_plan, write_results_csv, write_results_workbook
     from toolkit.config import get_profile
@@ -93,6 +113,11 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
 
     plan = load_plan(plan_path)
     profile = get_profile(profile_name, state().config)
+    if plan.header.get("engine") == "entra":
+        _apply_entra(plan, plan_path, profile, what_if=what_if, yes=yes, resume=resume, journal_path=journal_path,
+                     results_path=results_path, csv_path=csv_path, on_demand=on_demand, no_wait=no_wait, verify_only=verify_only,
+                     timeout_s=timeout_s, target_profile=target_profile)
+        return
     actionable = plan.actionable
     destructive = int(actionable["kind"].isin(["delete", "disable"]).sum())
     allow = yes
@@ -157,3 +182,94 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
     emit(data, render)
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)
+
+
+def _apply_entra(plan: Any, plan_path: str, profile: Any, *, what_if: bool, yes: bool, resume: bool,
+                 journal_path: str | None, results_path: str | None, csv_path: str | None, on_demand: bool, no_wait: bool, verify_only: bool,
+                 timeout_s: int, target_profile: str | None) -> None:
+    """An entra-engine plan: carried out through the job (toolkit.apply.entra)."""
+    import pandas as pd
+
+    from toolkit.apply.entra import EntraApplyResult, apply_entra_plan, check_stale, verify_entra_plan
+    from toolkit.apply.journal import default_journal_path
+    from toolkit.config import get_profile
+    from toolkit.errors import InputError
+    from toolkit.xts.calls import TenantSide
+
+    side = TenantSide.from_profile("source", profile)
+    side.load_organization()
+    changes = plan.header.get("scopeChanges") or []
+    journal = Path(journal_path) if journal_path else default_journal_path(plan_path)
+    if what_if or verify_only:
+        check_stale(plan, side, resuming=verify_only)
+    if what_if:
+        data = {"whatIf": True, "scopeChanges": changes, "run": "on-demand" if on_demand else "start",
+                "counts": plan.counts()}
+        info(f"The plan is current. Would make {len(changes)} scope change(s), then "
+             f"{'provision the planned users on demand' if on_demand else 'start the job'}.")
+        emit(data, lambda console: console.print(key_value_table(
+            [("scope changes", len(changes)), ("then", data["run"])], title="What would happen")))
+        return
+    target_side = TenantSide.from_profile("target", get_profile(target_profile, state().config)) \
+        if target_profile else None
+    if verify_only:
+        from toolkit.apply.journal import Journal
+        from toolkit.plan.planfile import canonical_digest
+        from toolkit.xts.control import locate_one
+
+        if not journal.exists():
+            raise InputError("nothing to verify: this plan has not been applied (no journal next to it)",
+                             hint="Apply it first: ccsync apply PLAN --profile SOURCE.")
+        with Journal(journal, canonical_digest(plan.to_document())) as j:
+            since = j.meta().get("runStartedAt")
+        if not since:
+            raise InputError("the plan's run was never started", hint="Apply it again to start the job.")
+        sp = locate_one(side, job_id=plan.header["job"]["id"]).sp_id
+        result = EntraApplyResult(scope_changes=pd.DataFrame(columns=["changeId", "action", "state"]), run="none",
+                                  started_at=since)
+        result.verification = verify_entra_plan(plan, side, since=since, sp_id=sp, target_side=target_side)
+    else:
+        removals = sum(c["action"] in ("removeMember", "unassignGroup") for c in changes)
+        destructive = int((plan.ops["kind"].isin(["delete", "disable"]) & ~plan.ops["held"]).sum())
+        if (removals or destructive) and not yes:
+            if sys.stdin.isatty() and not state().json:
+                if not click.confirm(f"The plan removes {removals} scope assignment(s) or membership(s) and the "
+                                     f"cycle will delete or disable {destructive} target user(s). Continue?",
+                                     default=False, err=True):
+                    raise InputError("not confirmed; nothing was written", hint="Review the plan and run again.")
+            else:
+                raise InputError("the plan removes scope or deletes/disables users, and there is no terminal to "
+                                 "confirm it", hint="Pass --yes after reviewing the plan.")
+        result = apply_entra_plan(plan, side, journal_path=journal, resume=resume, on_demand=on_demand,
+                                  wait=not no_wait, timeout_s=float(timeout_s), target_side=target_side)
+    data = result.to_dict()
+    data["journal"] = str(journal)
+    if result.verification is not None or len(result.scope_changes):
+        from toolkit.report.entra_plan import write_entra_results_workbook
+
+        base = Path(plan_path)
+        xlsx = Path(results_path) if results_path else base.with_name(base.name + ".results.xlsx")
+        data["workbook"] = str(write_entra_results_workbook(xlsx, plan, result, plan_file=plan_path))
+        if result.verification is not None:
+            csv = Path(csv_path) if csv_path else base.with_name(base.name + ".results.csv")
+            result.verification.to_csv(csv, index=False)
+            data["csv"] = str(csv)
+    for note in result.notes:
+        info(note)
+    if result.verification is not None:
+        info(f"{len(result.verification)} planned user(s) checked; {result.mismatches} mismatch(es)")
+
+    def render(console: Any) -> None:
+        console.print(key_value_table([("run", result.run), ("started", result.started_at),
+                                       ("cycle ended", result.cycle_ended), ("scope changes", len(changes)),
+                                       ("mismatches", result.mismatches)], title="Apply through the job"))
+        if result.verification is not None:
+            shown = result.verification[~result.verification["match"]].head(50)
+            if len(shown):
+                console.print(add_rows(new_table("source user", "planned", "observed", "detail",
+                                                 title="Planned vs. observed: mismatches"),
+                                       shown[["sourceUpn", "planned", "observed", "detail"]].values.tolist()))
+
+    emit(data, render)
+    if result.mismatches or result.failed_changes:
+        raise click.exceptions.Exit(1)

@@ -25,6 +25,10 @@ from .planner import CHANGES_COLUMNS, KINDS, OPS_COLUMNS
 
 __all__ = ["SyncPlan", "load_plan", "canonical_digest"]
 
+# Per-operation fields of an entra-engine plan (toolkit.plan.entra_predict), kept when present.
+_EXTRA_OP_FIELDS = ("cannotPredict", "licence")
+ENTRA_KINDS = ("skip", "fail", "unknown")
+
 
 def _clean(v: Any) -> Any:
     if v is None:
@@ -53,7 +57,9 @@ class SyncPlan:
     # --- views ---------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         by_kind = self.ops["kind"].value_counts() if len(self.ops) else pd.Series(dtype="int64")
-        out = {k: int(by_kind.get(k, 0)) for k in KINDS}
+        # An entra-engine plan has its own kinds (skip, fail, unknown): counted beside the direct engine's.
+        kinds = KINDS + ENTRA_KINDS if self.header.get("engine") == "entra" else KINDS
+        out = {k: int(by_kind.get(k, 0)) for k in kinds}
         out["held"] = int(self.ops["held"].sum()) if len(self.ops) else 0
         out["total"] = int(len(self.ops))
         return out
@@ -100,6 +106,9 @@ class SyncPlan:
                 "matchedBy": _clean(row.matchedBy), "reason": _clean(row.reason),
                 "changes": changes_by_op.get(row.opId, []),
             })
+            for extra in _EXTRA_OP_FIELDS:          # entra engine: present only when the plan has them
+                if extra in self.ops.columns:
+                    operations[-1][extra] = _clean(getattr(row, extra))
         document = dict(self.header)
         document["counts"] = self.counts()
         document["operations"] = operations
@@ -143,12 +152,14 @@ class SyncPlan:
                              "sourceId": op["source"]["id"], "sourceUpn": op["source"]["userPrincipalName"],
                              "sourceMail": op["source"]["mail"], "targetId": op["target"]["id"],
                              "targetUpn": op["target"]["userPrincipalName"], "matchedBy": op["matchedBy"],
-                             "reason": op["reason"], "changeCount": len(op["changes"])})
+                             "reason": op["reason"], "changeCount": len(op["changes"]),
+                             **{k: op[k] for k in _EXTRA_OP_FIELDS if k in op}})
             for c in op["changes"]:
                 change_rows.append({"opId": op["opId"], "attribute": c["attribute"], "oldValue": c["old"],
                                     "newValue": c["new"], "flow": c["flow"]})
         header = {k: v for k, v in document.items() if k not in ("counts", "operations", "integrity")}
-        ops = pd.DataFrame(ops_rows, columns=OPS_COLUMNS)
+        extras = [k for k in _EXTRA_OP_FIELDS if any(k in r for r in ops_rows)]
+        ops = pd.DataFrame(ops_rows, columns=OPS_COLUMNS + extras)
         ops["held"] = ops["held"].astype(bool)
         return cls(header=header, ops=ops,
                    changes=pd.DataFrame(change_rows, columns=CHANGES_COLUMNS))
