@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,22 +108,10 @@ class SyncPlan:
         return json.dumps(self.to_document(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
     def save(self, path: str | Path) -> Path:
-        """Write atomically: a crash never leaves half a plan."""
-        target = Path(path)
-        folder = target.parent if str(target.parent) else Path(".")
-        if not folder.is_dir():
-            raise InputError(f"the folder {folder} does not exist", source=str(target),
-                             hint="Create it or choose another --out path.")
-        text = self.dumps()
-        fd, tmp = tempfile.mkstemp(prefix=".plan-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        """Write atomically and privately (0600: a plan names users) through ``toolkit.report.atomic``."""
+        from ..report.atomic import write_text
+
+        return write_text(path, self.dumps())
 
     @classmethod
     def from_document(cls, document: dict, source: str = "<plan>") -> "SyncPlan":
