@@ -63,10 +63,12 @@ def test_disabled_source_user_without_target_is_not_created():
 
 
 def test_deleted_source_user_is_soft_deleted_by_default_and_disabled_on_request():
-    plan = plan_sync(tenant([]), target_tenant([b2b(7)]))
+    # An empty source against linked target users needs the explicit confirmation (issue 15).
+    plan = plan_sync(tenant([]), target_tenant([b2b(7)]), options=PlanOptions(confirm_empty_scope=True))
     (op,) = plan.ops.itertuples()
     assert op.kind == "delete" and "no longer exists" in op.reason and op.targetId == "tgt-0007"
-    plan = plan_sync(tenant([]), target_tenant([b2b(7)]), options=PlanOptions(on_deprovision="disable"))
+    plan = plan_sync(tenant([]), target_tenant([b2b(7)]), options=PlanOptions(on_deprovision="disable",
+                                                                              confirm_empty_scope=True))
     assert plan.ops["kind"].tolist() == ["disable"]
 
 

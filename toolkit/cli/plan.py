@@ -47,6 +47,9 @@ from .tenants import open_tenant, records
               help="Microsoft's newest licensing CSV for the cross-cloud licence check.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE.xlsx",
               help="Write the Excel plan workbook (summary, a sheet per operation, attribute changes).")
+@click.option("--confirm-empty-scope", is_flag=True, default=False,
+              help="Plan even when the scope matches no source user although the target has users linked to this "
+                   "source (every one of them would be deprovisioned). Without it, such a plan is refused.")
 @click.option("--show-default-mapping", is_flag=True, help="Print the default mapping file and exit.")
 @common_options
 def plan_command(source: str | None, target: str | None, out_path: str | None, mapping_file: str | None,
@@ -54,7 +57,7 @@ def plan_command(source: str | None, target: str | None, out_path: str | None, m
                  link_attribute: str, create_as: str, target_licenses: tuple[str, ...],
                  target_groups: tuple[str, ...], expect_source: str | None, expect_target: str | None,
                  allow_older_target: bool, catalog_csv: str | None,
-                 report_path: str | None, show_default_mapping: bool) -> None:
+                 report_path: str | None, confirm_empty_scope: bool, show_default_mapping: bool) -> None:
     """Plan a sync from a source to a target tenant: create, update, disable, delete, conflict or blocked, per
     user, with the attribute changes old -> new. Nothing is written to any tenant; review the plan, then run
     'ccsync apply'. The same inputs give a byte-identical plan file.
@@ -78,7 +81,7 @@ def plan_command(source: str | None, target: str | None, out_path: str | None, m
     options = PlanOptions(on_deprovision=on_deprovision, deletion_threshold=deletion_threshold,
                           allow_deletes=allow_deletes, link_attribute=link_attribute, create_as=create_as,
                           allow_older_target=allow_older_target, target_licenses=target_licenses,
-                          target_groups=target_groups)
+                          target_groups=target_groups, confirm_empty_scope=confirm_empty_scope)
     src = open_tenant(source, groups=scope.groups if scope else (), role="source tenant")
     tgt = open_tenant(target, role="target tenant")
     catalog = Catalog.from_official_csv(catalog_csv) if catalog_csv else None

@@ -60,6 +60,9 @@ class PlanOptions:
     # Given to every user ccsync creates in the target (chained after the create in one $batch).
     target_licenses: tuple[str, ...] = ()   # skuIds of the target tenant
     target_groups: tuple[str, ...] = ()     # object ids of target groups
+    # A scope that matches no source user, against a target with linked users, would deprovision every one of
+    # them: refused unless the admin says the empty scope is meant. Not part of the plan file's options.
+    confirm_empty_scope: bool = False
 
     def __post_init__(self) -> None:
         if self.on_deprovision not in ("delete", "disable"):
@@ -208,6 +211,13 @@ def _check_inputs(source: TenantData, target: TenantData, mapping: Mapping, opti
         if unknown:
             raise InputError(f"the target tenant has no subscription for SKU(s) {', '.join(unknown)}",
                              hint="Use a skuId from the target's subscribedSkus ('ccsync export' lists them).")
+    link_column = f"onPremisesExtensionAttributes.{options.link_attribute}"
+    for rule in mapping.rules:
+        if rule.target == link_column:
+            raise InputError(f"the mapping writes '{rule.target}', which holds ccsync's own link to the source "
+                             "user: overwriting it would detach (or hijack) synced users", source=mapping.source,
+                             row=rule.line, field=rule.target,
+                             hint="Map another extension attribute, or choose another --link-attribute.")
     missing = sorted(a for a in mapping.source_attributes() if a not in source.users.columns)
     if missing:
         raise InputError(f"the mapping reads source attributes the export does not have: {', '.join(missing)}",
@@ -372,6 +382,7 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
     tgt["_link"] = _extension(tgt, options.link_attribute)      # read once: every step below needs it
     tgt.attrs["link_attribute"] = options.link_attribute
 
+    _check_empty_scope(candidates, tgt, source, scope, options)
     matches, conflicts = _match(candidates, tgt, source.tenant_id, options)
     res = _Result()
 
@@ -536,6 +547,23 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
         "scope": {"source": scope.source, "sha256": scope.digest, **scope.describe()},
     }
     return SyncPlan(header=header, ops=ops, changes=changes)
+
+
+def _check_empty_scope(candidates: pd.DataFrame, tgt: pd.DataFrame, source: TenantData, scope: Scope,
+                       options: PlanOptions) -> None:
+    """No source user in scope while the target holds users linked to this source: almost always a broken scope
+    (a misspelt group, a filter that matches nobody), and the plan would deprovision every linked user."""
+    scoped = bool(scope.groups or scope.filters)
+    if len(candidates) or options.confirm_empty_scope or not (scoped or len(source.users)):
+        return      # an empty source export is a different signal: every source user was deleted
+    prefix = f"{LINK_PREFIX}:{source.tenant_id}:"
+    linked = int(tgt["_link"].astype("string").str.startswith(prefix).fillna(False).sum())
+    if linked:
+        action = "delete" if options.on_deprovision == "delete" else "disable"
+        raise InputError(f"the scope matches no source user, so the plan would {action} all {linked} target "
+                         "users linked to this source", source=scope.source,
+                         hint="Check the scoping file (group names, filter values). If the empty scope is meant, "
+                              "plan again with --confirm-empty-scope (confirm_empty_scope=True).")
 
 
 def _tenant_header(t: TenantData, in_scope: int | None = None, syncable: int | None = None) -> dict:
