@@ -201,7 +201,7 @@ def test_plan_file_roundtrip_is_byte_identical_and_tamper_evident(tmp_path):
     plan = plan_sync(tenant([member(1), member(2, department="HR")]), target_tenant([b2b(2)]))
     path = plan.save(tmp_path / "plan.json")
     again = plan_sync(tenant([member(1), member(2, department="HR")]), target_tenant([b2b(2)]))
-    assert path.read_text(encoding="utf-8") == again.dumps()
+    assert path.read_text(encoding="utf-8") == again.dumps(sign=True)       # save signs with this user's key
     loaded = load_plan(path)
     assert loaded.dumps() == plan.dumps()
     document = json.loads(path.read_text(encoding="utf-8"))

@@ -40,6 +40,7 @@ from ..clouds import get_cloud
 from ..errors import CcsyncError, GraphError, InputError
 from ..graph import BatchRequest, BatchResult, GraphClient
 from ..plan.planfile import SyncPlan, canonical_digest, load_plan
+from .guard import WriteGuard, WriteRefused
 from .journal import TERMINAL, Journal, JournalEntry, default_journal_path
 from .operations import (Operation, finish_requests, first_request, is_done, link_filter_url, lookup_url,
                          operations_from_plan, select_for, stale_reason)
@@ -102,9 +103,12 @@ def verify_target(plan: SyncPlan, client: GraphClient, cloud: str) -> dict[str, 
 
 
 def apply_plan_file(path: str | Path, client: GraphClient, *, cloud: str,
-                    options: ApplyOptions | None = None) -> ApplyResult:
-    """``load_plan`` (integrity check) then ``apply_plan``, with the journal next to the plan by default."""
-    return apply_plan(load_plan(path), client, cloud=cloud, plan_path=path, options=options)
+                    options: ApplyOptions | None = None, trust_unsigned: bool = False) -> ApplyResult:
+    """``load_plan`` (schema, integrity), the signature check (refused unless signed with this user's key or
+    ``trust_unsigned``), then ``apply_plan``, with the journal next to the plan by default."""
+    plan = load_plan(path)
+    plan.check_signature(str(path), trust_unsigned=trust_unsigned)
+    return apply_plan(plan, client, cloud=cloud, plan_path=path, options=options)
 
 
 def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: str | Path | None = None,
@@ -161,6 +165,7 @@ class _Run:
         self.create_as = options.get("createAs", "invite")
         self.link_attr = options.get("linkAttribute", "extensionAttribute15")
         self.root = client.root
+        self.guard = WriteGuard(str(plan.header["source"]["tenantId"]), self.link_attr)   # see guard.py
         self.entries: dict[str, JournalEntry] = {}
         self.pending_changes: dict[str, dict[str, Any]] = {}
         self.requeues: dict[str, int] = {}
@@ -267,6 +272,7 @@ class _Run:
                 out[o] = res.body if isinstance(res.body, dict) else {}
             else:
                 raise res.error  # type: ignore[misc]
+            self.guard.observe(o, out[o])
         return out
 
     def _lookup_created(self, op_ids: list[str]) -> dict[str, str | None]:
@@ -386,6 +392,7 @@ class _Run:
     def _to_finish(self, o: str, target_id: str, *, restored: bool = False) -> None:
         """A create or restore took effect: queue its follow-ups, or finish it when there are none."""
         op = self.ops[o]
+        self.guard.created(o, target_id)
         self.target_known_at.setdefault(o, time.monotonic())
         follow = finish_requests(op, target_id, "x", self.create_as, self.root,
                                  restored=restored or op.kind == "restore")
@@ -436,9 +443,11 @@ class _Run:
         op = self.ops[work.op_id]
         if work.step == "finish":
             target = self.entries[work.op_id].target_id or ""
-            return finish_requests(op, target, f"f{seq}", self.create_as, self.root,
-                                   restored=op.kind == "restore")
-        return [first_request(op, f"m{seq}", self.create_as, self.root)]
+            reqs = finish_requests(op, target, f"f{seq}", self.create_as, self.root, restored=op.kind == "restore")
+        else:
+            reqs = [first_request(op, f"m{seq}", self.create_as, self.root)]
+        self.guard.check(op, work.step, reqs, self.entries[work.op_id].target_id)   # raises WriteRefused
+        return reqs
 
     def _push(self, work: _Work) -> None:
         if work.not_before <= time.monotonic():
@@ -462,7 +471,11 @@ class _Run:
         while self.queue and len(chunk.requests) < MAX_BATCH:
             work = self.queue.popleft()
             counter[0] += 1
-            reqs = self._requests_for(work, counter[0])
+            try:
+                reqs = self._requests_for(work, counter[0])
+            except WriteRefused as refused:
+                self._fail(work.op_id, refused)
+                continue
             if not reqs:
                 self._set(work.op_id, state="done", result="created")
                 continue

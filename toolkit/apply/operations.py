@@ -204,8 +204,8 @@ def finish_requests(op: Operation, target_id: str, prefix: str, create_as: str, 
 
 
 def select_for(op: Operation) -> list[str]:
-    """Properties to read to check an operation's 'before' state."""
-    props = {"id", "userPrincipalName"}
+    """Properties to read to check an operation's 'before' state, and the link the write-time guard checks."""
+    props = {"id", "userPrincipalName", "onPremisesExtensionAttributes"}
     for attr in op.before:
         props.add("onPremisesExtensionAttributes" if attr.startswith(EXT_PREFIX) else attr)
     return sorted(props)
