@@ -57,6 +57,7 @@ class Operation:
     licenses: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     link: str | None = None                                  # the durable link value this op writes or expects
+    adopt: bool = False                                      # takes over an unlinked user (the plan's opt-in)
 
     @property
     def user_attrs(self) -> dict[str, Any]:
@@ -90,6 +91,7 @@ def operations_from_plan(plan: Any) -> list[Operation]:
         for op_id, attr, old, new in zip(ch["opId"], ch["attribute"], ch["oldValue"], ch["newValue"]):
             by_op.setdefault(op_id, []).append((attr, _none(old), _none(new)))
     out: list[Operation] = []
+    adopted = plan.adopted_ops() if hasattr(plan, "adopted_ops") else frozenset()
     for row in plan.actionable.itertuples(index=False):
         op = Operation(row.opId, row.kind, _none(row.sourceId), _none(row.sourceUpn), _none(row.sourceMail),
                        _none(row.targetId), _none(row.targetUpn))
@@ -101,6 +103,7 @@ def operations_from_plan(plan: Any) -> list[Operation]:
             else:
                 op.attrs[attr] = new
                 op.before[attr] = old
+        op.adopt = row.opId in adopted
         if op.source_id:
             op.link = f"ccsync:{source_tid}:{op.source_id}"
         if op.kind == "delete":

@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from .output import add_rows, key_value_table, new_table
 
 __all__ = ["step_apply", "render_apply", "step_replan", "render_replan"]
@@ -39,7 +41,7 @@ def step_apply(sync: Any) -> dict[str, Any]:
     return {"message": result.message(), "states": s["states"], "kinds": s["kinds"],
             "writesSent": s["writesSent"], "elapsedSeconds": s["elapsedSeconds"], "journal": result.journal,
             "workbook": str(workbook), "csv": str(csv),
-            "failures": [{"user": r.sourceUpn, "status": None if r.httpStatus is None else int(r.httpStatus),
+            "failures": [{"user": r.sourceUpn, "status": None if pd.isna(r.httpStatus) else int(r.httpStatus),
                           "code": r.errorCode, "message": r.message} for r in result.failures.itertuples()]}
 
 

@@ -53,6 +53,22 @@ class SyncPlan:
     changes: pd.DataFrame      # CHANGES_COLUMNS
     signature: dict | None = None    # as loaded from a file (toolkit.plan.signing)
     digest: str | None = None        # the loaded file's verified integrity digest
+    adopted: frozenset[str] | None = None   # op ids marked "adopt": true in the loaded file
+
+    def adopted_ops(self) -> frozenset[str]:
+        """Operations that take over a target user ccsync did not create (the plan marks them ``adopt``).
+
+        A loaded plan says so itself (absent means false). A plan made in this process marks the updates and
+        disables of users matched by mail or UPN, which the planner adopts by writing the link; issue 10 makes
+        that an explicit opt-in (``--adopt``) in the planner, which then sets this set itself.
+        """
+        if self.adopted is not None:
+            return self.adopted
+        ops = self.ops
+        if not len(ops):
+            return frozenset()
+        mask = ops["kind"].isin(["update", "disable"]) & ops["matchedBy"].isin(["mail", "upn"])
+        return frozenset(ops.loc[mask, "opId"])
 
     # --- views ---------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -95,6 +111,7 @@ class SyncPlan:
                 changes_by_op.setdefault(op_id, []).append(
                     {"attribute": attr, "old": _clean(old), "new": _clean(new), "flow": flow})
         operations = []
+        adopted = self.adopted_ops()
         for row in self.ops.itertuples(index=False):
             operations.append({
                 "opId": row.opId, "kind": row.kind, "held": bool(row.held),
@@ -103,6 +120,7 @@ class SyncPlan:
                 "target": {"id": _clean(row.targetId), "userPrincipalName": _clean(row.targetUpn)},
                 "matchedBy": _clean(row.matchedBy), "reason": _clean(row.reason),
                 "changes": changes_by_op.get(row.opId, []),
+                **({"adopt": True} if row.opId in adopted else {}),
             })
         document = dict(self.header)
         document["counts"] = self.counts()
@@ -158,8 +176,10 @@ class SyncPlan:
         ops = pd.DataFrame(ops_rows, columns=OPS_COLUMNS)
         ops["held"] = ops["held"].astype(bool)
         signature = document.get("signature")
+        adopted = frozenset(op["opId"] for op in document.get("operations", []) if op.get("adopt") is True)
         return cls(header=header, ops=ops, changes=pd.DataFrame(change_rows, columns=CHANGES_COLUMNS),
-                   signature=signature if isinstance(signature, dict) else None, digest=integrity["digest"])
+                   signature=signature if isinstance(signature, dict) else None, digest=integrity["digest"],
+                   adopted=adopted)
 
 
 def load_plan(path: str | Path) -> SyncPlan:
