@@ -12,6 +12,8 @@ Library code raises these and never prints or exits; the CLI (and the PowerShell
     ├── CredentialError              missing secret, unreadable/expired/unregistered certificate
     ├── AuthError                    the identity platform refused a token (exit 1; .error_code, .correlation_id)
     ├── TransportError               TLS failure, connection refused/reset after retries (exit 1)
+    ├── BusyError                    another ccsync process holds the plan's apply lock (exit 1; .pid, .started)
+    ├── WriteRefused                 the write-time guard refused a request a plan asked for (exit 1)
     └── GraphError                   Graph answered with an error (exit 1): method, url, status, code,
         │                            message, request_id, client_request_id
         ├── GraphBadRequest          400
@@ -35,6 +37,7 @@ __all__ = [
     "CcsyncError", "ConfigError", "CloudError", "InputError", "CredentialError", "AuthError",
     "TransportError", "GraphError", "GraphBadRequest", "GraphAuthorizationError", "GraphNotFound",
     "GraphConflict", "GraphThrottled", "GraphServerError", "graph_error_for_status", "redact",
+    "BusyError", "WriteRefused",
 ]
 
 
@@ -118,6 +121,28 @@ class TransportError(CcsyncError):
                  url: str | None = None):
         super().__init__(message, hint=hint)
         self.method, self.url = method, redact(url) if url else url
+
+
+class BusyError(CcsyncError):
+    """Another process is doing the same work right now (one apply per plan at a time)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, pid: int | None = None,
+                 started: str | None = None):
+        super().__init__(message, hint=hint)
+        self.pid, self.started = pid, started
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.update({k: v for k, v in (("pid", self.pid), ("started", self.started)) if v is not None})
+        return out
+
+
+class WriteRefused(CcsyncError):
+    """A request a plan asked for was refused before it was sent (toolkit.apply.guard)."""
+
+    exit_code = 1
 
 
 class GraphError(CcsyncError):

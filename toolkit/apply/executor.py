@@ -41,6 +41,7 @@ from ..errors import CcsyncError, GraphError, InputError
 from ..graph import BatchRequest, BatchResult, GraphClient
 from ..plan.planfile import SyncPlan, canonical_digest, load_plan
 from .guard import WriteGuard, WriteRefused
+from .lock import ApplyLock
 from .journal import TERMINAL, Journal, JournalEntry, default_journal_path
 from .operations import (Operation, finish_requests, first_request, is_done, link_filter_url, lookup_url,
                          operations_from_plan, select_for, stale_reason)
@@ -129,16 +130,26 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
     if opts.what_if:
         journal_path = None                                       # a what-if run writes nothing, anywhere
     ops = operations_from_plan(plan)
-    if journal_path is not None and Path(journal_path).exists() and not opts.what_if:
-        journal = Journal(journal_path, digest)
-    else:
-        journal = Journal(journal_path, digest, target_tenant=str(plan.header["target"]["tenantId"]),
-                          plan_file=str(plan_path or ""))
+    lock = ApplyLock(journal_path).acquire() if journal_path is not None else None   # one apply per plan (lock.py)
     try:
-        run = _Run(plan, client, journal, ops, opts)
-        return run.execute()
+        if lock is not None and lock.took_over:
+            if opts.on_event is not None:
+                opts.on_event({"event": "apply_lock_taken_over", "message": lock.took_over})
+        if journal_path is not None and Path(journal_path).exists() and not opts.what_if:
+            journal = Journal(journal_path, digest)
+        else:
+            journal = Journal(journal_path, digest, target_tenant=str(plan.header["target"]["tenantId"]),
+                              plan_file=str(plan_path or ""))
+        try:
+            result = _Run(plan, client, journal, ops, opts).execute()
+        finally:
+            journal.close()
+        if lock is not None and lock.took_over:
+            result.stats["lockTakenOver"] = lock.took_over
+        return result
     finally:
-        journal.close()
+        if lock is not None:
+            lock.release()
 
 
 @dataclass

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from ..errors import CcsyncError
+from ..errors import WriteRefused
 from ..graph import BatchRequest
 from ..plan.rules import is_writable_target
 
@@ -38,12 +38,6 @@ _RESTORE = re.compile(r"^/directory/deletedItems/(?P<id>[^/?#]+)/restore$")
 _MEMBER_ID = re.compile(r"/directoryObjects/(?P<id>[^/?#]+)$")
 # Properties ccsync itself puts into a POST /users body besides the mapped attributes (operations.new_user_body).
 _CREATE_EXTRAS = {"passwordProfile", "onPremisesExtensionAttributes", "accountEnabled"}
-
-
-class WriteRefused(CcsyncError):
-    """The guard refused to let a request be sent (exit 1: the run found a problem)."""
-
-    exit_code = 1
 
 
 @dataclass

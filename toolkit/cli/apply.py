@@ -129,6 +129,8 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
         close_progress()
     data: dict[str, Any] = result.to_dict()
     data["signature"] = signature.status
+    if result.stats.get("lockTakenOver"):
+        warn(f"The earlier run of this plan ended without releasing its lock: {result.stats['lockTakenOver']}.")
     if not what_if and not result.nothing_to_do:
         base = Path(plan_path)
         xlsx = Path(results_path) if results_path else base.with_name(base.name + ".results.xlsx")

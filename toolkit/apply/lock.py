@@ -1,0 +1,126 @@
+"""One apply per plan at a time: an exclusive lock held for the whole run.
+
+The lock is ``fcntl.flock`` on ``<journal>.lock`` beside the journal (Windows: ``msvcrt.locking``). The kernel
+releases it when the holder exits, however it exits (SIGKILL, power loss aside), so a lock can never be left
+held by a dead process. The file also records who holds it (process id, start time, host), written after the
+lock is taken and cleared on release:
+
+* a second ``ccsync apply`` of the same plan (a scheduler and a person, two terminals) cannot take the lock and
+  stops with ``BusyError`` (exit 1), naming the other process id and its start time;
+* a run that finds the lock free but the file still naming a process (that process died without releasing
+  it: SIGKILL, a crash) takes it over and says so, then continues as a resume would.
+
+The lock file is never deleted: removing a lock file another process is waiting on would let two runs in.
+It is 0600 and names no user. What-if runs take no lock (they write nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..errors import BusyError
+from ..private import open_private_file
+
+__all__ = ["ApplyLock", "lock_path"]
+
+try:                                  # POSIX
+    import fcntl
+except ImportError:                   # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+def lock_path(journal_path: str | os.PathLike[str]) -> Path:
+    return Path(str(journal_path) + ".lock")
+
+
+class ApplyLock:
+    """``with ApplyLock(journal_path) as lock: ...``; ``lock.took_over`` describes a dead holder, if any."""
+
+    def __init__(self, journal_path: str | os.PathLike[str]):
+        self.path = lock_path(journal_path)
+        self.fd: int | None = None
+        self.took_over: str | None = None
+
+    def acquire(self) -> "ApplyLock":
+        from ..report.atomic import check_output_path, output_error
+
+        check_output_path(self.path)
+        try:
+            fd = open_private_file(self.path, os.O_RDWR | os.O_CREAT)
+        except OSError as exc:
+            raise output_error(exc, self.path) from exc
+        if not _try_lock(fd):
+            holder = _read(fd)
+            os.close(fd)
+            pid, started = holder.get("pid"), holder.get("startedAt")
+            who = f"process {pid}" if pid else "another process"
+            where = f" on {holder['host']}" if holder.get("host") and holder.get("host") != socket.gethostname() else ""
+            raise BusyError(f"another apply of this plan is running: {who}{where}, started {started or 'at an unknown time'}; "
+                            "nothing was written", pid=pid if isinstance(pid, int) else None, started=started,
+                            hint="Wait for it to finish (or stop it with Ctrl-C), then run again with --resume if it "
+                                 "was interrupted.")
+        previous = _read(fd)
+        if previous.get("pid"):
+            self.took_over = (f"took over the apply lock of process {previous['pid']} (started "
+                              f"{previous.get('startedAt') or '?'}), which is no longer running")
+        record = {"pid": os.getpid(), "host": socket.gethostname(),
+                  "startedAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(record) + "\n").encode("utf-8"), 0)
+        os.fsync(fd)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            os.ftruncate(self.fd, 0)            # no holder any more (a later run sees a clean release)
+        finally:
+            _unlock(self.fd)
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> "ApplyLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+def _try_lock(fd: int) -> bool:
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+    import msvcrt  # pragma: no cover - Windows
+    try:
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return True
+    except OSError:
+        return False
+
+
+def _unlock(fd: int) -> None:
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    else:  # pragma: no cover - Windows
+        import msvcrt
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+
+def _read(fd: int) -> dict[str, Any]:
+    try:
+        data = os.pread(fd, 4096, 0)
+        value = json.loads(data.decode("utf-8")) if data.strip() else {}
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
