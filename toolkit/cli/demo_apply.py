@@ -8,8 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from .output import add_rows, key_value_table, new_table
 
 __all__ = ["step_apply", "render_apply", "step_replan", "render_replan"]
@@ -26,6 +24,8 @@ def _forget_old_journal(plan_file: Path) -> None:
 
 
 def step_apply(sync: Any) -> dict[str, Any]:
+    import pandas as pd
+
     from toolkit.apply import ApplyOptions, apply_plan, write_results_csv, write_results_workbook
 
     plan, plan_file = sync.data["plan"], Path(sync.data["planFile"])
