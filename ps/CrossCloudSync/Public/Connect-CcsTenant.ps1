@@ -12,6 +12,10 @@ function Connect-CcsTenant {
     .PARAMETER ProfileName
     Name of the profile in the config file (alias: Profile).
 
+    .PARAMETER UseCache
+    Accept a cached token instead of asking the identity platform for a new one (the result says how old it
+    is). Without it, the credentials are proved now, so a wrong or expired secret is found here.
+
     .PARAMETER ConfigPath
     Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
 
@@ -29,11 +33,14 @@ function Connect-CcsTenant {
         [ValidateNotNullOrEmpty()]
         [string] $ProfileName,
 
+        [switch] $UseCache,
+
         [string] $ConfigPath
     )
 
     process {
         $arguments = @('--profile', $ProfileName)
+        if ($UseCache) { $arguments += '--use-cache' }
         if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
         $document = Invoke-CcsCli -Command 'login' -Arguments $arguments
         [PSCustomObject]@{

@@ -36,6 +36,10 @@ function Invoke-CcsSyncPlan {
     .PARAMETER Concurrency
     How many $batch requests may be in flight at once.
 
+    .PARAMETER TrustUnsignedPlan
+    Apply a plan that is not signed with your own key (unsigned, made by a colleague, or changed after it was
+    signed) after you reviewed it. Schema validation and the write-time guard still apply.
+
     .PARAMETER ConfigPath
     Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
 
@@ -75,6 +79,8 @@ function Invoke-CcsSyncPlan {
         [ValidateRange(1, 16)]
         [int] $Concurrency = 4,
 
+        [switch] $TrustUnsignedPlan,
+
         [string] $ConfigPath
     )
 
@@ -87,6 +93,7 @@ function Invoke-CcsSyncPlan {
         $arguments = @($Path, '--profile', $ProfileName, '--progress', 'none', '--concurrency', $Concurrency)
         if ($Resume) { $arguments += '--resume' }
         if ($RetryFailed) { $arguments += '--retry-failed' }
+        if ($TrustUnsignedPlan) { $arguments += '--trust-unsigned-plan' }
         if ($JournalPath) { $arguments += @('--journal', $JournalPath) }
         if ($Report) { $arguments += @('--results', $Report) }
         if ($CsvPath) { $arguments += @('--csv', $CsvPath) }

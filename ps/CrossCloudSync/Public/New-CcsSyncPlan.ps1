@@ -47,6 +47,10 @@ function New-CcsSyncPlan {
     .PARAMETER Report
     Path of the Excel plan workbook to write.
 
+    .PARAMETER ConfirmEmptyScope
+    Plan even when the scope matches no source user although the target has users linked to this source (all of
+    them would be deprovisioned). Without it such a plan is refused.
+
     .PARAMETER ConfigPath
     Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
 
@@ -91,6 +95,8 @@ function New-CcsSyncPlan {
 
         [string] $Report,
 
+        [switch] $ConfirmEmptyScope,
+
         [string] $ConfigPath
     )
 
@@ -102,6 +108,7 @@ function New-CcsSyncPlan {
     foreach ($sku in $TargetLicense) { $arguments += @('--target-license', $sku) }
     foreach ($g in $TargetGroup) { $arguments += @('--target-group', $g) }
     if ($Report) { $arguments += @('--report', $Report) }
+    if ($ConfirmEmptyScope) { $arguments += '--confirm-empty-scope' }
     if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
     $document = Invoke-CcsCli -Command 'plan' -Arguments $arguments
     foreach ($op in $document.operations) {
