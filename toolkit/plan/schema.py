@@ -151,7 +151,7 @@ def _operation(c: _Checker, op: dict, op_id: str) -> None:
     if op["matchedBy"] not in (None, "link", "mail", "upn"):
         c.fail(f"'matchedBy' must be link, mail, upn or null, got {_short(op['matchedBy'])}", op=op_id,
                field="matchedBy")
-    c.text(op["reason"], "reason", op=op_id, limit=4 * MAX_TEXT)
+    c.text(op["reason"], "reason", op=op_id, limit=64 * MAX_TEXT)     # conflicts may list many users
     if kind == "create" and not src.get("id"):
         c.fail("a create must name its source user ('source.id')", op=op_id, field="source.id")
     if kind in ("update", "disable", "delete") and not tgt.get("id"):
