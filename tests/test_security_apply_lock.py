@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -23,7 +24,6 @@ from toolkit.apply.lock import ApplyLock, lock_path
 from toolkit.cli.main import cli
 from toolkit.errors import BusyError
 from toolkit.simulator import SimConfig, Simulator
-from toolkit.simulator.faults import FaultConfig
 
 from test_apply_helpers import FABRIKAM, link_of, linked_users, make_plan, profile, source_tenant, source_user
 
@@ -80,8 +80,8 @@ def test_the_same_process_cannot_hold_it_twice_either(tmp_path):
 # --- two real applies of one plan ----------------------------------------------------------------------------------
 
 @pytest.fixture()
-def slow_sim() -> Iterator[Simulator]:
-    with Simulator(SimConfig(faults=FaultConfig(latency_ms=150.0))) as running:
+def gated_sim() -> Iterator[Simulator]:
+    with Simulator(SimConfig()) as running:
         yield running
 
 
@@ -95,19 +95,26 @@ def _cli(sim: Simulator, tmp_path: Path, plan: Path) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_two_concurrent_applies_of_one_plan(slow_sim, tmp_path, monkeypatch):
+def test_two_concurrent_applies_of_one_plan(gated_sim, tmp_path, monkeypatch):
     monkeypatch.setenv("CCSYNC_CACHE_DIR", str(tmp_path / "tokens"))          # the subprocesses share this key
     users = [source_user(i) for i in range(40)]
-    plan = make_plan(slow_sim, source_tenant(users)).save(tmp_path / "plan.json")
-    first = _cli(slow_sim, tmp_path, plan)
+    plan = make_plan(gated_sim, source_tenant(users)).save(tmp_path / "plan.json")
+    # Hold every Graph answer until the second run is over, so the first is surely mid-run (no timing guess).
+    gate = threading.Event()
+    real_latency = gated_sim.faults.latency
+    monkeypatch.setattr(gated_sim.faults, "latency", lambda: (gate.wait(120), real_latency())[1])
+    first = _cli(gated_sim, tmp_path, plan)
     lock = lock_path(tmp_path / "plan.json.journal.sqlite")
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while not (lock.exists() and lock.read_text().strip()):          # wait until the first run holds the lock
         assert first.poll() is None, first.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    second = _cli(slow_sim, tmp_path, plan)
-    out2, err2 = second.communicate(timeout=120)
+    try:
+        second = _cli(gated_sim, tmp_path, plan)
+        out2, err2 = second.communicate(timeout=120)
+    finally:
+        gate.set()
     out1, err1 = first.communicate(timeout=300)
     assert second.returncode == 1, err2
     assert "another apply of this plan is running" in err2 and f"process {first.pid}" in err2 and "started" in err2
@@ -115,7 +122,7 @@ def test_two_concurrent_applies_of_one_plan(slow_sim, tmp_path, monkeypatch):
     assert "an earlier apply of this plan was interrupted" not in err2
     assert first.returncode == 0, err1
     assert json.loads(out1)["summary"]["states"] == {"done": 40}
-    links = linked_users(slow_sim)
+    links = linked_users(gated_sim)
     assert all(len(links[link_of(i)]) == 1 for i in range(40))           # exactly once
 
 

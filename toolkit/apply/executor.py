@@ -122,16 +122,17 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
     opts = options or ApplyOptions()
     if opts.concurrency < 1:
         raise InputError("concurrency must be at least 1", field="concurrency")
-    verify_target(plan, client, cloud)
-    digest = canonical_digest(plan.to_document())
     journal_path = opts.journal_path
     if journal_path is None and plan_path is not None and not opts.what_if:
         journal_path = default_journal_path(plan_path)
     if opts.what_if:
         journal_path = None                                       # a what-if run writes nothing, anywhere
-    ops = operations_from_plan(plan)
-    lock = ApplyLock(journal_path).acquire() if journal_path is not None else None   # one apply per plan (lock.py)
+    # One apply per plan (lock.py), taken before anything talks to Graph: a second run stops at once.
+    lock = ApplyLock(journal_path).acquire() if journal_path is not None else None
     try:
+        verify_target(plan, client, cloud)
+        digest = canonical_digest(plan.to_document())
+        ops = operations_from_plan(plan)
         if lock is not None and lock.took_over:
             if opts.on_event is not None:
                 opts.on_event({"event": "apply_lock_taken_over", "message": lock.took_over})
