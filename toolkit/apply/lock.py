@@ -10,8 +10,10 @@ lock is taken and cleared on release:
 * a run that finds the lock free but the file still naming a process (that process died without releasing
   it: SIGKILL, a crash) takes it over and says so, then continues as a resume would.
 
-The lock file is never deleted: removing a lock file another process is waiting on would let two runs in.
-It is 0600 and names no user. What-if runs take no lock (they write nothing).
+The holder removes the lock file when it releases it (while still holding the lock); a run that locked a file
+which was meanwhile removed or replaced checks the inode and tries again, so two runs can never hold locks on
+two different files. A file left behind therefore means its holder died. It is 0600 and names no user.
+What-if runs take no lock (they write nothing).
 """
 
 from __future__ import annotations
@@ -49,12 +51,19 @@ class ApplyLock:
     def acquire(self) -> "ApplyLock":
         from ..report.atomic import check_output_path, output_error
 
-        check_output_path(self.path)
-        try:
-            fd = open_private_file(self.path, os.O_RDWR | os.O_CREAT)
-        except OSError as exc:
-            raise output_error(exc, self.path) from exc
-        if not _try_lock(fd):
+        for _ in range(50):
+            check_output_path(self.path)
+            try:
+                fd = open_private_file(self.path, os.O_RDWR | os.O_CREAT)
+            except OSError as exc:
+                raise output_error(exc, self.path) from exc
+            locked = _try_lock(fd)
+            if locked and not _same_file(fd, self.path):
+                _unlock(fd)                    # its holder removed it after we opened it: lock the new one
+                os.close(fd)
+                continue
+            break
+        if not locked:
             holder = _read(fd)
             os.close(fd)
             pid, started = holder.get("pid"), holder.get("startedAt")
@@ -80,7 +89,10 @@ class ApplyLock:
         if self.fd is None:
             return
         try:
-            os.ftruncate(self.fd, 0)            # no holder any more (a later run sees a clean release)
+            if _same_file(self.fd, self.path):
+                os.unlink(self.path)            # still holding it: nobody can lock this file after us
+        except OSError:
+            pass
         finally:
             _unlock(self.fd)
             os.close(self.fd)
@@ -91,6 +103,14 @@ class ApplyLock:
 
     def __exit__(self, *exc: Any) -> None:
         self.release()
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        a, b = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def _try_lock(fd: int) -> bool:
