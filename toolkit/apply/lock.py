@@ -80,7 +80,8 @@ class ApplyLock:
         record = {"pid": os.getpid(), "host": socket.gethostname(),
                   "startedAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
         os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(record) + "\n").encode("utf-8"), 0)
+        os.lseek(fd, 0, os.SEEK_SET)             # lseek + write: os.pwrite does not exist on Windows
+        os.write(fd, (json.dumps(record) + "\n").encode("utf-8"))
         os.fsync(fd)
         self.fd = fd
         return self
@@ -139,7 +140,8 @@ def _unlock(fd: int) -> None:
 
 def _read(fd: int) -> dict[str, Any]:
     try:
-        data = os.pread(fd, 4096, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        data = os.read(fd, 4096)
         value = json.loads(data.decode("utf-8")) if data.strip() else {}
     except (OSError, ValueError):
         return {}
