@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from toolkit.cli.main import cli
 from toolkit.simulator import SimConfig, Simulator
 
-from test_apply_helpers import FABRIKAM, linked_users, make_plan, profile, source_tenant, source_user
+from test_apply_helpers import (FABRIKAM, linked_users, make_plan, mapping_with_usage_location, profile,
+                               source_tenant, source_user)
 
 
 @pytest.fixture()
@@ -87,13 +88,20 @@ def test_cli_deletes_need_yes_when_not_interactive(sim: Simulator, tmp_path: Pat
 
 
 def test_cli_exit_code_1_when_an_operation_fails(sim: Simulator, tmp_path: Path) -> None:
-    sku = next(iter(sim.tenant(FABRIKAM).skus))
-    # No usageLocation is mapped, so Graph refuses the licence of the new user.
-    plan = make_plan(sim, source_tenant([source_user(1)]), target_licenses=(sku,)).save(tmp_path / "plan.json")
-    result = _run(sim, tmp_path, str(plan))
+    tenant = sim.tenant(FABRIKAM)
+    sku = next(iter(tenant.skus))
+    # The SKU has no free unit, so Graph refuses the licence of the new user.
+    units = tenant.skus[sku]["prepaidUnits"]["enabled"]
+    tenant.skus[sku]["prepaidUnits"]["enabled"] = tenant.skus[sku]["consumedUnits"]
+    plan = make_plan(sim, source_tenant([source_user(1)]), target_licenses=(sku,),
+                     mapping=mapping_with_usage_location()).save(tmp_path / "plan.json")
+    try:
+        result = _run(sim, tmp_path, str(plan))
+    finally:
+        tenant.skus[sku]["prepaidUnits"]["enabled"] = units
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     [op] = doc["operations"]
     assert op["state"] == "failed" and op["errorCode"] == "Request_BadRequest" and op["requestId"]
     assert op["httpStatus"] == 400 and op["attempts"] == 2
-    assert "usageLocation" in op["action"]
+    assert "licences" in op["action"]

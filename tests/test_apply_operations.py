@@ -18,15 +18,18 @@ from toolkit.simulator import SimConfig, Simulator
 
 from plan_helpers import b2b, member, target_tenant, tenant
 from test_apply_helpers import FABRIKAM, client, linked_users, make_plan, parse_mapping, source_tenant, source_user
+from toolkit.plan.rules import default_mapping
 
 ROOT = "https://graph.microsoft.us/v1.0"
 
 
 def _plan(**options):
-    source = tenant([member(1), member(2, jobTitle="Manager"), member(3)])
-    target = target_tenant([b2b(2), b2b(9)])
+    source = tenant([member(i, usageLocation="US", **({"jobTitle": "Manager"} if i == 2 else {}))
+                     for i in (1, 2, 3)])
+    target = target_tenant([b2b(2, usageLocation="US"), b2b(9)])
     opts = PlanOptions(check_licences=False, target_licenses=("sku-1",), target_groups=("grp-1",), **options)
-    return plan_sync(source, target, options=opts)
+    mapping = parse_mapping(default_mapping().text + "\nusageLocation = [usageLocation]\n")
+    return plan_sync(source, target, options=opts, mapping=mapping)
 
 
 def test_invitation_is_a_member_without_mail_by_source_upn() -> None:
@@ -41,14 +44,17 @@ def test_invitation_is_a_member_without_mail_by_source_upn() -> None:
 def test_create_follow_ups_are_one_dependson_chain_patch_licence_group() -> None:
     op = next(o for o in operations_from_plan(_plan()) if o.kind == "create")
     chain = finish_requests(op, "new-id", "f7", "invite", ROOT)
-    assert [(r.method, r.url) for r in chain] == [("PATCH", "/users/new-id"), ("POST", "/users/new-id/assignLicense"),
+    assert [(r.method, r.url) for r in chain] == [("PATCH", "/users/new-id"), ("PATCH", "/users/new-id"),
+                                                  ("POST", "/users/new-id/assignLicense"),
                                                   ("POST", "/groups/grp-1/members/$ref")]
-    assert [tuple(r.depends_on) for r in chain] == [(), ("f7.p",), ("f7.l0",)]
-    patch = chain[0].body
-    assert patch["onPremisesExtensionAttributes"] == {"extensionAttribute15": op.link}
+    assert [tuple(r.depends_on) for r in chain] == [(), ("f7.k",), ("f7.p",), ("f7.l0",)]
+    # The link travels alone, first: a refused optional attribute cannot leave the user unlinked.
+    assert chain[0].body == {"onPremisesExtensionAttributes": {"extensionAttribute15": op.link}}
+    patch = chain[1].body
+    assert "onPremisesExtensionAttributes" not in patch
     assert patch["accountEnabled"] is True and patch["userType"] == "Member"
-    assert chain[1].body == {"addLicenses": [{"skuId": "sku-1", "disabledPlans": []}], "removeLicenses": []}
-    assert chain[2].body == {"@odata.id": f"{ROOT}/directoryObjects/new-id"}
+    assert chain[2].body == {"addLicenses": [{"skuId": "sku-1", "disabledPlans": []}], "removeLicenses": []}
+    assert chain[3].body == {"@odata.id": f"{ROOT}/directoryObjects/new-id"}
 
 
 def test_update_patches_only_the_changed_attributes() -> None:

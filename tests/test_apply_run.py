@@ -203,14 +203,16 @@ def test_journal_of_another_plan_and_unfinished_runs_are_refused(sim: Simulator,
 def test_failures_carry_graph_error_and_advice_into_workbook_and_csv(sim: Simulator, tmp_path: Path) -> None:
     tenant = sim.tenant(FABRIKAM)
     sku = next(iter(tenant.skus))
-    # Without usageLocation in the mapping, Graph refuses the licence: the create's follow-up fails.
-    plan = make_plan(sim, source_tenant([source_user(i) for i in range(2)]), target_licenses=(sku,))
+    # The SKU has no free unit left, so Graph refuses the licence: the create's follow-up fails.
+    tenant.skus[sku]["prepaidUnits"]["enabled"] = tenant.skus[sku]["consumedUnits"]
+    plan = make_plan(sim, source_tenant([source_user(i) for i in range(2)]), target_licenses=(sku,),
+                     mapping=mapping_with_usage_location())
     result = apply_plan(plan, client(sim), cloud="gcch", plan_path=_save(plan, tmp_path))
     assert result.failed == 2 and result.exit_code == 1
     failure = result.failures.iloc[0]
     assert failure["httpStatus"] == 400 and failure["errorCode"] == "Request_BadRequest"
-    assert "usage location" in failure["message"] and failure["requestId"]
-    assert "usageLocation" in failure["action"]
+    assert "available licenses" in failure["message"] and failure["requestId"]
+    assert "licences" in failure["action"]
     xlsx = write_results_workbook(result, tmp_path / "results.xlsx", plan_file="plan.json")
     csv = write_results_csv(result, tmp_path / "results.csv")
     import openpyxl
@@ -219,11 +221,9 @@ def test_failures_carry_graph_error_and_advice_into_workbook_and_csv(sim: Simula
     assert wb.sheetnames[:3] == ["Summary", "Failures", "Skipped"]
     cells = [c.value for row in wb["Failures"].iter_rows() for c in row]
     assert "Request_BadRequest" in cells and failure["requestId"] in cells
-    assert "usage location" in csv.read_text(encoding="utf-8-sig")
+    assert "available licenses" in csv.read_text(encoding="utf-8-sig")
     # After fixing the cause, --retry-failed sends the failed operations again (and only them).
-    tenant_users = {u["id"]: u for u in tenant.users.values()}
-    for row in result.failures.itertuples():
-        tenant_users[row.targetId]["usageLocation"] = "US"
+    tenant.skus[sku]["prepaidUnits"]["enabled"] += 10
     retry = apply_plan(plan, client(sim), cloud="gcch", plan_path=tmp_path / "plan.json",
                        options=ApplyOptions(retry_failed=True))
     assert retry.summary["states"] == {"done": 2}

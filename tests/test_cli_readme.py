@@ -16,7 +16,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 CI_RUN = ROOT / ".ci" / "run"
 
 DEMO_LINE = "python3 -m venv .venv && .venv/bin/pip install -q . && .venv/bin/ccsync demo"
-TEST_LINE = "python3 -m venv .venv && .venv/bin/pip install -q '.[test]' && .venv/bin/python -m pytest"
+TEST_LINE = "python3 -m venv .venv && .venv/bin/pip install -q '.[test,interop]' && .venv/bin/python -m pytest"
 
 
 def _quick_start_blocks() -> list[str]:

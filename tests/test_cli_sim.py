@@ -46,6 +46,8 @@ def test_sim_serve_then_login_from_another_process_then_ctrl_c(tmp_path):
         assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
         values = dict(line.split("=", 1) for line in secrets.read_text().splitlines() if not line.startswith("#"))
         cache_dir = values.pop("CCSYNC_CACHE_DIR")
+        for name in ("CCSYNC_SIM_CONTROL_URL", "CCSYNC_SIM_CONTROL_TOKEN", "CCSYNC_SIM_CA_BUNDLE"):
+            values.pop(name)   # the portal control channel (tests/test_cli_sim_portal.py)
         assert values and all(k.startswith("CCSYNC_") and k.endswith("_SECRET") for k in values)
 
         # The admin's next step, exactly as sim serve tells it: config + secrets from the env file, then login.

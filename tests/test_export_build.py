@@ -13,7 +13,7 @@ from toolkit.errors import InputError
 from toolkit.export import NOT_SUBSCRIBED, RawTenant, build_tenant_data
 from toolkit.frames import FRAMES, FrameSpec
 
-EXAMPLES = Path("/work/shared/reference/graph-examples")
+EXAMPLES = Path(__file__).parent / "fixtures" / "graph-examples"   # Microsoft's published examples (SOURCES.md)
 
 SKU_E3, SKU_GOV, SKU_GONE = ("05e9a617-0261-4cee-bb44-138d3ef5d965", "cf6b0d46-4093-4546-a0ab-0b1546dcc10e",
                              "078d2b04-f1bd-4111-bbd4-b4b1b354cef4")

@@ -51,7 +51,7 @@ def test_export_reads_users_with_licences_in_pages_of_999(sim, seed, tmp_path):
     assert pages[f"group-members/{scope['id']}"] == max(1, math.ceil(len(scope["members"]) / PAGE_SIZE))
     calls = data.stats["graph"]
     expected = (1 + 1 + 1 + pages["users"] + pages["groups"] + pages[f"group-members/{scope['id']}"]
-                + pages.get("groupNames", 0))
+                + pages.get("groupNames", 0) + pages["directoryGroups"] + pages["contacts"])
     assert calls["requests"] == expected          # nothing per user: 2,100 users in about ten calls
     assert calls["requests"] < 15
     assert set(data.group_members.memberId) == set(scope["members"])

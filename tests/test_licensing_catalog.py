@@ -13,7 +13,7 @@ from toolkit.licensing.build_catalog import main as build_main
 from toolkit.licensing.catalog import (AAD_PREMIUM, AAD_PREMIUM_P2, ENTRA_IDENTITY_GOVERNANCE, LOOKALIKE_PLANS,
                                        OFFICIAL_CSV_PAGE, plan_entitlement)
 
-REFERENCE = Path("/work/shared/reference")
+REFERENCE = Path(__file__).parent / "fixtures" / "licensing"       # sources: SOURCES.md there
 OFFICIAL = REFERENCE / "product-service-plan-identifiers.csv"
 RESEARCH_CATALOG = REFERENCE / "license-catalog.csv"
 HEADER = ("Product_Display_Name,String_Id,GUID,Service_Plan_Name,Service_Plan_Id,"

@@ -10,7 +10,7 @@ import pytest
 from toolkit.errors import CloudError, InputError
 from toolkit.plan.planfile import SyncPlan, load_plan
 from toolkit.plan.planner import PlanOptions, plan_sync
-from toolkit.plan.rules import parse_mapping, parse_scope
+from toolkit.plan.rules import default_mapping, parse_mapping, parse_scope
 from toolkit.plan.simulate import apply_plan_in_memory
 
 from plan_helpers import SOURCE_TID, b2b, member, target_tenant, tenant
@@ -103,7 +103,7 @@ def test_guests_of_the_source_are_never_synced():
 
 
 def test_existing_b2b_user_is_adopted_by_mail_and_gets_the_link():
-    plan = plan_sync(tenant([member(1)]), target_tenant([b2b(1, link=False)]))
+    plan = plan_sync(tenant([member(1)]), target_tenant([b2b(1, link=False)]), options=PlanOptions(adopt=True))
     op = ops_by_upn(plan)["user1@contoso.com"]
     assert (op.kind, op.matchedBy) == ("update", "mail")
     assert "onPremisesExtensionAttributes.extensionAttribute15" in changes_of(plan, op.opId)
@@ -111,7 +111,8 @@ def test_existing_b2b_user_is_adopted_by_mail_and_gets_the_link():
 
 def test_match_by_upn_of_external_user_when_mail_differs():
     tgt = b2b(1, link=False, mail="old.address@contoso.com")
-    op = ops_by_upn(plan_sync(tenant([member(1)]), target_tenant([tgt])))["user1@contoso.com"]
+    op = ops_by_upn(plan_sync(tenant([member(1)]), target_tenant([tgt]),
+                              options=PlanOptions(adopt=True)))["user1@contoso.com"]
     assert op.matchedBy == "upn"
 
 
@@ -227,12 +228,14 @@ def test_plan_frame_lists_changes_as_old_to_new():
 
 
 def test_created_users_get_requested_target_licences_and_groups():
-    plan = plan_sync(tenant([member(1)]), target_tenant([]),
+    mapping = parse_mapping(default_mapping().text + "\nusageLocation = [usageLocation]\n")
+    src = tenant([member(1, usageLocation="US")])
+    plan = plan_sync(src, target_tenant([]), mapping=mapping,
                      options=PlanOptions(target_licenses=("sku-1",), target_groups=("grp-1",)))
     op = ops_by_upn(plan)["user1@contoso.com"]
     values = changes_of(plan, op.opId)
     assert values["@assignLicense"] == (None, "sku-1") and values["@addToGroup"] == (None, "grp-1")
-    assert plan_sync(tenant([member(1)]), apply_plan_in_memory(plan, target_tenant([]))).counts()["total"] == 0
+    assert plan_sync(src, apply_plan_in_memory(plan, target_tenant([])), mapping=mapping).counts()["total"] == 0
 
 
 def test_plan_workbook_has_a_sheet_per_operation_and_old_to_new_changes(tmp_path):

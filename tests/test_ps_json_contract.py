@@ -59,6 +59,12 @@ def documents(tmp_path_factory):
         # Apply the plan to the simulated target (with --yes: the demo plan has no deletes anyway).
         docs["apply"] = _json(["apply", str(tmp / "plan.json"), "--profile", profile.name, "--config", config,
                                "--yes", "--progress", "none"], env)
+        # Exit 1: the sample's group is not in this snapshot (exported without --group); rows still come back.
+        sample = str(Path(__file__).resolve().parents[1] / "samples" / "migration-portal.csv")
+        docs["migrate validate"] = _json(["migrate", "validate", sample, "--target", str(tmp / "snap-target")],
+                                         ok_codes=(0, 1))
+        docs["migrate plan"] = _json(["migrate", "plan", sample, "--target", str(tmp / "snap-target"), "--out",
+                                      str(tmp / "migration.json"), "--skip-invalid"], ok_codes=(0, 1))
     # The demo both as it succeeds and with a tenant whose app lacks a permission (error keys appear then).
     ok = _json(["demo", "--out", str(tmp / "demo")], {"CCSYNC_CACHE_DIR": str(tmp / "demo-tokens")})
     seed = json.loads((Path(DEFAULT_SEED_DIR) / "commercial.json").read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ import pytest
 from conftest import SEED_TENANT, graph_caller, small_sim, user_id
 from toolkit.simulator.throttling import ThrottleConfig
 
-EXAMPLES = Path("/work/shared/reference/graph-examples")
+EXAMPLES = Path(__file__).parent / "fixtures" / "graph-examples"   # Microsoft's published examples (SOURCES.md)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from conftest import (GROUP_LICENSED, PLAN_EXO, SEED_TENANT, SKU_E3, SKU_P1, gra
 from toolkit.errors import InputError
 from toolkit.simulator.state import Directory, TenantState
 
-EXAMPLES = Path("/work/shared/reference/graph-examples")
+EXAMPLES = Path(__file__).parent / "fixtures" / "graph-examples"   # Microsoft's published examples (SOURCES.md)
 
 
 def _states(tenant: TenantState, n: int) -> list[dict]:

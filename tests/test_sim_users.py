@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SEED_READER, SEED_TENANT, graph_caller, small_sim, user_id
 
-EXAMPLES = Path("/work/shared/reference/graph-examples")
+EXAMPLES = Path(__file__).parent / "fixtures" / "graph-examples"   # Microsoft's published examples (SOURCES.md)
 DEFAULT_PROPS = {"businessPhones", "displayName", "givenName", "id", "jobTitle", "mail", "mobilePhone",
                  "officeLocation", "preferredLanguage", "surname", "userPrincipalName"}
 

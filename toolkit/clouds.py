@@ -1,6 +1,6 @@
 """The Microsoft national clouds ccsync talks to, the cloud pairs cross-tenant sync supports, and detection.
 
-Facts and sources: ``shared/reference/graph-facts.md`` section 1 (Graph "national cloud deployments",
+Facts and sources: ``docs/graph-facts.md`` section 1 (Graph "national cloud deployments",
 Entra "national clouds", cross-cloud settings, cross-tenant sync cloud pairs).
 """
 
@@ -32,6 +32,12 @@ class Cloud:
     azure_portal_host: str
     allowed_cloud_endpoint: str  # crossTenantAccessPolicy.allowedCloudEndpoints value that names this cloud
     aliases: tuple[str, ...] = ()
+    # My Apps, where an invited user redeems: the inviteRedirectUrl ccsync sends (docs/direct-engine.md).
+    my_apps_host: str = "myapps.microsoft.com"
+
+    @property
+    def my_apps_url(self) -> str:
+        return f"https://{self.my_apps_host}"
 
     @property
     def login_url(self) -> str:
@@ -72,16 +78,25 @@ CLOUDS: dict[str, Cloud] = {c.name: c for c in (
           "microsoftonline.com", aliases=("usgovgcc",)),
     Cloud("gcch", "Microsoft 365 GCC High (Azure Government, Graph US Gov L4)", "microsoftonline.us",
           "login.microsoftonline.us", "graph.microsoft.us", "entra.microsoft.us", "portal.azure.us",
-          "microsoftonline.us", aliases=("gcchigh", "gcc-high", "usgov", "l4", "azureusgovernment")),
+          "microsoftonline.us", aliases=("gcchigh", "gcc-high", "usgov", "l4", "azureusgovernment"),
+          my_apps_host="myapps.microsoft.us"),
     Cloud("dod", "Microsoft 365 DoD (Azure Government, Graph US Gov L5)", "microsoftonline.us",
           "login.microsoftonline.us", "dod-graph.microsoft.us", "entra.microsoft.us", "portal.azure.us",
-          "microsoftonline.us", aliases=("usgovdod", "l5")),
+          "microsoftonline.us", aliases=("usgovdod", "l5"), my_apps_host="myapps.microsoft.us"),
     # China: Entra documents login.partner.microsoftonline.cn; Graph's page still names login.chinacloudapi.cn,
     # which msal knows as a deprecated alias. We use the Entra one.
     Cloud("china", "Microsoft Azure operated by 21Vianet (China)", "partner.microsoftonline.cn",
           "login.partner.microsoftonline.cn", "microsoftgraph.chinacloudapi.cn", "entra.microsoftonline.cn",
-          "portal.azure.cn", "partner.microsoftonline.cn", aliases=("21vianet", "azurechina", "mooncake")),
+          "portal.azure.cn", "partner.microsoftonline.cn", aliases=("21vianet", "azurechina", "mooncake"),
+          # Microsoft's docs name no My Apps host for 21Vianet; this follows its portal naming (unverified).
+          my_apps_host="myapps.azure.cn"),
 )}
+
+
+def clouds_for_graph_host(host: str) -> list[str]:
+    """The clouds whose Graph is served at ``host`` (graph.microsoft.com serves both commercial and GCC)."""
+    h = (host or "").strip().lower()
+    return [c.name for c in CLOUDS.values() if c.graph_host == h]
 
 
 def cloud_names() -> list[str]:

@@ -118,7 +118,7 @@ APPLY_RESULTS = _spec(
     "One row per operation of an applied plan: its final state and, for failures, Graph's answer and advice.",
     "opId:string kind:string state:string step:string sourceUpn:string targetUpn:string targetId:string "
     "attempts:Int64 httpStatus:Int64 errorCode:string message:string requestId:string result:string "
-    "action:string")
+    "action:string externalUserState:string inviteRedeemUrl:string")
 
 SEATS = _spec(
     "seats",
@@ -173,6 +173,12 @@ class TenantData:
     domains: pd.DataFrame = field(default_factory=lambda: empty(DOMAINS))
     organization: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)   # e.g. {"graphCalls": 12, "source": "graph"}
+    # Directory objects other than users that the direct engine must respect: org contacts and mail-enabled,
+    # dynamic or role-assignable groups, each {"id", "kind": "contact" | "group", "displayName", "mail",
+    # "proxyAddresses", and for groups "mailEnabled", "securityEnabled", "groupTypes", "isAssignableToRole"}.
+    # The planner checks invited addresses against them and refuses --target-group on groups Graph will not
+    # add members to.
+    directory_objects: list[dict[str, Any]] = field(default_factory=list)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in FRAMES}

@@ -5,25 +5,34 @@
     Author               = 'ccsync contributors'
     CompanyName          = 'ccsync'
     Copyright            = '(c) ccsync contributors. MIT License.'
-    Description          = 'Microsoft Entra cross-cloud user synchronization (commercial, GCC, GCC High, DoD, China): PowerShell cmdlets over the ccsync command line.'
+    Description          = 'Microsoft Entra cross-cloud user synchronization (commercial, GCC, GCC High, DoD, China): PowerShell cmdlets over the ccsync engine, in-process through pythonnet or through the ccsync command line.'
     PowerShellVersion    = '7.2'
     CompatiblePSEditions = @('Core')
     FunctionsToExport    = @(
         'Connect-CcsTenant'
         'Export-CcsTenant'
         'Find-CcsTenantCloud'
+        'Get-CcsBridge'
         'Get-CcsCloud'
+        'Get-CcsDefaultMapping'
         'Get-CcsLicenseEligibility'
         'Invoke-CcsSyncPlan'
+        'New-CcsMigrationPlan'
         'New-CcsSyncPlan'
         'Start-CcsDemo'
+        'Test-CcsMigrationCsv'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
+    FormatsToProcess     = @('CrossCloudSync.Format.ps1xml')
+    # Updatable help would be served from here; the module ships its help inline and in en-US/.
+    HelpInfoURI          = 'https://github.com/ccsync/ccsync/tree/main/ps/CrossCloudSync/en-US'
     PrivateData          = @{
         PSData = @{
-            Tags = @('Entra', 'AzureAD', 'MicrosoftGraph', 'CrossTenantSync', 'GCCHigh', 'DoD', 'NationalCloud')
+            Tags       = @('Entra', 'AzureAD', 'MicrosoftGraph', 'CrossTenantSync', 'GCCHigh', 'DoD', 'NationalCloud')
+            ProjectUri = 'https://github.com/ccsync/ccsync'
+            LicenseUri = 'https://github.com/ccsync/ccsync/blob/main/LICENSE'
         }
     }
 }

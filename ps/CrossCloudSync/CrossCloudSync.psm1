@@ -9,4 +9,31 @@ foreach ($folder in @('Private', 'Public')) {
     }
 }
 
+# How cmdlet parameters map to ccsync options (read once; ConvertTo-CcsCliArgument uses it).
+$script:CcsParameterMap = Import-PowerShellDataFile -Path (Join-Path $PSScriptRoot 'CrossCloudSync.ParameterMap.psd1')
+
+# ErrorRecord category per ccsync error class in CLI mode; the in-process bridge gets the same from
+# toolkit/interop/errors.py, and tests/test_ps_module.py keeps the two tables equal.
+$script:CcsErrorCategories = @{
+    GraphAuthorizationError = 'PermissionDenied'
+    GraphNotFound           = 'ObjectNotFound'
+    GraphConflict           = 'ResourceExists'
+    GraphThrottled          = 'LimitsExceeded'
+    GraphServerError        = 'ResourceUnavailable'
+    GraphBadRequest         = 'InvalidOperation'
+    GraphError              = 'InvalidOperation'
+    TransportError          = 'ConnectionError'
+    AuthError               = 'AuthenticationError'
+    CredentialError         = 'AuthenticationError'
+    InputError              = 'InvalidArgument'
+    ConfigError             = 'InvalidArgument'
+    CloudError              = 'InvalidArgument'
+    CcsyncError             = 'InvalidArgument'
+    UsageError              = 'InvalidArgument'
+    InternalError           = 'NotSpecified'
+}
+
+# The bridge is chosen on first use (Initialize-CcsBridge), not at import: importing stays fast.
+$script:CcsBridge = $null
+
 Export-ModuleMember -Function (Get-ChildItem -Path (Join-Path $PSScriptRoot 'Public') -Filter '*.ps1' -File).BaseName

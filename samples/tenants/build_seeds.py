@@ -23,7 +23,8 @@ NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "samples.ccsync.invalid")
 HERE = Path(__file__).resolve().parent
 FULL_ROLES = ["User.ReadWrite.All", "Directory.ReadWrite.All", "User.Invite.All", "LicenseAssignment.ReadWrite.All",
               "Group.ReadWrite.All", "AuditLog.Read.All", "Policy.ReadWrite.CrossTenantAccess",
-              "Synchronization.ReadWrite.All", "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"]
+              "Synchronization.ReadWrite.All", "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All",
+              "Policy.Read.All", "Policy.ReadWrite.Authorization"]
 
 
 def gid(*parts: str) -> str:
@@ -33,6 +34,16 @@ def gid(*parts: str) -> str:
 
 def sku_id(part: str) -> str:
     return SKU_CATALOG[part][0]
+
+
+def b2b_partner(other_key: str) -> dict[str, Any]:
+    """A cross-tenant access partner entry that allows B2B collaboration both ways with all users and apps, and
+    nothing else (no inbound identity sync, no automatic redemption): what the direct-apply demo assumes."""
+    allowed = {"usersAndGroups": {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]},
+               "applications": {"accessType": "allowed",
+                                "targets": [{"target": "AllApplications", "targetType": "application"}]}}
+    return {"tenantId": gid(other_key, "tenant"), "b2bCollaborationInbound": allowed,
+            "b2bCollaborationOutbound": allowed}
 
 
 class Tenant:
@@ -193,6 +204,11 @@ def contoso() -> dict[str, Any]:
                "US", "Contoso Ltd.", WORLD_OFFICES, "C")
     t.doc["apps"].append({"appId": gid("contoso", "app", "ccsync-reader"), "displayName": "ccsync-reader",
                           "roles": ["User.Read.All"], "certificates": []})
+    # Microsoft cloud settings allow GCC High, and Fabrikam Federal is a B2B partner (samples/README.md)
+    t.doc["crossTenantAccessPolicy"] = {"allowedCloudEndpoints": ["microsoftonline.us"],
+                                        "partners": [b2b_partner("fabrikamfederal")]}
+    # a cross-tenant sync configuration created in the portal with the cross-cloud checkbox, not yet set up
+    t.doc["@sim.crossCloudConfigurations"] = ["Fabrikam Federal"]
     t.sku("SPE_E3", 30)
     t.sku("SPE_E5", 8)
     t.sku(GOV, 30)
@@ -288,6 +304,11 @@ def fabrikam_federal() -> dict[str, Any]:
     """GCC High target tenant paired with Contoso: some Contoso users already exist here as B2B members."""
     t = Tenant("fabrikamfederal", "gcch", "Fabrikam Federal", "fabrikamfederal", ["fabrikamfederal.us"],
                ["contoso.com"], "US", "Fabrikam Federal LLC", US_OFFICES, "F")
+    # Microsoft cloud settings allow commercial, Contoso is a B2B partner, and the portal-only "cross-cloud
+    # synchronization" checkbox for Microsoft Azure Commercial is ticked (samples/README.md)
+    t.doc["crossTenantAccessPolicy"] = {"allowedCloudEndpoints": ["microsoftonline.com"],
+                                        "partners": [b2b_partner("contoso")],
+                                        "@sim.crossCloudSyncFrom": ["microsoftonline.com"]}
     t.sku("SPE_E3_USGOV_GCCHIGH", 20)
     t.sku("SPE_E5_USGOV_GCCHIGH", 6)
     t.sku("EMSPREMIUM_USGOV_GCCHIGH", 3)

@@ -3,7 +3,8 @@
 ``apply_plan(plan, client, cloud=...)`` does, in order:
 
 1. **Refusals** before anything is written: the plan's integrity hash (checked when it is loaded), the
-   profile's cloud and the tenant the token reaches (``GET /organization``) against the plan's target; deletes
+   profile's cloud and the tenant the token reaches (``GET /organization``) against the plan's target; for
+   cross-cloud invitations the target's cross-tenant access and invite settings (``prerequisites.py``); deletes
    and disables need ``allow_destructive``.
 2. **Journal** (``journal.py``): every operation is registered as pending; a journal with unfinished work is
    only continued with ``resume``; a finished one makes the run a no-op that says so.
@@ -16,7 +17,8 @@
    reported, never clobbered. Creates whose linked user sits in the deleted items are restored instead.
 5. **Execution**: operations are packed into ``$batch``es of up to 20 requests (a create's follow-ups chained
    with ``dependsOn``), ``concurrency`` batches in flight, paced by the client's ``WritePacer``; each
-   batch's operations are marked ``sent`` in the journal before it leaves and recorded when it returns. Items
+   batch's operations are marked ``sent`` in the journal before it leaves and recorded when it returns. Each
+   invited user is read back: one that already existed becomes an adoption for review, never linked. Items
    Graph throttled (429/503) after the client's own per-item retries are queued again; a just-created user
    that answers 404 is retried until ``lag_tolerance`` has passed; a create answered 500/502/504 or lost to a
    connection reset is reconciled as in step 3.
@@ -35,6 +37,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
+from urllib.parse import quote
 
 from ..clouds import get_cloud
 from ..errors import CcsyncError, GraphError, InputError
@@ -43,9 +46,12 @@ from ..plan.planfile import SyncPlan, canonical_digest, load_plan
 from .guard import WriteGuard, WriteRefused
 from .lock import ApplyLock
 from .journal import TERMINAL, Journal, JournalEntry, default_journal_path
-from .operations import (Operation, finish_requests, first_request, is_done, link_filter_url, lookup_url,
+from .managers import MANAGER_STEP, is_lag, manager_request, manager_target, wants_manager
+from .operations import (Operation, address_lookup_url, finish_requests, first_request, is_done, link_filter_url,
                          operations_from_plan, select_for, stale_reason)
+from .prerequisites import check_invite_prerequisites, needs_invite_prerequisites
 from .results import ApplyResult, build_result
+from .secrets_source import attach_secrets
 
 __all__ = ["ApplyOptions", "apply_plan", "apply_plan_file", "verify_target"]
 
@@ -80,6 +86,9 @@ class ApplyOptions:
     max_requeues: int = 12
     unknown_create_wait: float = 10.0
     follow_up_delay: float = 1.0
+    # Restore a soft-deleted user even when another object now holds one of its proxy addresses: Entra drops
+    # those addresses from the restored user (autoReconcileProxyConflict). Off: such a restore fails and says so.
+    auto_reconcile_proxy_conflict: bool = False
     on_event: Callable[[dict[str, Any]], None] | None = None
     stop: threading.Event | None = None
 
@@ -131,8 +140,13 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
     lock = ApplyLock(journal_path).acquire() if journal_path is not None else None
     try:
         verify_target(plan, client, cloud)
+        prerequisites = None
+        if needs_invite_prerequisites(plan):
+            # Before any cross-cloud write (and in what-if runs): Entra refuses every invitation until these hold.
+            prerequisites = check_invite_prerequisites(plan, client)
         digest = canonical_digest(plan.to_document())
         ops = operations_from_plan(plan)
+        attach_secrets(plan, ops, plan_path=plan_path, what_if=opts.what_if)  # migrations' passwords, never in a plan
         if lock is not None and lock.took_over:
             if opts.on_event is not None:
                 opts.on_event({"event": "apply_lock_taken_over", "message": lock.took_over})
@@ -142,7 +156,9 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
             journal = Journal(journal_path, digest, target_tenant=str(plan.header["target"]["tenantId"]),
                               plan_file=str(plan_path or ""))
         try:
-            result = _Run(plan, client, journal, ops, opts).execute()
+            run = _Run(plan, client, journal, ops, opts)
+            run.prerequisites = prerequisites
+            result = run.execute()
         finally:
             journal.close()
         if lock is not None and lock.took_over:
@@ -178,6 +194,11 @@ class _Run:
         self.link_attr = options.get("linkAttribute", "extensionAttribute15")
         self.root = client.root
         self.guard = WriteGuard(str(plan.header["source"]["tenantId"]), self.link_attr)   # see guard.py
+        self.redirect_url = get_cloud(str(plan.header["target"]["cloud"])).my_apps_url
+        # What each invitation returned and what the read-back found: op_id -> externalUserState,
+        # inviteRedeemUrl (kept for this run's results; the journal does not hold them).
+        self.invitations: dict[str, dict[str, Any]] = {}
+        self.prerequisites: dict[str, Any] | None = None     # what the cross-cloud B2B check read, when it ran
         self.entries: dict[str, JournalEntry] = {}
         self.pending_changes: dict[str, dict[str, Any]] = {}
         self.requeues: dict[str, int] = {}
@@ -308,21 +329,28 @@ class _Run:
             else:
                 second.append(o)
         if second:
+            # The link look-up is an advanced query, whose index lags behind writes (docs/graph-facts.md 6.4):
+            # a user created moments ago may not be in it yet. These look-ups are plain reads that see it.
             reqs = []
             for i, o in enumerate(second):
                 op = self.ops[o]
-                if self.create_as == "invite":
-                    reqs.append(BatchRequest(f"m{i}", "GET", lookup_url("mail", op.source_upn or "", _LOOKUP_SELECT)))
+                if op.create_as(self.create_as) == "invite":
+                    reqs.append(BatchRequest(f"m{i}", "GET", address_lookup_url(op.source_upn or "", _LOOKUP_SELECT)))
                 else:
-                    reqs.append(BatchRequest(f"m{i}", "GET", lookup_url(
-                        "userPrincipalName", str(op.attrs.get("userPrincipalName") or ""), _LOOKUP_SELECT)))
+                    upn = quote(str(op.attrs.get("userPrincipalName") or ""), safe="@")
+                    reqs.append(BatchRequest(f"m{i}", "GET", f"/users/{upn}?$select={','.join(_LOOKUP_SELECT)}"))
             results = self._read(reqs)
             for i, o in enumerate(second):
                 res = results[f"m{i}"]
+                if res.status == 404 and self.ops[o].create_as(self.create_as) == "member":
+                    continue
                 if not res.ok:
                     raise res.error  # type: ignore[misc]
-                for hit in (res.body.get("value", []) if isinstance(res.body, dict) else []):
-                    if self.create_as == "member" or hit.get("creationType") == "Invitation":
+                body = res.body if isinstance(res.body, dict) else {}
+                member = self.ops[o].create_as(self.create_as) == "member"
+                hits = [body] if member else body.get("value", [])
+                for hit in hits:
+                    if member or hit.get("creationType") == "Invitation":
                         found[o] = hit["id"]
                         break
         return found
@@ -334,7 +362,7 @@ class _Run:
         users = [o for o in op_ids if self.entries[o].step == "main" and self.ops[o].kind in
                  ("update", "disable", "delete", "restore")]
         for o in op_ids:
-            if self.entries[o].step == "finish":          # attributes, licences, groups: safe to send again
+            if self.entries[o].step in ("finish", MANAGER_STEP):    # follow-ups and PUT manager: safe to resend
                 self._set(o, state="pending")
         for chunk in _chunks(users, MAX_BATCH * 10):
             current = self._get_users(chunk)
@@ -411,8 +439,18 @@ class _Run:
         if follow:
             self._set(o, state="pending", step="finish", target_id=target_id)
         else:
-            self._set(o, state="done", step="finish", target_id=target_id,
-                      result="restored" if op.kind == "restore" else "created")
+            self._set(o, step="finish", target_id=target_id)
+            self._finished(o, enqueue=False)               # the callers queue it
+
+    def _finished(self, o: str, *, enqueue: bool) -> None:
+        """A create/restore and its follow-ups took effect: done, or next its manager (managers.py)."""
+        if wants_manager(self.ops[o]):
+            self._set(o, state="pending", step=MANAGER_STEP, http_status=None)
+            if enqueue:
+                self._enqueue(o)
+        else:
+            self._set(o, state="done", result="restored" if self.ops[o].kind == "restore" else "created",
+                      http_status=None)
 
     # --- before sending --------------------------------------------------------------------------------
     def _stale_check(self) -> None:
@@ -453,11 +491,16 @@ class _Run:
     # --- sending ---------------------------------------------------------------------------------------
     def _requests_for(self, work: _Work, seq: int) -> list[BatchRequest]:
         op = self.ops[work.op_id]
-        if work.step == "finish":
+        if work.step == MANAGER_STEP:
+            _, manager_id = manager_target(op, self.entries, self.ops)
+            reqs = [manager_request(op, self.entries[work.op_id].target_id or "", manager_id or "", f"g{seq}",
+                                    self.root)]
+        elif work.step == "finish":
             target = self.entries[work.op_id].target_id or ""
             reqs = finish_requests(op, target, f"f{seq}", self.create_as, self.root, restored=op.kind == "restore")
         else:
-            reqs = [first_request(op, f"m{seq}", self.create_as, self.root)]
+            reqs = [first_request(op, f"m{seq}", self.create_as, self.root, redirect_url=self.redirect_url,
+                                  reconcile_proxies=self.opts.auto_reconcile_proxy_conflict)]
         self.guard.check(op, work.step, reqs, self.entries[work.op_id].target_id)   # raises WriteRefused
         return reqs
 
@@ -482,6 +525,8 @@ class _Run:
         chunk = _Chunk([], [])
         while self.queue and len(chunk.requests) < MAX_BATCH:
             work = self.queue.popleft()
+            if work.step == MANAGER_STEP and self._manager_not_ready(work):
+                continue
             counter[0] += 1
             try:
                 reqs = self._requests_for(work, counter[0])
@@ -591,13 +636,68 @@ class _Run:
                 self._reconcile(live)
             self._count_terminal(unknown)
             return
+        invited = [w.op_id for w in chunk.items if w.step == "main" and self.ops[w.op_id].kind == "create"
+                   and self.ops[w.op_id].create_as(self.create_as) == "invite" and results[chunk.ids[w.op_id][0]].ok]
+        readback = self._read_back(invited, results, chunk) if invited else {}
         for work in chunk.items:
             answers = [results[i] for i in chunk.ids[work.op_id]]
+            if work.op_id in readback:
+                existed = readback[work.op_id]
+                if existed:
+                    self._set(work.op_id, state="skipped", result="existing user: adoption for review",
+                              target_id=existed[0], message=existed[1])
+                    continue
             if work.step == "finish":
                 self._settle_finish(work, answers)
+            elif work.step == MANAGER_STEP:
+                self._settle_manager(work, answers[0])
             else:
                 self._settle_main(work, answers[0])
         self._count_terminal([w.op_id for w in chunk.items])
+
+    def _read_back(self, op_ids: list[str], results: dict[str, BatchResult], chunk: _Chunk
+                   ) -> dict[str, tuple[str, str] | None]:
+        """Read each invited user back: did the invitation create it, or return a user that already existed?
+
+        Entra answers an invitation to an address an existing object holds with that object (an earlier guest)
+        or creates the user with the address in ``otherMails`` instead of ``mail`` (docs/direct-engine.md).
+        An existing user is never linked silently: it becomes an adoption for the admin to review. A user that
+        cannot be read yet (replication lag) was only just created, so it is new.
+        """
+        out: dict[str, tuple[str, str] | None] = {}
+        reqs, who = [], {}
+        for i, o in enumerate(op_ids):
+            body = results[chunk.ids[o][0]].body
+            body = body if isinstance(body, dict) else {}
+            uid = str((body.get("invitedUser") or {}).get("id") or "")
+            self.invitations[o] = {"inviteRedeemUrl": body.get("inviteRedeemUrl"),
+                                   "externalUserState": body.get("status")}
+            if uid:
+                reqs.append(BatchRequest(f"b{i}", "GET", f"/users/{uid}?$select=id,userPrincipalName,"
+                                         "createdDateTime,mail,otherMails,creationType,externalUserState"))
+                who[f"b{i}"] = o
+        sent_at = {o: self.entries[o].sent_at or time.time() for o in op_ids}
+        for rid, res in self._read(reqs).items():
+            o = who[rid]
+            out[o] = None
+            if not res.ok or not isinstance(res.body, dict):
+                continue
+            user = res.body
+            info = self.invitations[o]
+            info["externalUserState"] = user.get("externalUserState") or info.get("externalUserState")
+            address = str(self.ops[o].source_upn or "").lower()
+            created = _epoch(user.get("createdDateTime"))
+            # Graph's createdDateTime has whole seconds; a minute of slack absorbs clock skew.
+            if created is not None and created < sent_at[o] - 60:
+                out[o] = (str(user.get("id")), (
+                    f"the invitation returned {user.get('userPrincipalName')}, a user that already existed "
+                    f"(created {user.get('createdDateTime')}, creationType {user.get('creationType')}): ccsync did "
+                    "not link it; review it, then plan again with --adopt to take it over"))
+            elif str(user.get("mail") or "").lower() != address and address in \
+                    [str(m).lower() for m in user.get("otherMails") or []]:
+                info["note"] = (f"created without mail: another object holds {address}, so Entra put it in "
+                                "otherMails")
+        return out
 
     def _count_terminal(self, op_ids: Iterable[str]) -> None:
         self.processed += sum(1 for o in op_ids if self.entries[o].state in TERMINAL)
@@ -629,7 +729,8 @@ class _Run:
         if res.ok:
             if op.kind == "create":
                 body = res.body if isinstance(res.body, dict) else {}
-                target_id = (body.get("invitedUser") or {}).get("id") if self.create_as == "invite" else body.get("id")
+                target_id = ((body.get("invitedUser") or {}).get("id") if op.create_as(self.create_as) == "invite"
+                             else body.get("id"))
                 if not target_id:
                     self._fail(o, f"Graph answered {res.status} without the new user's id")
                     return
@@ -659,6 +760,9 @@ class _Run:
                 self._set(o, state="skipped", result="stale", http_status=404,
                           message="the target user no longer exists" if op.kind != "restore"
                           else "the user is no longer in the deleted items")
+        elif op.kind == "restore" and status == 400 and res.error is not None and \
+                "already exists" in str(res.error.graph_message or ""):
+            self._fail(o, res.error)          # results.advice says how to resolve it (proxy: opt-in reconcile)
         elif (op.kind == "create" and status == 400 and self.entries[o].attempts > 1
               and "already exists" in str(res.error.graph_message if res.error else "")):
             # An earlier send whose outcome was unknown did create it: find it instead of failing.
@@ -672,12 +776,11 @@ class _Run:
         o = work.op_id
         failures = [r for r in answers if not r.ok and not _already_member(r)]
         if not failures:
-            self._set(o, state="done", result="restored" if self.ops[o].kind == "restore" else "created",
-                      http_status=None)
+            self._finished(o, enqueue=True)
             return
         first = next((r for r in failures if r.status != 424), failures[0])
         status = first.status
-        if status == 404:
+        if status == 404 or _lagging_reference(first):
             known = self.target_known_at.setdefault(o, time.monotonic())
             if time.monotonic() - known < self.opts.lag_tolerance:
                 # Replication lag: the new user is not visible everywhere yet.
@@ -690,10 +793,57 @@ class _Run:
         else:
             self._fail(o, first.error)
 
+    def _manager_not_ready(self, work: _Work) -> bool:
+        """The manager step waits for the manager's create, or fails when that create failed (managers.py)."""
+        status, reason = manager_target(self.ops[work.op_id], self.entries, self.ops)
+        if status == "wait":
+            self._push(_Work(work.op_id, work.step, time.monotonic() + 0.5))
+        elif status == "failed":
+            self._fail(work.op_id, reason)
+            self._count_terminal([work.op_id])
+        return status != "ready"
+
+    def _settle_manager(self, work: _Work, res: BatchResult) -> None:
+        o = work.op_id
+        if res.ok:
+            self._set(o, state="done", http_status=None,
+                      result=("restored" if self.ops[o].kind == "restore" else "created") + ", manager set")
+            return
+        if is_lag(res):
+            # Replication lag of the user or of its manager (created by this plan): whichever appeared last.
+            now = time.monotonic()
+            known = max(self.target_known_at.setdefault(x, now)
+                        for x in (o, self.ops[o].extra.get("managerOp")) if x in self.ops)
+            if now - known < self.opts.lag_tolerance:
+                self._requeue(o, MANAGER_STEP, min(0.25 * 2 ** self.requeues.get(o, 0), 5.0), res.error)
+                return
+            self._fail(o, res.error)
+        elif res.status in _THROTTLED or res.status in _UNKNOWN:
+            self._requeue(o, MANAGER_STEP, _retry_delay(res), res.error)
+        else:
+            self._fail(o, res.error)
+
 
 def _already_member(res: BatchResult) -> bool:
     """Adding a member twice answers 400 'already exist': the membership is what we wanted."""
     return res.status == 400 and res.error is not None and "already exist" in str(res.error.graph_message or "")
+
+
+def _lagging_reference(res: BatchResult) -> bool:
+    """Graph's replication-lag 400 on a member add: the just-created user is not visible to the group yet
+    ("One or more added object references do not exist ..."); waited out like the 404 lag."""
+    text = str(res.error.graph_message or "").lower() if res.error is not None else ""
+    return res.status == 400 and ("references do not exist" in text or "being referenced do not exist" in text
+                                  or "being referenced does not exist" in text)
+
+
+def _epoch(value: Any) -> float | None:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except (TypeError, ValueError):
+        return None
 
 
 def _retry_delay(res: BatchResult) -> float:

@@ -34,6 +34,7 @@ __all__ = ["WriteGuard", "WriteRefused"]
 
 _USER = re.compile(r"^/users/(?P<id>[^/?#]+)(?P<rest>/assignLicense)?$")
 _GROUP_REF = re.compile(r"^/groups/(?P<group>[^/?#]+)/members/\$ref$")
+_MANAGER_REF = re.compile(r"^/users/(?P<id>[^/?#]+)/manager/\$ref$")
 _RESTORE = re.compile(r"^/directory/deletedItems/(?P<id>[^/?#]+)/restore$")
 _MEMBER_ID = re.compile(r"/directoryObjects/(?P<id>[^/?#]+)$")
 # Properties ccsync itself puts into a POST /users body besides the mapped attributes (operations.new_user_body).
@@ -77,14 +78,16 @@ class WriteGuard:
 
     def _check_one(self, op: Any, step: str, req: BatchRequest, journal_target: str | None) -> None:
         url, method = req.url, req.method.upper()
-        bad_attrs = sorted(a for a in getattr(op, "attrs", {}) if not is_writable_target(a))
+        create = op.kind in ("create", "restore")
+        bad_attrs = sorted(a for a in getattr(op, "attrs", {}) if not is_writable_target(a, create=create))
         if bad_attrs:
             self._refuse(op, f"it writes attribute(s) ccsync never writes: {', '.join(bad_attrs)}")
         if method == "POST" and url in ("/invitations", "/users"):
             if op.kind != "create" or step != "main":
                 self._refuse(op, f"{method} {url} is only for creating a user")
             if url == "/users":
-                extra = sorted(k for k in (req.body or {}) if k not in _CREATE_EXTRAS and not is_writable_target(k))
+                extra = sorted(k for k in (req.body or {})
+                               if k not in _CREATE_EXTRAS and not is_writable_target(k, create=True))
                 if extra:
                     self._refuse(op, f"the new user's body holds {', '.join(extra)}")
             return
@@ -99,6 +102,13 @@ class WriteGuard:
             if method != "POST" or step != "finish" or member is None or group.group("group") not in op.groups:
                 self._refuse(op, "a group membership is only added for a user this run created")
             self._allowed_user(op, step, member.group("id"), journal_target)
+            return
+        manager = _MANAGER_REF.match(url)
+        if manager:
+            # managers.py: the manager of a user this run created, once both exist (a migration's @manager).
+            if method != "PUT" or step != "manager" or op.kind not in ("create", "restore"):
+                self._refuse(op, "a manager is only set for a user this run created")
+            self._allowed_user(op, "finish", manager.group("id"), journal_target)
             return
         user = _USER.match(url)
         if user and method in ("PATCH", "DELETE", "POST"):

@@ -3,8 +3,9 @@
 States: ``pending`` (not sent, or sent and known to need sending again), ``sent`` (written *before* the request
 leaves, so after a crash its outcome is unknown and must be reconciled by reading the target), ``done``,
 ``failed``, ``skipped`` (stale: the target no longer matches the plan). ``step`` says which request an
-operation is at: ``main`` (the create, restore, update, disable or delete itself) or ``finish`` (after a
-create or restore: attributes, link, licences, groups).
+operation is at: ``main`` (the create, restore, update, disable or delete itself), ``finish`` (after a
+create or restore: attributes, link, licences, groups) or ``manager`` (last, when the plan sets the user's
+manager: ``managers.py``).
 
 Durability: WAL with ``synchronous=FULL``. A SIGKILL never loses a committed transaction with NORMAL either
 (the WAL is in the OS cache), but a laptop that loses power could drop the last ``sent`` records with NORMAL;

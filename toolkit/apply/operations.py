@@ -3,10 +3,13 @@
 Operations come from a ``SyncPlan`` (its actionable rows); each one becomes one or two *steps*:
 
 * ``create`` (invite mode): ``POST /invitations`` (no mail, user type Member, by the source UPN: cross-cloud
-  invitations go by UPN), then the ``finish`` step: ``PATCH /users/{id}`` with the mapped attributes and the
-  durable link, then ``assignLicense`` and group ``$ref`` additions, chained with ``dependsOn``;
+  invitations go by UPN; redirect to the target cloud's My Apps), then the ``finish`` step: ``PATCH /users/{id}``
+  with the durable link alone, then ``PATCH`` with the mapped attributes, then ``assignLicense`` and group
+  ``$ref`` additions, chained with ``dependsOn`` (docs/direct-engine.md);
 * ``create`` (member mode): ``POST /users`` with every attribute, the link and a random first password that
   must be changed at first sign-in; then ``finish`` for licences and groups (when the plan asks for any);
+* a create whose plan names a manager (migrations) ends with ``PUT /users/{id}/manager/$ref`` once the
+  manager exists too: ``managers.py``;
 * ``restore``: ``POST /directory/deletedItems/{id}/restore`` (a create whose linked user sits in the deleted
   items is restored instead of created twice), then ``finish`` like a create;
 * ``update`` / ``disable``: ``PATCH /users/{id}`` with only the changed attributes;
@@ -32,7 +35,7 @@ from ..plan.rules import BOOLEAN_TARGETS
 
 __all__ = ["Operation", "operations_from_plan", "graph_value", "text_of", "user_patch_body", "invitation_body",
            "new_user_body", "finish_requests", "first_request", "stale_reason", "select_for", "link_filter_url",
-           "lookup_url", "EXT_PREFIX", "INVITE_REDIRECT_URL", "KINDS"]
+           "lookup_url", "address_lookup_url", "EXT_PREFIX", "INVITE_REDIRECT_URL", "KINDS"]
 
 EXT_PREFIX = "onPremisesExtensionAttributes."
 INVITE_REDIRECT_URL = "https://myapps.microsoft.com"
@@ -58,6 +61,14 @@ class Operation:
     groups: list[str] = field(default_factory=list)
     link: str | None = None                                  # the durable link value this op writes or expects
     adopt: bool = False                                      # takes over an unlinked user (the plan's opt-in)
+    # Per-operation settings from other '@' change attributes (migrations: '@createAs', '@invitedUserType' ...).
+    extra: dict[str, str] = field(default_factory=dict)
+    # A migration's password, attached at apply time by secrets_source (never read from or written to a plan).
+    password: str | None = field(default=None, repr=False)
+
+    def create_as(self, default: str) -> str:
+        """How this create is carried out: its own '@createAs' (migrations mix both), else the plan's."""
+        return self.extra.get("createAs") or default
 
     @property
     def user_attrs(self) -> dict[str, Any]:
@@ -100,6 +111,8 @@ def operations_from_plan(plan: Any) -> list[Operation]:
                 op.licenses.append(str(new))
             elif attr == _GROUP:
                 op.groups.append(str(new))
+            elif attr.startswith("@"):
+                op.extra[attr[1:]] = str(new)
             else:
                 op.attrs[attr] = new
                 op.before[attr] = old
@@ -118,6 +131,8 @@ def graph_value(attribute: str, text: Any) -> Any:
         return None
     if attribute in BOOLEAN_TARGETS:
         return str(text).lower() == "true"
+    if attribute == "businessPhones":                 # a collection in Graph; a plan holds the one number
+        return [text]
     return text
 
 
@@ -141,10 +156,18 @@ def user_patch_body(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def invitation_body(op: Operation) -> dict[str, Any]:
-    """``POST /invitations``: a B2B *member*, no invitation mail, invited by the source UPN."""
-    body: dict[str, Any] = {"invitedUserEmailAddress": op.source_upn, "inviteRedirectUrl": INVITE_REDIRECT_URL,
-                            "sendInvitationMessage": False, "invitedUserType": "Member"}
+def invitation_body(op: Operation, redirect_url: str = INVITE_REDIRECT_URL) -> dict[str, Any]:
+    """``POST /invitations``: a B2B *member*, no invitation mail, invited by the source UPN.
+
+    ``redirect_url``: where the user lands after redeeming: the target cloud's My Apps (``Cloud.my_apps_url``).
+    A migration row may name its own redirect, invitation mail, user type and message (``op.extra``).
+    """
+    body: dict[str, Any] = {"invitedUserEmailAddress": op.source_upn,
+                            "inviteRedirectUrl": op.extra.get("inviteRedirectUrl") or redirect_url,
+                            "sendInvitationMessage": op.extra.get("sendInvitationMessage") == "true",
+                            "invitedUserType": op.extra.get("invitedUserType") or "Member"}
+    if op.extra.get("invitedUserMessage"):
+        body["invitedUserMessageInfo"] = {"customizedMessageBody": op.extra["invitedUserMessage"]}
     if op.attrs.get("displayName"):
         body["invitedUserDisplayName"] = op.attrs["displayName"]
     return body
@@ -164,18 +187,25 @@ def new_user_body(op: Operation) -> dict[str, Any]:
     """``POST /users`` (in-tenant migration): every mapped attribute, the link and a one-time password."""
     body = user_patch_body(op.attrs)
     body.setdefault("accountEnabled", True)
-    body["passwordProfile"] = {"password": _password(), "forceChangePasswordNextSignIn": True}
+    body["passwordProfile"] = {"password": op.password or _password(),
+                               "forceChangePasswordNextSignIn": op.extra.get("forceChangePasswordNextSignIn") != "false"}
     return body
 
 
-def first_request(op: Operation, req_id: str, create_as: str, graph_root: str) -> BatchRequest:
-    """The request of an operation's first step (for creates: the create itself)."""
+def first_request(op: Operation, req_id: str, create_as: str, graph_root: str, *,
+                  redirect_url: str = INVITE_REDIRECT_URL, reconcile_proxies: bool = False) -> BatchRequest:
+    """The request of an operation's first step (for creates: the create itself).
+
+    ``reconcile_proxies``: restore with ``autoReconcileProxyConflict`` (the admin's opt-in): Entra drops the
+    restored user's proxy addresses that another object now holds instead of refusing the restore.
+    """
     if op.kind == "create":
-        if create_as == "invite":
-            return BatchRequest(req_id, "POST", "/invitations", invitation_body(op))
+        if op.create_as(create_as) == "invite":
+            return BatchRequest(req_id, "POST", "/invitations", invitation_body(op, redirect_url))
         return BatchRequest(req_id, "POST", "/users", new_user_body(op))
     if op.kind == "restore":
-        return BatchRequest(req_id, "POST", f"/directory/deletedItems/{op.target_id}/restore", None)
+        body = {"autoReconcileProxyConflict": True} if reconcile_proxies else None
+        return BatchRequest(req_id, "POST", f"/directory/deletedItems/{op.target_id}/restore", body)
     if op.kind in ("update", "disable"):
         return BatchRequest(req_id, "PATCH", f"/users/{op.target_id}", user_patch_body(op.attrs))
     if op.kind == "delete":
@@ -191,10 +221,16 @@ def finish_requests(op: Operation, target_id: str, prefix: str, create_as: str, 
     """
     chain: list[BatchRequest] = []
     attrs = dict(op.attrs)
-    if create_as == "member" and not restored:
+    if op.create_as(create_as) == "member" and not restored:
         attrs = {}                                    # POST /users carried them all
-    if attrs:
-        chain.append(BatchRequest(f"{prefix}.p", "PATCH", f"/users/{target_id}", user_patch_body(attrs)))
+    # ccsync's link goes first, in its own PATCH: an optional attribute Graph refuses (showInAddressList is not
+    # writable for many users) must not leave a created user without the link that lets ccsync find it again.
+    link = {a: v for a, v in attrs.items() if a.startswith(EXT_PREFIX) and op.link is not None and v == op.link}
+    rest = {a: v for a, v in attrs.items() if a not in link}
+    if link:
+        chain.append(BatchRequest(f"{prefix}.k", "PATCH", f"/users/{target_id}", user_patch_body(link)))
+    if rest:
+        chain.append(BatchRequest(f"{prefix}.p", "PATCH", f"/users/{target_id}", user_patch_body(rest)))
     for i, sku in enumerate(op.licenses):
         chain.append(BatchRequest(f"{prefix}.l{i}", "POST", f"/users/{target_id}/assignLicense",
                                   {"addLicenses": [{"skuId": sku, "disabledPlans": []}], "removeLicenses": []}))
@@ -255,6 +291,14 @@ def lookup_url(prop: str, value: str, select: Iterable[str]) -> str:
     """A ``/users`` $filter URL (advanced query: $count=true; send ConsistencyLevel: eventual)."""
     flt = quote(f"{prop} eq {_odata_text(value)}", safe="/'()$,=:@")
     return f"/users?$filter={flt}&$count=true&$select={','.join(select)}"
+
+
+def address_lookup_url(address: str, select: Iterable[str]) -> str:
+    """Invited users by the address they were invited at: ``mail``, or ``otherMails`` when another object held
+    it. A default (not advanced) query: it reads what was just written, unlike the lagging advanced index."""
+    lit = _odata_text(address)
+    flt = quote(f"mail eq {lit} or otherMails/any(m:m eq {lit})", safe="/'()$,=:@")
+    return f"/users?$filter={flt}&$select={','.join(select)}"
 
 
 def link_filter_url(link_attribute: str, link: str, select: Iterable[str]) -> str:

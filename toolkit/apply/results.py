@@ -1,5 +1,8 @@
 """Results of an apply: one row per operation (DataFrame), a summary, the Excel workbook and the CSV.
 
+``summary`` counts creates by their own create mode: ``creates`` (planned) and ``created`` (done), each
+``{"members": n, "invitations": n}``; ``createAs`` is ``member``, ``invite`` or ``mixed``.
+
 Columns of ``ApplyResult.frame`` (``RESULT_COLUMNS``): opId, kind, state (pending/sent/done/failed/skipped, or
 ``planned`` in a what-if run), step, sourceUpn, targetUpn, targetId, attempts, httpStatus, errorCode,
 message, requestId, result, action (what the admin should do about a failed or skipped operation).
@@ -45,8 +48,13 @@ _ADVICE_BY_CODE = {
 }
 
 
-def advice(kind: str, state: str, status: Any, code: Any, message: Any) -> str | None:
+def advice(kind: str, state: str, status: Any, code: Any, message: Any, result: Any = None) -> str | None:
     """What an admin should do about one operation's outcome (None when nothing)."""
+    if state == "skipped" and str(result or "").startswith("existing user"):
+        return ("The invitation returned a user that already existed, so ccsync did not link it: check that it is "
+                "this source user, then plan again with --adopt (or resolve the duplicate address).")
+    if state == "done" and kind == "create" and str(result or "") == "created":
+        return None
     if state == "skipped":
         return ("Someone changed this user after the plan was made: export and plan again, review, then apply "
                 "the new plan.")
@@ -55,6 +63,12 @@ def advice(kind: str, state: str, status: Any, code: Any, message: Any) -> str |
     if state != "failed":
         return None
     text = str(message or "")
+    if kind == "restore" and "proxyaddresses" in text.lower():
+        return ("Another object now holds one of the deleted user's proxy addresses: free the address, or apply "
+                "again with --auto-reconcile-proxy-conflict (Entra then drops it from the restored user).")
+    if kind == "restore" and "userprincipalname" in text.lower():
+        return ("Another user now has the deleted user's userPrincipalName: rename or remove that user, then apply "
+                "again with --retry-failed.")
     if "usage location" in text.lower():
         return "Set usageLocation on the user (or map it), plan again and apply; licences need a usage location."
     if "available licenses" in text.lower() or "CountViolation" in text:
@@ -143,11 +157,17 @@ def build_result(run: "_Run", *, nothing_to_do: bool = False, what_if: bool = Fa
         if what_if and state == "pending":
             state = "planned"
         kind = e.kind if e.kind else op.kind
+        invitation = getattr(run, "invitations", {}).get(op_id, {})
+        message = e.message
+        if invitation.get("note") and state == "done":
+            message = invitation["note"]
         rows.append({"opId": op_id, "kind": kind, "state": state, "step": e.step, "sourceUpn": op.source_upn,
                      "targetUpn": op.target_upn, "targetId": e.target_id or op.target_id, "attempts": e.attempts,
-                     "httpStatus": e.http_status, "errorCode": e.error_code, "message": e.message,
+                     "httpStatus": e.http_status, "errorCode": e.error_code, "message": message,
                      "requestId": e.request_id, "result": e.result,
-                     "action": advice(kind, state, e.http_status, e.error_code, e.message)})
+                     "action": advice(kind, state, e.http_status, e.error_code, e.message, e.result),
+                     "externalUserState": invitation.get("externalUserState"),
+                     "inviteRedeemUrl": invitation.get("inviteRedeemUrl")})
     frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     frame["attempts"] = frame["attempts"].astype("int64")
     frame["httpStatus"] = frame["httpStatus"].astype("Int64")
@@ -158,17 +178,37 @@ def build_result(run: "_Run", *, nothing_to_do: bool = False, what_if: bool = Fa
     writes = int(stats.get("writes_sent", 0))
     items = int(stats.get("batch_items", 0)) + int(stats.get("requests", 0)) - int(stats.get("batch_requests", 0))
     header = run.plan.header
+    creates = _creates_by_mode(run, frame)
     summary = {"target": {"tenantId": header["target"]["tenantId"], "cloud": header["target"]["cloud"],
                           "displayName": header["target"].get("displayName")},
                "source": {"tenantId": header["source"]["tenantId"], "cloud": header["source"]["cloud"],
                           "displayName": header["source"].get("displayName")},
-               "createAs": header["options"].get("createAs"), "operations": int(len(frame)),
+               "createAs": creates["createAs"], "creates": creates["planned"], "created": creates["done"],
+               "operations": int(len(frame)),
                "states": states, "kinds": by_kind, "elapsedSeconds": round(elapsed, 3),
                "writesSent": writes, "writesPerSecond": round(writes / elapsed, 3) if elapsed > 0 else 0.0,
                "throttled": int(stats.get("throttled", 0)),
                "throttledShare": round(int(stats.get("throttled", 0)) / items, 5) if items else 0.0}
+    if getattr(run, "prerequisites", None):
+        summary["prerequisites"] = run.prerequisites      # the target's cross-cloud B2B settings, as read
     return ApplyResult(frame, summary, interrupted=run.interrupted, nothing_to_do=nothing_to_do, what_if=what_if,
                        journal=str(run.journal.path) if run.journal.path else None, stats=stats)
+
+
+def _creates_by_mode(run: "_Run", frame: pd.DataFrame) -> dict[str, Any]:
+    """Creates counted by how each one is carried out (its own '@createAs': a migration mixes members and
+    invitations), never by the plan header's default. ``done`` counts the creates carried out."""
+    planned = {"members": 0, "invitations": 0}
+    done = {"members": 0, "invitations": 0}
+    for op_id, kind, state in zip(frame["opId"], frame["kind"], frame["state"]):
+        if kind != "create":
+            continue
+        key = "members" if run.ops[op_id].create_as(run.create_as) == "member" else "invitations"
+        planned[key] += 1
+        done[key] += int(state == "done")
+    modes = [k for k, n in planned.items() if n]
+    label = {("members",): "member", ("invitations",): "invite"}.get(tuple(modes), "mixed" if modes else None)
+    return {"createAs": label, "planned": planned, "done": done}
 
 
 def time_since(started: float) -> float:

@@ -70,14 +70,20 @@ def _progress(mode: str) -> tuple[Any, Any]:
 @click.option("--trust-unsigned-plan", is_flag=True, default=False,
               help="Apply a plan that is not signed with your key (unsigned, made by someone else, or changed after "
                    "signing) AFTER you reviewed it. The schema and write-time checks still apply.")
+@click.option("--auto-reconcile-proxy-conflict", is_flag=True, default=False,
+              help="Restore a deleted user even if another object now holds one of its proxy addresses (Entra "
+                   "drops those addresses from the restored user). Without it such a restore fails and says so.")
 @click.option("--progress", "progress_mode", type=click.Choice(PROGRESS_MODES), default="auto", show_default=True,
               help="auto: a progress bar on a terminal; events: JSON lines on stderr (for hosts); none.")
 @common_options
 def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, resume: bool, retry_failed: bool,
                   journal_path: str | None, results_path: str | None, csv_path: str | None, concurrency: int,
-                  quota_window_scale: float, trust_unsigned_plan: bool, progress_mode: str) -> None:
+                  quota_window_scale: float, trust_unsigned_plan: bool, auto_reconcile_proxy_conflict: bool,
+                  progress_mode: str) -> None:
     """Carry out PLAN (a plan file written by 'ccsync plan') in its target tenant through Graph: batched,
-    paced below the write quota, journaled, and resumable without duplicates. The plan's integrity hash, tenant and cloud are checked first; target
+    paced below the write quota, journaled, and resumable without duplicates. The plan's integrity hash, tenant and
+    cloud are checked first, and for invitations across clouds the target's cross-tenant access settings (the
+    source's cloud allowed, a partner entry allowing inbound B2B, app invitations allowed); target
     users that changed since planning are skipped (stale), never overwritten. Ctrl-C stops after the requests
     in flight; --resume continues. Exit code 1 if any operation failed.
 
@@ -109,7 +115,8 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
     client = GraphClient.from_profile(profile, pacer=pacer)
     stop = threading.Event()
     options = ApplyOptions(what_if=what_if, resume=resume, retry_failed=retry_failed, allow_destructive=allow,
-                           journal_path=journal_path, concurrency=concurrency, on_event=on_event, stop=stop)
+                           journal_path=journal_path, concurrency=concurrency, on_event=on_event, stop=stop,
+                           auto_reconcile_proxy_conflict=auto_reconcile_proxy_conflict)
 
     def on_sigint(_signum: int, _frame: Any) -> None:
         # First Ctrl-C: stop sending, let the requests in flight finish and be journaled. Second: abort.

@@ -19,7 +19,8 @@ import click
 from toolkit.errors import CcsyncError
 
 from .output import add_rows, common_options, emit, info, key_value_table, new_table, to_jsonable, warn
-from .demo_apply import render_apply, render_replan, step_apply, step_replan
+from .demo_apply import demo_plan_options, render_apply, render_replan, step_apply, step_replan
+from .demo_migrate import render_migrate, step_migrate
 
 USER_SELECT = "id,displayName,userPrincipalName,userType,accountEnabled,usageLocation"
 SAMPLE_ROWS = 5
@@ -194,7 +195,7 @@ def step_plan(sync: SyncRun) -> dict[str, Any]:
     from toolkit.report import write_plan_workbook
 
     plan = plan_sync(sync.data["source"], sync.data["target"], scope=sync.data["scope"],
-                     eligibility=sync.data["eligibility"].users)
+                     eligibility=sync.data["eligibility"].users, options=demo_plan_options())
     path = plan.save(sync.out_dir / "plan.json")
     sync.data["plan"] = plan
     sync.data["planFile"] = path
@@ -220,6 +221,7 @@ SYNC_STEPS: list[SyncStep] = [
     SyncStep("plan", "planning the sync", step_plan, render_plan),
     SyncStep("apply", "applying the plan to the target cloud", step_apply, render_apply),
     SyncStep("replan", "re-planning against the target after the apply", step_replan, render_replan),
+    SyncStep("migrate", "migrating samples/migration-portal.csv into the target", step_migrate, render_migrate),
 ]
 
 

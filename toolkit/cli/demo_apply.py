@@ -55,13 +55,21 @@ def render_apply(console: Any, sync: Any, section: dict[str, Any]) -> None:
                                [(f["user"], f["status"], f["code"], f["message"]) for f in section["failures"]]))
 
 
+def demo_plan_options() -> Any:
+    """The demo adopts: Fabrikam's seed has a manually invited Contoso guest (Johanna Lorenz, PendingAcceptance)
+    that the sample means ccsync to take over (samples/README.md), as an admin would with ``--adopt``."""
+    from toolkit.plan import PlanOptions
+
+    return PlanOptions(adopt=True)
+
+
 def step_replan(sync: Any) -> dict[str, Any]:
     from toolkit.export import export_tenant
     from toolkit.plan import plan_sync
 
     target = export_tenant(sync.target.client, cloud=sync.target.profile.cloud)
     plan = plan_sync(sync.data["source"], target, scope=sync.data["scope"],
-                     eligibility=sync.data["eligibility"].users)
+                     eligibility=sync.data["eligibility"].users, options=demo_plan_options())
     counts = plan.counts()
     remaining = int(len(plan.actionable))
     return {"counts": counts, "remainingOperations": remaining,

@@ -15,6 +15,9 @@ from .tenants import open_tenant, records
               help="The source tenant: a profile name (exported live) or a snapshot folder / Graph JSON.")
 @click.option("--target-cloud", "-t", required=True, metavar="CLOUD",
               help="The cloud users are synchronized to (commercial, gcc, gcch, dod, china).")
+@click.option("--source-cloud", metavar="CLOUD",
+              help="The source's cloud when --source is saved Graph JSON whose @odata links do not tell it "
+                   "(graph.microsoft.com serves commercial and GCC).")
 @click.option("--scope", "scope_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Scoping file (groups and filters) deciding who is in scope; default: every user.")
 @click.option("--catalog", "catalog_csv", type=click.Path(dir_okay=False), metavar="CSV",
@@ -24,7 +27,8 @@ from .tenants import open_tenant, records
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE.csv",
               help="Write the per-user rows as CSV (UTF-8 with BOM, opens cleanly in Excel).")
 @common_options
-def eligibility_command(source: str, target_cloud: str, scope_file: str | None, catalog_csv: str | None,
+def eligibility_command(source: str, target_cloud: str, source_cloud: str | None, scope_file: str | None,
+                        catalog_csv: str | None,
                         report_path: str | None, csv_path: str | None) -> None:
     """Decide for every source user whether their licences allow cross-tenant sync to the target cloud (P1/P2,
     plus Entra ID Governance or Entra Suite across clouds), with the reason and the fix; count seats short.
@@ -39,7 +43,8 @@ def eligibility_command(source: str, target_cloud: str, scope_file: str | None, 
 
     scope = load_scope(scope_file) if scope_file else None
     catalog = Catalog.from_official_csv(catalog_csv) if catalog_csv else None
-    tenant = open_tenant(source, groups=scope.groups if scope else (), role="source tenant")
+    tenant = open_tenant(source, groups=scope.groups if scope else (), role="source tenant", cloud=source_cloud,
+                         cloud_flag="--source-cloud")
     scope_ids = scope_user_ids(tenant, scope) if scope else None
     result = evaluate_eligibility(tenant, tenant.cloud, target_cloud, scope_user_ids=scope_ids, catalog=catalog)
     outputs = {}

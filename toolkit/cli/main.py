@@ -61,6 +61,7 @@ def _register() -> None:
     cli.add_command(registry.commands_command)
     from .apply import apply_command
     cli.add_command(apply_command)
+    from .migrate import migrate_group; cli.add_command(migrate_group)  # noqa: E702
 
 
 _register()

@@ -7,6 +7,7 @@ progress go to stderr; human tables go to stdout. Exit 0 success, 1 the work fou
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime as _dt
 import json
@@ -24,7 +25,7 @@ from toolkit.errors import CcsyncError
 __all__ = [
     "OUTPUT_MODES", "COMMON_OPTION_NAMES", "CliState", "state", "common_options", "emit", "info", "warn",
     "to_jsonable", "report_error", "report_usage_error", "report_internal_error", "reset_logging", "stdout_console",
-    "new_table", "cell", "key_value_table", "add_rows",
+    "new_table", "cell", "key_value_table", "add_rows", "RESULT_SINK",
 ]
 
 OUTPUT_MODES = ("table", "json")
@@ -131,9 +132,19 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
+# The PowerShell bridge (toolkit.interop) sets this to receive a command's result object itself, not its JSON.
+RESULT_SINK: contextvars.ContextVar[Callable[[Any], None] | None] = contextvars.ContextVar(
+    "ccsync_result_sink", default=None)
+
+
 def emit(data: Any, render: Callable[[Any], None] | None = None) -> None:
     """Write a command's result: one JSON document (json mode) or the tables ``render(console)`` draws."""
     st = state()
+    sink = RESULT_SINK.get()
+    if sink is not None:
+        sink(data)
+        st.emitted = True
+        return
     if st.json or render is None:
         click.echo(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False))
         sys.stdout.flush()

@@ -15,6 +15,10 @@ from .tenants import open_tenant, records
               help="The source tenant: a profile name (exported live) or a snapshot folder / Graph JSON.")
 @click.option("--target", "-t", metavar="PROFILE_OR_PATH",
               help="The target tenant: a profile name (exported live) or a snapshot folder / Graph JSON.")
+@click.option("--source-cloud", metavar="CLOUD",
+              help="The source's cloud when --source is saved Graph JSON whose @odata links do not tell it.")
+@click.option("--target-cloud", metavar="CLOUD",
+              help="The target's cloud when --target is saved Graph JSON whose @odata links do not tell it.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="PLAN.json",
               help="Where to write the plan file (JSON, diffable, with an integrity hash).")
 @click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False), metavar="FILE",
@@ -37,6 +41,10 @@ from .tenants import open_tenant, records
               help="Assign this target SKU to every created user (repeatable).")
 @click.option("--target-group", "target_groups", multiple=True, metavar="GROUP_ID",
               help="Add every created user to this target group (repeatable).")
+@click.option("--adopt", is_flag=True,
+              help="Take over existing target users matched by mail or UPN (ccsync writes its link and may later "
+                   "disable or delete them). Without it such matches are conflicts. Users of Entra's own sync "
+                   "are never adopted.")
 @click.option("--expect-source", metavar="TENANT",
               help="Refuse to plan unless the source is this tenant (tenant ID or verified domain).")
 @click.option("--expect-target", metavar="TENANT",
@@ -52,10 +60,11 @@ from .tenants import open_tenant, records
                    "source (every one of them would be deprovisioned). Without it, such a plan is refused.")
 @click.option("--show-default-mapping", is_flag=True, help="Print the default mapping file and exit.")
 @common_options
-def plan_command(source: str | None, target: str | None, out_path: str | None, mapping_file: str | None,
+def plan_command(source: str | None, target: str | None, source_cloud: str | None, target_cloud: str | None,
+                 out_path: str | None, mapping_file: str | None,
                  scope_file: str | None, on_deprovision: str, deletion_threshold: int, allow_deletes: int,
                  link_attribute: str, create_as: str, target_licenses: tuple[str, ...],
-                 target_groups: tuple[str, ...], expect_source: str | None, expect_target: str | None,
+                 target_groups: tuple[str, ...], adopt: bool, expect_source: str | None, expect_target: str | None,
                  allow_older_target: bool, catalog_csv: str | None,
                  report_path: str | None, confirm_empty_scope: bool, show_default_mapping: bool) -> None:
     """Plan a sync from a source to a target tenant: create, update, disable, delete, conflict or blocked, per
@@ -81,9 +90,10 @@ def plan_command(source: str | None, target: str | None, out_path: str | None, m
     options = PlanOptions(on_deprovision=on_deprovision, deletion_threshold=deletion_threshold,
                           allow_deletes=allow_deletes, link_attribute=link_attribute, create_as=create_as,
                           allow_older_target=allow_older_target, target_licenses=target_licenses,
-                          target_groups=target_groups, confirm_empty_scope=confirm_empty_scope)
-    src = open_tenant(source, groups=scope.groups if scope else (), role="source tenant")
-    tgt = open_tenant(target, role="target tenant")
+                          target_groups=target_groups, adopt=adopt, confirm_empty_scope=confirm_empty_scope)
+    src = open_tenant(source, groups=scope.groups if scope else (), role="source tenant", cloud=source_cloud,
+                      cloud_flag="--source-cloud")
+    tgt = open_tenant(target, role="target tenant", cloud=target_cloud, cloud_flag="--target-cloud")
     catalog = Catalog.from_official_csv(catalog_csv) if catalog_csv else None
     plan = plan_sync(src, tgt, mapping=mapping, scope=scope, options=options, catalog=catalog,
                      expect_source=expect_source, expect_target=expect_target)

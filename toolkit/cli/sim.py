@@ -60,14 +60,15 @@ def resolve_seed_dir(explicit: str | None) -> Path:
 
 
 def build_config(seed_dir: str | None, latency_ms: float = 0.0, faults: str | None = None,
-                 time_scale: float = 1.0) -> Any:
+                 time_scale: float = 1.0, sync_scheduler: bool = False, sync_interval_s: float | None = None) -> Any:
     """The SimConfig for these options (InputError for a bad fault spec, naming the key)."""
     from toolkit.simulator import SimConfig
     from toolkit.simulator.faults import FaultConfig
     from toolkit.simulator.throttling import ThrottleConfig
 
     return SimConfig(seed_dir=resolve_seed_dir(seed_dir), latency_ms=latency_ms,
-                     faults=FaultConfig.from_spec(faults or ""), throttle=ThrottleConfig(time_scale=time_scale))
+                     faults=FaultConfig.from_spec(faults or ""), throttle=ThrottleConfig(time_scale=time_scale),
+                     sync_scheduler=sync_scheduler, sync_interval=sync_interval_s)
 
 
 def fresh_token_cache(folder: Path) -> Path:
@@ -152,16 +153,25 @@ def sim_group() -> None:
                    "beside it). Default: a temporary directory removed on exit.")
 @click.option("--time-scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               metavar="F", help="Multiply every throttling window by F (0.1 makes a 150 s window last 15 s).")
+@click.option("--sync-interval", type=Milliseconds(), default=None, metavar="DURATION",
+              help="Run Entra's cross-tenant sync jobs this often (e.g. 5s) instead of every 40 minutes (PT40M).")
 @common_options
 def serve_command(seed_dir: str | None, latency: float, faults: str | None, profiles_path: str | None,
-                  time_scale: float) -> None:
+                  time_scale: float, sync_interval: float | None) -> None:
     """Start the simulated clouds, print their endpoints, CA bundle and profiles file, and serve until Ctrl-C.
+
+    Started sync jobs run on their schedule (PT40M, or --sync-interval). Portal-only steps and an immediate
+    cycle: 'ccsync sim portal ...' and 'ccsync sim run-cycle' from a shell that loaded the secrets file.
 
     Example: ccsync sim serve --write-profiles sim/profiles.toml --latency 50ms --faults '429=0.05'
     """
     from toolkit.simulator import Simulator
+    from toolkit.simulator.portal import control_environment
 
-    config = build_config(seed_dir, latency, faults, time_scale)
+    if sync_interval is not None and sync_interval <= 0:
+        raise click.BadParameter("must be more than 0, e.g. 5s.", param_hint="--sync-interval")
+    config = build_config(seed_dir, latency, faults, time_scale, sync_scheduler=True,
+                          sync_interval_s=None if sync_interval is None else sync_interval / 1000.0)
     temp_dir = None
     if profiles_path is None:
         temp_dir = tempfile.TemporaryDirectory(prefix="ccsync-sim-")
@@ -175,7 +185,7 @@ def serve_command(seed_dir: str | None, latency: float, faults: str | None, prof
             secrets_path = target.parent / SECRETS_FILE_NAME
             tokens = fresh_token_cache(target.parent / "sim-tokens")
             env_names = write_secrets_file(secrets_path, profiles, sim.secret_for,
-                                           extra={"CCSYNC_CACHE_DIR": str(tokens)})
+                                           extra={"CCSYNC_CACHE_DIR": str(tokens), **control_environment(sim)})
             data = serve_document(sim, profiles, target, secrets_path, env_names)
             with stop_signals() as stop:
                 emit(data, lambda console: _render_serve(console, data))
@@ -185,6 +195,8 @@ def serve_command(seed_dir: str | None, latency: float, faults: str | None, prof
                      f"Where-Object {{ $_ -match '^[A-Z]' }} | ForEach-Object {{ $n, $v = $_ -split '=', 2; "
                      f"Set-Item \"env:$n\" $v }}\n"
                      f"  then e.g.   ccsync login --profile {profiles[0].name if profiles else 'NAME'}\n"
+                     f"Entra's sync jobs run on their schedule; portal-only steps: 'ccsync sim portal --help', "
+                     f"a cycle now: 'ccsync sim run-cycle'.\n"
                      f"The simulator is running. Press Ctrl-C to stop it.")
                 while not stop.wait(0.5):
                     pass
@@ -222,3 +234,81 @@ def _render_serve(console: Any, data: dict[str, Any]) -> None:
     console.print(profiles)
     console.print(key_value_table([("CA bundle", data["caBundle"]), ("profiles file", data["profilesFile"]),
                                    ("secrets file (0600)", data["secretsFile"])]))
+
+
+# --- portal-only steps and cycles on a running simulator ---------------------------------------------------
+
+def _render_principal(console: Any, data: dict[str, Any]) -> None:
+    sp = data["servicePrincipal"]
+    console.print(key_value_table([("done", data["action"]), ("service principal", sp["displayName"]),
+                                   ("id", sp["id"]), ("appId", sp["appId"])]))
+
+
+@sim_group.group("portal")
+def portal_group() -> None:
+    """Admin-portal clicks on a running simulator: the cross-cloud sync steps Microsoft offers only in the
+    Entra admin center (no Graph API), so no ccsync command can make them. Needs the environment of
+    'ccsync sim serve' (its secrets file)."""
+
+
+@portal_group.command("tick-cross-cloud-sync")
+@click.option("--tenant", required=True, metavar="TENANT",
+              help="The TARGET tenant (id or verified domain) whose admin ticks the checkbox.")
+@click.option("--source-cloud", required=True, metavar="CLOUD",
+              help="The cloud to accept synchronization from: commercial, gcc, gcch, dod or china.")
+@common_options
+def portal_tick_command(tenant: str, source_cloud: str) -> None:
+    """Target tenant > Cross-tenant access settings > Microsoft cloud settings: tick the source cloud and its
+    "cross-cloud synchronization" checkbox. Creates the service principal with User.ReadWrite.CrossCloud,
+    User.Invite.All, Organization.Read.All and Policy.Read.All (then visible in GET /servicePrincipals).
+
+    Example: ccsync sim portal tick-cross-cloud-sync --tenant fabrikamfederal.us --source-cloud commercial
+    """
+    from toolkit.simulator.portal import send_control
+
+    data = send_control("tick-cross-cloud-sync", {"tenant": tenant, "cloud": source_cloud})
+    emit(data, lambda console: _render_principal(console, data))
+
+
+@portal_group.command("create-configuration")
+@click.option("--tenant", required=True, metavar="TENANT", help="The SOURCE tenant (id or verified domain).")
+@click.option("--name", required=True, metavar="NAME", help="The configuration's name (its service principal's).")
+@common_options
+def portal_configuration_command(tenant: str, name: str) -> None:
+    """Source tenant > Cross-tenant synchronization > New configuration with "Setup cross-tenant synchronization
+    across Microsoft clouds" ticked. Graph's applicationTemplates instantiate cannot set that checkbox.
+
+    Example: ccsync sim portal create-configuration --tenant contoso.com --name "Fabrikam Federal"
+    """
+    from toolkit.simulator.portal import send_control
+
+    data = send_control("create-configuration", {"tenant": tenant, "name": name})
+    emit(data, lambda console: _render_principal(console, data))
+
+
+@sim_group.command("run-cycle")
+@click.option("--tenant", default=None, metavar="TENANT",
+              help="Only the sync jobs of this source tenant (id or verified domain). Default: every tenant.")
+@click.option("--job", "job_id", default=None, metavar="ID", help="Only this sync job.")
+@common_options
+def run_cycle_command(tenant: str | None, job_id: str | None) -> None:
+    """Run one provisioning cycle now for every started sync job of a running simulator, instead of waiting
+    for its schedule (a job in TooManyDeletes quarantine waits for start or restart, as in Entra).
+
+    Example: ccsync sim run-cycle --tenant contoso.com
+    """
+    from toolkit.simulator.portal import send_control
+
+    fields = {k: v for k, v in (("tenant", tenant), ("job", job_id)) if v}
+    data = send_control("run-cycle", fields)
+
+    def render(console: Any) -> None:
+        table = new_table("tenant", "job", "status", "exported", "escrowed", "quarantine", title="Cycles run")
+        add_rows(table, [(j["tenantId"], j["id"], j["status"]["code"],
+                          (j["status"].get("lastExecution") or {}).get("countExported"),
+                          (j["status"].get("lastExecution") or {}).get("countEscrowed"),
+                          (j["status"].get("quarantine") or {}).get("reason") or "") for j in data["jobs"]])
+        console.print(table)
+        if not data["jobs"]:
+            info("No started sync job to run.")
+    emit(data, render)

@@ -90,7 +90,27 @@ def _build(raw: RawTenant) -> TenantData:
                       exported_at=raw.fetched_at, users=users, license_assignments=assignments,
                       user_service_plans=effective, skus=skus, sku_service_plans=sku_plans,
                       group_members=members, domains=domains,
-                      organization=dict(raw.organization[0]) if raw.organization else {}, stats=stats)
+                      organization=dict(raw.organization[0]) if raw.organization else {}, stats=stats,
+                      directory_objects=build_directory_objects(raw.groups, getattr(raw, "contacts", []) or []))
+
+
+def build_directory_objects(groups: list[dict[str, Any]], contacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Contacts and the groups that hold addresses or refuse plain member adds (TenantData.directory_objects)."""
+    out: list[dict[str, Any]] = []
+    for c in contacts:
+        if isinstance(c, dict) and c.get("id"):
+            out.append({"id": str(c["id"]), "kind": "contact", "displayName": c.get("displayName"),
+                        "mail": c.get("mail"), "proxyAddresses": list(c.get("proxyAddresses") or [])})
+    for g in groups:
+        if not isinstance(g, dict) or not g.get("id"):
+            continue
+        types = [str(t) for t in g.get("groupTypes") or []]
+        if g.get("mailEnabled") or "DynamicMembership" in types or g.get("isAssignableToRole"):
+            out.append({"id": str(g["id"]), "kind": "group", "displayName": g.get("displayName"),
+                        "mail": g.get("mail"), "proxyAddresses": list(g.get("proxyAddresses") or []),
+                        "mailEnabled": bool(g.get("mailEnabled")), "securityEnabled": bool(g.get("securityEnabled")),
+                        "groupTypes": types, "isAssignableToRole": bool(g.get("isAssignableToRole"))})
+    return out
 
 
 # -- users ------------------------------------------------------------------------------------------------------

@@ -68,6 +68,8 @@ def fetch_tenant_raw(client: Any, *, groups: Sequence[str] = (), include_members
             members[gid] = collect(f"group-members/{gid}", f"/groups/{gid}/members",
                                    {"$select": _MEMBER_SELECT, "$top": str(PAGE_SIZE)})
 
+    special, contacts = _directory_objects(client, collect, pages)
+
     known = {str(g["id"]).lower() for g in scoping}
     assigning = sorted({str(s["assignedByGroup"]) for u in users for s in (u.get("licenseAssignmentStates") or [])
                         if isinstance(s, dict) and s.get("assignedByGroup")
@@ -79,8 +81,52 @@ def fetch_tenant_raw(client: Any, *, groups: Sequence[str] = (), include_members
     stats = {"graph": client.stats.to_dict(), "pages": pages, "warnings": warnings}
     return RawTenant(tenant_id=tenant_id, cloud=cloud or _cloud_of(client), fetched_at=fetched_at, users=users,
                      subscribed_skus=skus, domains=domains, organization=organization,
-                     groups=scoping + named, scoping_group_ids=[g["id"] for g in scoping],
+                     groups=_merge_groups(scoping + named, special), contacts=contacts,
+                     scoping_group_ids=[g["id"] for g in scoping],
                      group_members=members, stats=stats, source="graph")
+
+
+_DIRECTORY_GROUP_SELECT = ("id,displayName,mail,proxyAddresses,mailEnabled,securityEnabled,groupTypes,"
+                           "isAssignableToRole,membershipRule")
+_CONTACT_SELECT = "id,displayName,mail,proxyAddresses"
+
+
+def _directory_objects(client: Any, collect: Any, pages: dict[str, int]) -> tuple[list[dict[str, Any]],
+                                                                                    list[dict[str, Any]]]:
+    """Groups that hold addresses or refuse plain member adds, and org contacts (docs/direct-engine.md).
+
+    Reading them needs Group.Read.All / OrgContact.Read.All (or Directory.Read.All); an app without them gets
+    a warning in the export's stats instead of a failed export.
+    """
+    from ..errors import GraphError
+
+    special: list[dict[str, Any]] = []
+    contacts: list[dict[str, Any]] = []
+    try:
+        for g in collect("directoryGroups", "/groups", {"$select": _DIRECTORY_GROUP_SELECT, "$top": str(PAGE_SIZE)}):
+            types = [str(t).lower() for t in g.get("groupTypes") or []]
+            if g.get("mailEnabled") or "dynamicmembership" in types or g.get("isAssignableToRole"):
+                special.append(g)
+    except GraphError as exc:
+        if exc.status not in (401, 403):
+            raise
+        pages["directoryGroups.denied"] = 1
+    try:
+        contacts = collect("contacts", "/contacts", {"$select": _CONTACT_SELECT, "$top": str(PAGE_SIZE)})
+    except GraphError as exc:
+        if exc.status not in (401, 403):
+            raise
+        pages["contacts.denied"] = 1
+    return special, contacts
+
+
+def _merge_groups(first: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per group id: the scoping/licensing group objects, completed with the directory read."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for g in [*first, *more]:
+        key = str(g.get("id", "")).lower()
+        by_id[key] = {**by_id.get(key, {}), **g}
+    return list(by_id.values())
 
 
 def _resolve_group(client: Any, ref: str, pages: dict[str, int]) -> dict[str, Any]:

@@ -29,9 +29,9 @@ from .build import build_tenant_data
 from .raw import RawTenant
 from .snapshot import MANIFEST, SNAPSHOT_FORMAT, frame_from_parquet, sha256_file
 
-__all__ = ["load_tenant", "load_raw", "read_graph_json", "is_snapshot"]
+__all__ = ["load_tenant", "load_raw", "read_graph_json", "is_snapshot", "infer_cloud", "graph_hosts"]
 
-_COLLECTIONS = ("users", "subscribedSkus", "domains", "organization", "groups")
+_COLLECTIONS = ("users", "subscribedSkus", "domains", "organization", "groups", "contacts")
 _SUFFIXES = (".json", ".jsonl", ".ndjson")
 _REEXPORT = "Re-export the tenant with 'ccsync export --out DIR'."
 
@@ -42,13 +42,17 @@ def is_snapshot(path: str | os.PathLike[str]) -> bool:
 
 def load_tenant(source: str | os.PathLike[str], *, cloud: str | None = None,
                 tenant_id: str | None = None) -> TenantData:
-    """TenantData from a snapshot folder, a folder of saved Graph JSON, or a users JSON file."""
+    """TenantData from a snapshot folder, a folder of saved Graph JSON, a users JSON file, or Export-Clixml
+    files of Get-MgUser / Get-MgSubscribedSku (a .xml file or a folder of them)."""
     path = Path(source).expanduser()
     if not path.exists():
         raise InputError(f"{path} does not exist.", source=str(path),
                          hint="Give a snapshot folder, a folder of Graph JSON files, or a users JSON file.")
     if path.is_dir() and is_snapshot(path):
         return _unique_user_ids(_load_snapshot(path, cloud=cloud, tenant_id=tenant_id), path)
+    from toolkit.interop.clixml import is_clixml_source, load_clixml_tenant  # Export-Clixml files (PowerShell)
+    if is_clixml_source(path):
+        return _unique_user_ids(load_clixml_tenant(path, cloud=cloud, tenant_id=tenant_id), path)
     if path.is_dir() and (path / "graph").is_dir() and (path / "parquet").is_dir():
         raise InputError(f"{path} looks like a snapshot but has no {MANIFEST}, so its files cannot be verified.",
                          source=str(path / MANIFEST),
@@ -83,10 +87,12 @@ def load_raw(source: str | os.PathLike[str], *, cloud: str | None = None,
     if tenant_id and org_id and tenant_id.lower() != org_id.lower():
         raise InputError(f"tenant {tenant_id} was asked for, but the organization JSON is tenant {org_id}.",
                          source=str(found["organization"][0]), hint="Load the files of the right tenant.")
-    return RawTenant(tenant_id=tenant_id or org_id or "", cloud=cloud or "unknown",
+    return RawTenant(tenant_id=tenant_id or org_id or "",
+                     cloud=cloud or infer_cloud([p for paths in found.values() for p in paths]) or "unknown",
                      fetched_at=_modified_at(found["users"][0]), users=lists["users"],
                      subscribed_skus=lists.get("subscribedSkus"), domains=lists.get("domains"),
                      organization=organization, groups=lists.get("groups", []),
+                     contacts=lists.get("contacts", []),
                      scoping_group_ids=list(members), group_members=members,
                      stats={"warnings": warnings, "files": {k: [str(p) for p in v] for k, v in found.items()}},
                      source="json")
@@ -223,6 +229,7 @@ def _load_snapshot(folder: Path, *, cloud: str | None, tenant_id: str | None) ->
                           exported_at=str(manifest.get("exportedAt") or ""),
                           organization=dict(organization[0]) if organization else {}, **frames)
         data.stats = {"source": "snapshot", "warnings": list(manifest.get("warnings", [])) + warnings}
+        data.directory_objects = _snapshot_directory_objects(folder)
     data.stats.update({"snapshot": str(folder), "graphCalls": manifest.get("graphCalls", {}),
                        "toolkitVersion": manifest.get("toolkitVersion")})
     return data
@@ -352,5 +359,57 @@ def _raw_from_snapshot(folder: Path, manifest: dict[str, Any], cloud: str | None
                      fetched_at=str(manifest.get("exportedAt") or ""), users=users,
                      subscribed_skus=collection("subscribedSkus"), domains=collection("domains"),
                      organization=collection("organization") or [], groups=collection("groups") or [],
+                     contacts=collection("contacts") or [],
                      scoping_group_ids=list(members), group_members=members, source="snapshot")
 
+
+def _snapshot_directory_objects(folder: Path) -> list[dict[str, Any]]:
+    """Contacts and special groups of a snapshot (verified files), for the Parquet path (no RawTenant built)."""
+    from .build import build_directory_objects
+
+    def read(name: str) -> list[dict[str, Any]]:
+        path = folder / "graph" / f"{name}.json"
+        return read_graph_json(path) if path.is_file() else []
+    return build_directory_objects(read("groups"), read("contacts"))
+
+
+# --- which cloud saved Graph JSON came from ------------------------------------------------------------------
+
+_GRAPH_URL = re.compile(r'"@odata\.(?:context|nextLink|deltaLink)"\s*:\s*"https://([^/"]+)/(?:v1\.0|beta)/')
+_HEAD = 256 * 1024        # the annotations sit at the top of each page; no need to read whole files
+
+
+def graph_hosts(paths: list[Path]) -> set[str]:
+    """Graph hosts named by the ``@odata.context`` / ``@odata.nextLink`` annotations of saved Graph JSON."""
+    hosts: set[str] = set()
+    for path in paths:
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(_HEAD)
+        except OSError:
+            continue
+        for enc in ("utf-8-sig", "utf-16"):
+            try:
+                text = head.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if "@odata" in text:
+                hosts.update(h.lower() for h in _GRAPH_URL.findall(text))
+                break
+    return hosts
+
+
+def infer_cloud(paths: list[Path]) -> str | None:
+    """The cloud saved Graph JSON came from, when its annotations tell it apart; else None.
+
+    graph.microsoft.us is GCC High, dod-graph.microsoft.us DoD, microsoftgraph.chinacloudapi.cn China;
+    graph.microsoft.com serves both commercial and GCC, so it decides nothing (the admin names the cloud).
+    """
+    from ..clouds import clouds_for_graph_host
+
+    found = {tuple(clouds_for_graph_host(h)) for h in graph_hosts(paths)}
+    found.discard(())
+    if len(found) == 1:
+        (clouds,) = found
+        return clouds[0] if len(clouds) == 1 else None
+    return None

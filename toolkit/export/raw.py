@@ -31,6 +31,8 @@ class RawTenant:
     # Scoping groups and the groups that assign licences, each {"id", "displayName", ...} as Graph returned it.
     groups: list[dict[str, Any]] = field(default_factory=list)
     scoping_group_ids: list[str] = field(default_factory=list)
+    # Organizational contacts (GET /contacts): they hold mail addresses an invitation can collide with.
+    contacts: list[dict[str, Any]] = field(default_factory=list)
     # Direct members of each scoping group, keyed by group id (directoryObjects with "@odata.type").
     group_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
@@ -45,6 +47,8 @@ class RawTenant:
         out = {"users": len(self.users), "subscribedSkus": len(self.subscribed_skus or []),
                "domains": len(self.domains or []), "organization": len(self.organization),
                "groups": len(self.groups)}
+        if self.contacts:
+            out["contacts"] = len(self.contacts)
         for gid, members in self.group_members.items():
             out[f"group-members/{gid}"] = len(members)
         return out

@@ -93,6 +93,8 @@ def _write_graph_json(raw: RawTenant, root: Path) -> dict[str, dict[str, Any]]:
     collections: dict[str, list[dict[str, Any]] | None] = {
         "users": raw.users, "subscribedSkus": raw.subscribed_skus, "domains": raw.domains,
         "organization": raw.organization, "groups": raw.groups}
+    if raw.contacts:
+        collections["contacts"] = raw.contacts
     for gid, members in raw.group_members.items():
         collections[f"group-members/{gid}"] = members
     files = {}

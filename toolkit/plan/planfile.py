@@ -53,22 +53,14 @@ class SyncPlan:
     changes: pd.DataFrame      # CHANGES_COLUMNS
     signature: dict | None = None    # as loaded from a file (toolkit.plan.signing)
     digest: str | None = None        # the loaded file's verified integrity digest
-    adopted: frozenset[str] | None = None   # op ids marked "adopt": true in the loaded file
+    # Operations that take over a target user ccsync did not create ("adopt": true in the file). The planner
+    # decides it (only with --adopt: PlanOptions.adopt, the header's options.adopt); a loaded plan says so itself
+    # (absent means false). Nothing else infers it: the write-time guard (toolkit/apply/guard.py) reads this set.
+    adopted: frozenset[str] = frozenset()
 
     def adopted_ops(self) -> frozenset[str]:
-        """Operations that take over a target user ccsync did not create (the plan marks them ``adopt``).
-
-        A loaded plan says so itself (absent means false). A plan made in this process marks the updates and
-        disables of users matched by mail or UPN, which the planner adopts by writing the link; issue 10 makes
-        that an explicit opt-in (``--adopt``) in the planner, which then sets this set itself.
-        """
-        if self.adopted is not None:
-            return self.adopted
-        ops = self.ops
-        if not len(ops):
-            return frozenset()
-        mask = ops["kind"].isin(["update", "disable"]) & ops["matchedBy"].isin(["mail", "upn"])
-        return frozenset(ops.loc[mask, "opId"])
+        """Ids of the operations this plan marks ``adopt`` (see ``adopted``)."""
+        return frozenset(self.adopted)
 
     # --- views ---------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -63,6 +63,10 @@ class PlanOptions:
     # A scope that matches no source user, against a target with linked users, would deprovision every one of
     # them: refused unless the admin says the empty scope is meant. Not part of the plan file's options.
     confirm_empty_scope: bool = False
+    # Matching an existing target user by mail or UPN takes it over (ccsync writes its link, and later may
+    # disable or delete it): only with the admin's explicit opt-in (--adopt); otherwise such a match is a
+    # conflict.
+    adopt: bool = False
 
     def __post_init__(self) -> None:
         if self.on_deprovision not in ("delete", "disable"):
@@ -81,7 +85,8 @@ class PlanOptions:
         return {"onDeprovision": self.on_deprovision, "deletionThreshold": self.deletion_threshold,
                 "allowDeletes": self.allow_deletes, "linkAttribute": self.link_attribute,
                 "createAs": self.create_as, "checkLicences": self.check_licences,
-                "targetLicenses": list(self.target_licenses), "targetGroups": list(self.target_groups)}
+                "targetLicenses": list(self.target_licenses), "targetGroups": list(self.target_groups),
+                "adopt": self.adopt}
 
 
 def link_value(source_tenant_id: str, source_id: str) -> str:
@@ -167,6 +172,7 @@ def _extension(users: pd.DataFrame, name: str) -> pd.Series:
 class _Result:
     ops: list[pd.DataFrame] = field(default_factory=list)
     changes: list[pd.DataFrame] = field(default_factory=list)
+    adopted: set[str] = field(default_factory=set)      # op ids that take over a user (--adopt)
 
     def add(self, kind: str, frame: pd.DataFrame, reason: pd.Series | str | None = None,
             matched_by: pd.Series | str | None = None) -> pd.Series:
@@ -218,11 +224,44 @@ def _check_inputs(source: TenantData, target: TenantData, mapping: Mapping, opti
                              "user: overwriting it would detach (or hijack) synced users", source=mapping.source,
                              row=rule.line, field=rule.target,
                              hint="Map another extension attribute, or choose another --link-attribute.")
+    if options.target_licenses and mapping.rule("usageLocation") is None:
+        # Graph refuses a licence for a user without usageLocation (user resource; docs/direct-engine.md).
+        raise InputError("--target-license needs a usageLocation for every user it is given to, and the mapping "
+                         "maps none", source=mapping.source, field="usageLocation",
+                         hint="Add a line such as 'usageLocation = [usageLocation]' (or a constant like \"US\") "
+                              "to the mapping, or drop --target-license.")
+    _check_target_groups(target, options)
     missing = sorted(a for a in mapping.source_attributes() if a not in source.users.columns)
     if missing:
         raise InputError(f"the mapping reads source attributes the export does not have: {', '.join(missing)}",
                          source=mapping.source, hint="Use Graph user property names that ccsync exports "
                                                      "(see toolkit.frames.USER_PROPERTIES).")
+
+
+def group_refusal(group: dict[str, Any]) -> str | None:
+    """Why Graph refuses a plain members/$ref add to this group (group-post-members.md), else None."""
+    types = [str(t).lower() for t in group.get("groupTypes") or []]
+    if "dynamicmembership" in types:
+        return "a dynamic group (its members come from its membership rule)"
+    if group.get("mailEnabled") and "unified" not in types:
+        return ("a mail-enabled security group" if group.get("securityEnabled") else "a distribution group") + \
+            " (its members are managed in Exchange Online)"
+    if group.get("isAssignableToRole"):
+        return "a role-assignable group (adding members needs RoleManagement.ReadWrite.Directory)"
+    return None
+
+
+def _check_target_groups(target: TenantData, options: PlanOptions) -> None:
+    """--target-group must name groups Graph lets ccsync add members to (known from the target's export)."""
+    groups = {str(o.get("id", "")).lower(): o for o in getattr(target, "directory_objects", None) or ()
+              if o.get("kind") == "group"}
+    for gid in options.target_groups:
+        group = groups.get(str(gid).lower())
+        why = group_refusal(group) if group else None
+        if why:
+            raise InputError(f"target group {group.get('displayName') or gid} ({gid}) is {why}: Graph refuses to "
+                             "add members to it", field="targetGroups",
+                             hint="Give a security or Microsoft 365 group with assigned membership as --target-group.")
 
 
 def scope_masks(source: TenantData, scope: Scope) -> tuple[pd.Series, pd.Series]:
@@ -324,11 +363,64 @@ def _match(src: pd.DataFrame, tgt: pd.DataFrame, source_tid: str, options: PlanO
                            + ", an internal user of the target: Entra cross-tenant sync cannot take over internal "
                              "users; remove or convert that user, or take this user out of scope")}))
             ok = ok[~ok.index.isin(takeover.index)]
+    adoptions = ok[ok["level"] > 1]
+    if not adoptions.empty:
+        refused = _adoption_refusals(adoptions, tgt, options)
+        if not refused.empty:
+            conflicts.append(refused)
+            ok = ok[~ok["sourceId"].isin(set(refused["sourceId"]))]
     matches = pd.DataFrame({"sourceId": ok["sourceId"].values, "targetId": ok["targetId"].values,
                             "matchedBy": level_name[ok.index].values})
     conflict_frame = (pd.concat(conflicts, ignore_index=True).drop_duplicates("sourceId")
                       if conflicts else pd.DataFrame(columns=["sourceId", "reason"]))
     return matches, conflict_frame
+
+
+def looks_entra_synced(tgt: pd.DataFrame) -> pd.Series:
+    """Target users Entra's own cross-tenant sync created: linked to their source by ``alternativeSecurityIds``.
+
+    Graph v1.0 does not return ``alternativeSecurityIds`` on users (docs/direct-engine.md), so a snapshot
+    that carries the property (saved beta JSON, the simulator's sync engine) is read as is, and otherwise the
+    shape Entra's sync gives its users is used: an external *member* (creationType Invitation, userType
+    Member) that was pre-redeemed (externalUserState Accepted).
+    """
+    if "alternativeSecurityIds" in tgt.columns:
+        has = tgt["alternativeSecurityIds"].map(lambda v: isinstance(v, (list, tuple, np.ndarray)) and len(v) > 0)
+    else:
+        has = pd.Series(False, index=tgt.index)
+    shape = ((tgt["creationType"].astype("string") == "Invitation")
+             & (tgt["userType"].astype("string").fillna("Member") == "Member")
+             & (tgt["externalUserState"].astype("string") == "Accepted")).fillna(False)
+    return (has.astype(bool) | shape.astype(bool))
+
+
+def _adoption_refusals(adoptions: pd.DataFrame, tgt: pd.DataFrame, options: PlanOptions) -> pd.DataFrame:
+    """Mail/UPN matches ccsync may not take over: Entra-synced users always, any user without --adopt."""
+    synced = pd.Series(looks_entra_synced(tgt).to_numpy(dtype=bool), index=tgt["id"].to_numpy())
+    is_synced = adoptions["targetId"].map(synced).fillna(False).astype(bool).to_numpy()
+    if not options.adopt:
+        refused = adoptions
+    else:
+        refused = adoptions[is_synced]
+        is_synced = is_synced[is_synced]
+    if refused.empty:
+        return pd.DataFrame(columns=["sourceId", "reason"])
+    users = tgt.set_index("id").loc[refused["targetId"].to_numpy()]
+    upn = users["userPrincipalName"].astype(str).to_numpy()
+    synced_reason = ("matches " + upn + ", a user Entra's own cross-tenant sync created (an external member linked "
+                     "to its source by alternativeSecurityIds): ccsync never adopts it; keep it with Entra's sync, "
+                     "or take this user out of scope")
+    how = np.where(users["creationType"].astype("string").fillna("") == "Invitation", "invited", "created")
+    day = users["createdDateTime"].astype("string").str.slice(0, 10).fillna("").to_numpy(dtype=object) \
+        if "createdDateTime" in users.columns else np.full(len(users), "", dtype=object)
+    state = users["externalUserState"].astype("string").fillna("").to_numpy(dtype=object)
+    who = [f" ({h}{' on ' + d if d else ''} by someone other than ccsync{', ' + st if st else ''})"
+           for h, d, st in zip(how, day, state)]
+    adopt_reason = ("would adopt " + upn + ", a user ccsync did not create" + np.array(who, dtype=object)
+                    + ": review it, then plan again with --adopt to take it over (ccsync writes its link, and may "
+                      "later disable or delete it)")
+    return pd.DataFrame({"sourceId": refused["sourceId"].to_numpy(),
+                         "reason": np.where(is_synced, synced_reason, adopt_reason)})
 
 
 def _mapped_values(mapping: Mapping, users: pd.DataFrame) -> pd.DataFrame:
@@ -449,7 +541,20 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
                              "targetUpn": old_users["userPrincipalName"].values})
         base = base.merge(source_view(matched["sourceId"]).drop_duplicates("sourceId"), on="sourceId")
         kind = np.where(disable, "disable", "update")
+        # Graph refuses to PATCH a user whose source of authority is on-premises AD ("Unable to update the
+        # specified properties for objects that have originated within an external service"): never planned.
+        onprem = _on_premises_mastered(old_users).to_numpy() & changed_any
+        if onprem.any():
+            res.add("conflict", base[onprem], matched_by=base.loc[onprem, "matchedBy"].values,
+                    reason="the target user " + base.loc[onprem, "targetUpn"].astype(str).values
+                           + " is synchronized from on-premises AD (onPremisesSyncEnabled): Graph refuses to "
+                             "update it; change it in the target's on-premises directory, or take this user "
+                             "out of scope")
+            changed_any = changed_any & ~onprem
         is_blocked = base["sourceId"].isin(blocked_reason.index).to_numpy() & changed_any
+        # A mail/UPN match survives _match only as an adoption the admin opted into (--adopt): its update or
+        # disable takes the user over, and the plan marks it so ("adopt": true; the guard allows nothing else).
+        adopting = base["matchedBy"].isin(["mail", "upn"]).to_numpy(dtype=bool) & options.adopt
         op_ids = pd.Series([None] * len(base), dtype="object")
         for k in ("update", "disable"):
             sel = changed_any & (kind == k) & ~is_blocked
@@ -457,6 +562,7 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
                 ids = res.add(k, base[sel], matched_by=base.loc[sel, "matchedBy"].values,
                               reason=("source account is disabled" if k == "disable" else None))
                 op_ids[np.flatnonzero(sel)] = ids.values
+                res.adopted.update(ids.to_numpy(dtype=object)[adopting[sel]])
         if is_blocked.any():
             blk = base[is_blocked]
             res.add("blocked", blk, reason=blocked_reason.loc[blk["sourceId"]].values,
@@ -524,6 +630,11 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
                                                                           "days)")
             else:
                 enabled = gone["accountEnabled"].fillna(True).astype(bool).to_numpy()
+                onprem = _on_premises_mastered(gone).to_numpy() & enabled
+                if onprem.any():
+                    res.add("conflict", frame[onprem], reason="the target user is synchronized from on-premises "
+                            "AD (onPremisesSyncEnabled): Graph refuses to disable it; disable it on-premises")
+                    enabled = enabled & ~onprem
                 frame = frame[enabled]
                 ids = res.add("disable", frame, reason=pd.Series(why[enabled]).values)
                 if len(frame):
@@ -546,7 +657,7 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
         "mapping": {"source": mapping.source, "sha256": mapping.digest, "rules": mapping.to_dict()},
         "scope": {"source": scope.source, "sha256": scope.digest, **scope.describe()},
     }
-    return SyncPlan(header=header, ops=ops, changes=changes)
+    return SyncPlan(header=header, ops=ops, changes=changes, adopted=frozenset(res.adopted))
 
 
 def _check_empty_scope(candidates: pd.DataFrame, tgt: pd.DataFrame, source: TenantData, scope: Scope,
@@ -564,6 +675,12 @@ def _check_empty_scope(candidates: pd.DataFrame, tgt: pd.DataFrame, source: Tena
                          "users linked to this source", source=scope.source,
                          hint="Check the scoping file (group names, filter values). If the empty scope is meant, "
                               "plan again with --confirm-empty-scope (confirm_empty_scope=True).")
+
+
+def _on_premises_mastered(users: pd.DataFrame) -> pd.Series:
+    if "onPremisesSyncEnabled" not in users.columns:
+        return pd.Series(False, index=users.index)
+    return users["onPremisesSyncEnabled"].astype("boolean").fillna(False).astype(bool)
 
 
 def _tenant_header(t: TenantData, in_scope: int | None = None, syncable: int | None = None) -> dict:
@@ -608,21 +725,29 @@ def _create_problems(to_create: pd.DataFrame, values: pd.DataFrame, tgt: pd.Data
             off = (mail.notna() & ~mail_domain.isin(source_verified)).to_numpy()
             note(ids[off], [f"its mail {m} is not on a domain verified in the source tenant: Entra cannot "
                             "create it" for m in mail[off]])
-        taken = set(_lower(tgt["mail"]).dropna())
-        collide = mail.isin(taken).to_numpy()
-        note(ids[collide], "its mail is already used by a target user that is not linked to it (an internal "
-                           "user or a user from another source): Entra cannot create it")
-        # Entra: a proxy address of an INTERNAL target user equal to the invited address makes the invitation
-        # fail (InvitationCreationFailureAmbiguousUser).
-        if "proxyAddresses" in tgt.columns:
-            internal = tgt[tgt["creationType"].isna()]
-            proxies = {str(a).split(":", 1)[-1].lower() for lst in internal["proxyAddresses"]
-                       if isinstance(lst, (list, tuple, np.ndarray)) for a in lst}
-            if proxies:
-                hit = (pd.Series(address).isin(proxies) | mail.reset_index(drop=True).isin(proxies)).to_numpy()
-                note(ids[hit], "a proxy address of an internal target user equals its address: the invitation "
-                               "would fail (InvitationCreationFailureAmbiguousUser); remove the address from "
-                               "that user or take this user out of scope")
+        # The invitation goes to the UPN (the address actually invited), so that is the address that must be
+        # free in the target: not the mail, a proxy address or another address of any object there.
+        invited = pd.Series(address, dtype="object")
+        owners = _address_owners(tgt, target, {a for a in address if isinstance(a, str)})
+        internal = {str(i) for i in tgt.loc[tgt["creationType"].isna(), "id"]}
+        hit_owner = invited.map(owners)
+        for i, who in zip(ids, hit_owner):
+            if not isinstance(who, tuple):
+                continue
+            oid, kind, name = who
+            if kind == "user" and oid in internal:
+                # Entra: a proxy address of an INTERNAL target user equal to the invited address makes the
+                # invitation fail (InvitationCreationFailureAmbiguousUser).
+                note([i], f"its invited address is a proxy address of {name}, an internal target user: the "
+                          "invitation would fail (InvitationCreationFailureAmbiguousUser); remove the address "
+                          "from that user or take this user out of scope")
+            elif kind == "user":
+                note([i], f"its invited address is already the mail or a proxy address of {name}, a target user "
+                          "that is not linked to it: Entra would return that user or create one without a mail; "
+                          "resolve it, or plan with --adopt if that user is this one")
+            else:
+                note([i], f"its invited address is already used by the target {kind} {name}: Entra would create "
+                          "the user without that mail (address moved to otherMails); free the address first")
     else:
         upn = _lower(values["userPrincipalName"].astype("object")).reset_index(drop=True)
         domain = upn.str.split("@").str[-1]
@@ -635,12 +760,47 @@ def _create_problems(to_create: pd.DataFrame, values: pd.DataFrame, tgt: pd.Data
         note(ids[clash], [f"its target UPN {u} already exists in the target" for u in upn[clash]])
         dup = (upn.notna() & upn.duplicated(keep=False)).to_numpy()
         note(ids[dup], "its target UPN is the same as another new user's")
+    if options.target_licenses:
+        usage = values["usageLocation"] if "usageLocation" in values.columns else pd.Series(None, index=values.index)
+        none = pd.isna(usage.to_numpy(dtype=object))
+        note(ids[none], "has no usageLocation: Graph refuses the --target-license licence without one; set it in "
+                        "the source or map a constant")
     for attr, limit in TARGET_LIMITS.items():
         if attr in values.columns:
             lengths = values[attr].astype("string").str.len().fillna(0).to_numpy()
             over = lengths > limit
             note(ids[over], [f"{attr} is {int(n)} characters, Graph allows {limit}" for n in lengths[over]])
     return pd.Series({k: "; ".join(v) for k, v in reasons.items()}, dtype="object")
+
+
+def _address_owners(tgt: pd.DataFrame, target: TenantData, wanted: set[str]) -> dict[str, tuple[str, str, str]]:
+    """For the ``wanted`` (lower-case) addresses: address -> (object id, "user" | "contact" | "group", name),
+    over the target users' mail, proxyAddresses and otherMails and the contacts and groups its export carries.
+
+    Column-wise: a million target users must not mean a million Python iterations."""
+    owners: dict[str, tuple[str, str, str]] = {}
+    if not wanted:
+        return owners
+    for col in ("mail", "proxyAddresses", "otherMails"):
+        if col not in tgt.columns:
+            continue
+        values = (tgt[col] if col == "mail" else tgt[col].explode()).dropna()
+        if values.empty:
+            continue
+        # "SMTP:a@b" -> "a@b" (a mail has no prefix). Non-text values become NaN and never match.
+        text = values.astype("object")
+        address = (text if col == "mail" else text.str.split(":", n=1).str[-1]).str.lower()
+        hit = address[address.isin(wanted)]
+        for row, a in zip(hit.index, hit.to_numpy()):
+            owners.setdefault(a, (str(tgt.at[row, "id"]), "user", str(tgt.at[row, "userPrincipalName"])))
+    for obj in getattr(target, "directory_objects", None) or ():
+        for a in [obj.get("mail"), *(obj.get("proxyAddresses") or [])]:
+            if isinstance(a, str) and a:
+                key = a.split(":", 1)[-1].lower()
+                if key in wanted:
+                    owners.setdefault(key, (str(obj.get("id")), str(obj.get("kind", "object")),
+                                            str(obj.get("displayName") or obj.get("mail"))))
+    return owners
 
 
 _KIND_ORDER = {k: i for i, k in enumerate(KINDS)}

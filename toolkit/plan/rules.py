@@ -36,7 +36,8 @@ from .expressions import Expression, parse_expression
 
 __all__ = ["MappingRule", "Mapping", "parse_mapping", "load_mapping", "default_mapping", "Clause", "ScopeFilter",
            "Scope", "parse_scope", "load_scope", "OPERATORS", "TARGET_LIMITS", "BOOLEAN_TARGETS",
-           "WRITE_ONLY_TARGETS", "REFUSED_TARGETS", "CROSS_CLOUD_REFUSED", "WRITABLE_TARGETS", "is_writable_target"]
+           "WRITE_ONLY_TARGETS", "REFUSED_TARGETS", "CROSS_CLOUD_REFUSED", "WRITABLE_TARGETS", "is_writable_target",
+           "CREATE_ONLY_TARGETS"]
 
 # Graph's documented maximum lengths for user properties ccsync writes (user resource type, v1.0).
 TARGET_LIMITS = {
@@ -68,8 +69,16 @@ WRITABLE_TARGETS = frozenset(set(TARGET_LIMITS) | BOOLEAN_TARGETS | {
 EXTENSION_TARGET = re.compile(r"^onPremisesExtensionAttributes\.extensionAttribute(?:[1-9]|1[0-5])$")
 
 
-def is_writable_target(attribute: str) -> bool:
-    """True for an attribute a mapping (and so a plan) may write: a known user property or extensionAttributeN."""
+# A create may also set these: POST /users takes mail (a CSV migration's members, toolkit/migrate/convert.py);
+# as a mapping target it stays refused (REFUSED_TARGETS: synced B2B users cannot have it updated).
+CREATE_ONLY_TARGETS = frozenset({"mail"})
+
+
+def is_writable_target(attribute: str, *, create: bool = False) -> bool:
+    """True for an attribute a mapping (and so a plan) may write: a known user property or extensionAttributeN;
+    with ``create``, also what only a create sets (``CREATE_ONLY_TARGETS``)."""
+    if create and attribute in CREATE_ONLY_TARGETS:
+        return True
     return (attribute in WRITABLE_TARGETS and attribute not in REFUSED_TARGETS) or bool(
         EXTENSION_TARGET.match(attribute))
 

@@ -8,11 +8,21 @@ against an edit. So every plan is validated before anything else looks at it, wh
   ``kind`` one of the planner's kinds; ``held`` and (issue 10's) ``adopt`` booleans (``adopt`` may be absent);
 * user and tenant ids are plain identifiers (letters, digits, ``-``, ``_``, ``.``): they are put into Graph URLs,
   so nothing else is allowed;
-* ``changes`` are objects whose ``attribute`` is on the allow-list (``toolkit.plan.rules.is_writable_target``,
-  ``@assignLicense``, ``@addToGroup``), whose values are text within Graph's length limits, and whose ``flow``
-  is ``always`` or ``once``; ``@assignLicense`` / ``@addToGroup`` values are GUIDs;
+* ``changes`` are objects whose ``attribute`` is on the allow-list (``toolkit.plan.rules.is_writable_target``;
+  a create may also set ``mail``, as POST /users does for a migration's members), whose values are text within
+  Graph's length limits, and whose ``flow`` is ``always`` or ``once``;
+* the special ``@`` attributes, only on creates, each with its own values (``_SPECIAL``): ``@assignLicense`` /
+  ``@addToGroup`` / ``@manager`` GUIDs; a migration's ``@createAs``, ``@invitedUserType``, ``@password``
+  (``file`` | ``generated``: never the password itself), ``@inviteRedirectUrl`` (an http(s) URL),
+  ``@sendInvitationMessage`` / ``@forceChangePasswordNextSignIn`` booleans as text, ``@invitedUserMessage``
+  text, ``@managerOp`` the id of another create in the same plan;
+* ``adopt: true`` (taking over a user ccsync did not create) only on an update or disable matched by mail or
+  UPN in a plan made with ``--adopt`` (``options.adopt``), which is the only place the planner puts it;
 * per kind: a create names its source user, an update/disable/delete its target user, a disable only turns
   ``accountEnabled`` off, a delete changes nothing.
+
+Source user ids are not put into URLs (only target ids are), so besides object ids they may be the addresses a
+CSV migration uses as its source key (``toolkit/migrate/convert.py``): no spaces or control characters.
 
 Errors are ``InputError`` naming the file, the operation id (as the row) and the field.
 """
@@ -36,7 +46,17 @@ _KINDS = ("create", "update", "disable", "delete", "conflict", "blocked")
 _OP_KEYS = {"opId", "kind", "held", "adopt", "source", "target", "matchedBy", "reason", "changes"}
 _REQUIRED_OP_KEYS = _OP_KEYS - {"adopt"}
 _CHANGE_KEYS = {"attribute", "old", "new", "flow"}
-_SPECIAL = {"@assignLicense", "@addToGroup"}
+_SOURCE_ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,256}$")      # an object id or a migration's address key
+_BOOL_TEXT = ("true", "false")
+# The special '@' attributes (never user properties): which values each takes. Only creates carry them.
+_SPECIAL: dict[str, Any] = {
+    "@assignLicense": _GUID, "@addToGroup": _GUID, "@manager": _GUID,
+    "@createAs": ("member", "invite"), "@invitedUserType": ("Member", "Guest"), "@password": ("file", "generated"),
+    "@sendInvitationMessage": _BOOL_TEXT, "@forceChangePasswordNextSignIn": _BOOL_TEXT,
+    "@inviteRedirectUrl": re.compile(r"^https?://[^\s]{1,2040}$"), "@invitedUserMessage": None,  # any text
+    "@managerOp": ID_PATTERN,
+}
+_REPEATABLE = {"@assignLicense", "@addToGroup"}
 _HINT = "Plan files must not be edited: make a new plan with 'ccsync plan'."
 
 
@@ -91,6 +111,9 @@ def validate_plan_document(document: Any, source: str = "<plan>") -> None:
     if len(ops) > MAX_OPERATIONS:
         c.fail(f"{len(ops)} operations is more than the {MAX_OPERATIONS} a plan may hold", field="operations")
     seen: set[str] = set()
+    creates: set[str] = set()
+    manager_ops: list[tuple[str, str]] = []       # (op id, the create it names as manager)
+    adopt_allowed = document["options"].get("adopt") is True
     for i, op in enumerate(ops):
         if not isinstance(op, dict):
             c.fail(f"operation #{i + 1} must be a JSON object, not {type(op).__name__}", field="operations")
@@ -101,6 +124,16 @@ def validate_plan_document(document: Any, source: str = "<plan>") -> None:
             c.fail("the operation id appears more than once", op=op_id, field="opId")
         seen.add(op_id)
         _operation(c, op, op_id)
+        if op["kind"] == "create":
+            creates.add(op_id)
+        manager_ops += [(op_id, ch["new"]) for ch in op["changes"] if ch["attribute"] == "@managerOp"]
+        if op.get("adopt") is True and not adopt_allowed:
+            c.fail("'adopt' is true, but the plan was not made with --adopt (options.adopt)", op=op_id,
+                   field="adopt")
+    for op_id, manager in manager_ops:
+        if manager not in creates or manager == op_id:
+            c.fail(f"'@managerOp' names {_short(manager)}, which is not another create of this plan", op=op_id,
+                   field="changes.@managerOp")
 
 
 def _header(c: _Checker, doc: dict) -> None:
@@ -114,8 +147,10 @@ def _header(c: _Checker, doc: dict) -> None:
     if not isinstance(link, str) or not re.fullmatch(r"extensionAttribute(?:[1-9]|1[0-5])", link):
         c.fail(f"'options.linkAttribute' must be extensionAttribute1..15, got {_short(link)}",
                field="options.linkAttribute")
-    if options.get("createAs") not in ("invite", "member"):
-        c.fail("'options.createAs' must be 'invite' or 'member'", field="options.createAs")
+    if options.get("createAs") not in ("invite", "member", "mixed"):
+        c.fail("'options.createAs' must be 'invite', 'member' or 'mixed'", field="options.createAs")
+    if not isinstance(options.get("adopt", False), bool):
+        c.fail(f"'options.adopt' must be true or false, not {_short(options.get('adopt'))}", field="options.adopt")
     threshold = options.get("deletionThreshold")
     if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
         c.fail("'options.deletionThreshold' must be a whole number", field="options.deletionThreshold")
@@ -143,7 +178,9 @@ def _operation(c: _Checker, op: dict, op_id: str) -> None:
     tgt = c.obj(op["target"], "target", op=op_id)
     if set(src) - {"id", "userPrincipalName", "mail"} or set(tgt) - {"id", "userPrincipalName"}:
         c.fail("unknown field(s) in 'source' or 'target'", op=op_id, field="source")
-    c.ident(src.get("id"), "source.id", op=op_id)
+    if src.get("id") is not None and not (isinstance(src["id"], str) and _SOURCE_ID.match(src["id"])):
+        c.fail(f"'source.id' must be an object id or an address without spaces, got {_short(src['id'])}",
+               op=op_id, field="source.id")
     c.text(src.get("userPrincipalName"), "source.userPrincipalName", op=op_id, limit=TARGET_LIMITS["mail"])
     c.text(src.get("mail"), "source.mail", op=op_id, limit=TARGET_LIMITS["mail"])
     c.ident(tgt.get("id"), "target.id", op=op_id)
@@ -152,6 +189,8 @@ def _operation(c: _Checker, op: dict, op_id: str) -> None:
         c.fail(f"'matchedBy' must be link, mail, upn or null, got {_short(op['matchedBy'])}", op=op_id,
                field="matchedBy")
     c.text(op["reason"], "reason", op=op_id, limit=64 * MAX_TEXT)     # conflicts may list many users
+    if op.get("adopt") is True and (kind not in ("update", "disable") or op["matchedBy"] not in ("mail", "upn")):
+        c.fail("only an update or disable of a user matched by mail or UPN can adopt it", op=op_id, field="adopt")
     if kind == "create" and not src.get("id"):
         c.fail("a create must name its source user ('source.id')", op=op_id, field="source.id")
     if kind in ("update", "disable", "delete") and not tgt.get("id"):
@@ -178,16 +217,24 @@ def _change(c: _Checker, ch: Any, op_id: str, kind: str, seen: set[str]) -> None
         c.fail(f"each change must be an object with exactly {', '.join(sorted(_CHANGE_KEYS))}", op=op_id,
                field="changes")
     attr = ch["attribute"]
-    if not isinstance(attr, str) or not (attr in _SPECIAL or is_writable_target(attr)):
+    if not isinstance(attr, str) or not (attr in _SPECIAL or is_writable_target(attr, create=kind == "create")):
         c.fail(f"attribute {_short(attr)} is not one ccsync writes", op=op_id, field="changes.attribute")
-    if attr in seen and attr not in _SPECIAL:
+    if attr in seen and attr not in _REPEATABLE:
         c.fail(f"attribute {attr} is changed twice", op=op_id, field="changes.attribute")
     seen.add(attr)
-    limit = TARGET_LIMITS.get(attr, MAX_TEXT)
+    # Microsoft's docs give no limit for an invitation's customizedMessageBody, and 'migrate validate' sets none:
+    # a generous cap, so a migration plan is never refused for a long message yet no value is unbounded.
+    limit = 16 * MAX_TEXT if attr == "@invitedUserMessage" else TARGET_LIMITS.get(attr, MAX_TEXT)
     c.text(ch["old"], f"changes.{attr}.old", op=op_id, limit=max(limit, MAX_TEXT))
     c.text(ch["new"], f"changes.{attr}.new", op=op_id, limit=limit)
     if ch["flow"] not in ("always", "once"):
         c.fail(f"'flow' of {attr} must be always or once", op=op_id, field="changes.flow")
     if attr in _SPECIAL:
-        if kind != "create" or not isinstance(ch["new"], str) or not _GUID.match(ch["new"]):
-            c.fail(f"{attr} is only for creates and takes a GUID", op=op_id, field="changes.attribute")
+        allowed, new = _SPECIAL[attr], ch["new"]
+        if kind != "create" or not isinstance(new, str):
+            c.fail(f"{attr} is only for creates and takes text", op=op_id, field="changes.attribute")
+        if isinstance(allowed, tuple) and new not in allowed:
+            c.fail(f"{attr} must be one of {', '.join(allowed)}, got {_short(new)}", op=op_id, field="changes.attribute")
+        if isinstance(allowed, re.Pattern) and not allowed.match(new):
+            what = {"@managerOp": "an operation id", "@inviteRedirectUrl": "an http(s) URL"}.get(attr, "a GUID")
+            c.fail(f"{attr} takes {what}, got {_short(new)}", op=op_id, field="changes.attribute")

@@ -1,5 +1,7 @@
 """Apply a plan to a target snapshot in memory: what the target would look like after ``ccsync apply``.
 
+Invited users come out as Graph shows them right after ``POST /invitations``: external, ``PendingAcceptance``.
+
 Used to show, before anything is written, that re-planning after the apply leaves nothing to do, and by the
 planner's property tests. It writes the same values the executor writes through Graph.
 """
@@ -57,9 +59,11 @@ def apply_plan_in_memory(plan: SyncPlan, target: TenantData) -> TenantData:
         if op.kind == "create":
             row = {c: None for c in USERS.names}
             row["id"] = str(uuid.uuid5(_NAMESPACE, op.opId))
-            row["mail"] = op.sourceMail
+            # An invitation creates a B2B user at the address invited (the source UPN) that stays
+            # PendingAcceptance until the person redeems it: no API redeems it (docs/direct-engine.md).
+            row["mail"] = op.sourceUpn if create_as == "invite" else op.sourceMail
             row["creationType"] = "Invitation" if create_as == "invite" else None
-            row["externalUserState"] = "Accepted" if create_as == "invite" else None
+            row["externalUserState"] = "PendingAcceptance" if create_as == "invite" else None
             row["userType"] = "Member"
             row["userPrincipalName"] = (external_upn(op.sourceUpn, initial) if create_as == "invite" else None)
             row["tenantId"] = target.tenant_id

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import secrets
 import shutil
 import ssl
 import tempfile
@@ -47,6 +48,9 @@ class SimConfig:
     generator); ``faults`` / ``throttle``: ``FaultConfig`` / ``ThrottleConfig`` (None: defaults = no faults,
     documented quotas); ``latency_ms``: extra delay before every Graph answer; ``page_size``: default page size of
     collections (Graph's is 100); ``batch_seed``: seeds the order in which $batch responses come back.
+    ``sync_scheduler``: run Entra's sync jobs in the background on their schedule (off by default, so tests
+    run cycles with ``Simulator.run_sync_cycle``); ``sync_interval``: seconds between cycles instead of each
+    job's PT40M.
     """
 
     seed_dir: str | Path | None = DEFAULT_SEED_DIR
@@ -57,6 +61,8 @@ class SimConfig:
     page_size: int = 100
     batch_seed: int | None = None
     device_auto_approve_after: int = 1
+    sync_scheduler: bool = False
+    sync_interval: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ class Simulator:
         self._ca_bundle: str | None = None
         self.throttle: Any = None
         self.faults: Any = None
+        self._sync: Any = None
+        self.control_token = ""     # per start; lets `ccsync sim portal` reach this simulator (portal.py)
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
@@ -123,6 +131,13 @@ class Simulator:
         except Exception:
             self.stop()
             raise
+        self.control_token = secrets.token_urlsafe(32)
+        for server in self.servers.values():
+            server.control = self._control
+        if self.config.sync_scheduler:
+            from .syncengine import SyncScheduler
+            self._sync = SyncScheduler(directory, self.config.sync_interval)
+            self._sync.start()
         return self
 
     def _peer_base_url(self, cloud: str) -> str | None:
@@ -131,6 +146,9 @@ class Simulator:
         return server.base_url if server is not None and server._server is not None else None
 
     def stop(self) -> None:
+        if self._sync is not None:
+            self._sync.stop()
+            self._sync = None
         for server in self.servers.values():
             server.stop()
         self.servers = {}
@@ -177,6 +195,46 @@ class Simulator:
 
     def tenants(self) -> list["TenantState"]:
         return list(self.directory.tenants.values()) if self.directory else []
+
+    # --- Entra's cross-tenant sync: cycles on demand and portal-only steps (syncengine.py, portal.py) -------
+
+    def run_sync_cycle(self, tenant_id_or_domain: str | None = None, job_id: str | None = None) -> list[dict[str, Any]]:
+        """Run one provisioning cycle now for every active sync job (of one source tenant, or one job)."""
+        from .portal import run_cycles
+
+        tenant = self.tenant(tenant_id_or_domain) if tenant_id_or_domain else None
+        if self.directory is None:
+            raise ConfigError("the simulator is not running.", hint="Call start() first.")
+        return run_cycles(self.directory, tenant, job_id)
+
+    def _control(self, request: Any) -> Any:
+        """The HTTP face of the portal-only steps for ``ccsync sim portal`` (portal.py)."""
+        import json
+
+        from werkzeug.wrappers import Response
+
+        from .portal import CONTROL_PATH, control
+        if request.path != CONTROL_PATH or request.method != "POST":
+            return Response(json.dumps({"error": {"code": "NotFound", "message": "No such control resource."}}),
+                            status=404, content_type="application/json")
+        try:
+            body = json.loads(request.get_data(as_text=True) or "null")
+        except ValueError:
+            body = None
+        status, out = control(self, self.control_token, request.headers, body)
+        return Response(json.dumps(out), status=status, content_type="application/json")
+
+    def portal_tick_cross_cloud_sync(self, tenant_id_or_domain: str, source_cloud: str) -> dict[str, Any]:
+        """An admin of the TARGET tenant ticks "cross-cloud synchronization" for a source cloud in Microsoft
+        cloud settings (portal only). Returns the service principal it creates."""
+        from .portal import tick_cross_cloud_sync
+        return tick_cross_cloud_sync(self.tenant(tenant_id_or_domain), source_cloud)
+
+    def portal_create_cross_cloud_configuration(self, tenant_id_or_domain: str, display_name: str) -> dict[str, Any]:
+        """An admin of the SOURCE tenant creates a sync configuration with the cross-cloud checkbox ticked
+        (portal only). Returns its service principal."""
+        from .portal import create_cross_cloud_configuration
+        return create_cross_cloud_configuration(self.tenant(tenant_id_or_domain), display_name)
 
     def secret_for(self, tenant_id_or_domain: str, app_id: str | None = None) -> str:
         """The client secret of the tenant's (first, or named) app; random per start; never written anywhere."""

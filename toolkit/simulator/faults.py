@@ -52,6 +52,9 @@ class FaultConfig:
     p_slow: float = 0.0
     slow_ms: float = 2000.0
     replication_lag_s: float = 0.0
+    # Advanced queries (ConsistencyLevel: eventual) read an index that lags behind writes (docs/graph-facts.md
+    # 6.4: "eventually consistent"): a user created less than this long ago is missing from their results.
+    index_lag_s: float = 0.0
     retry_after_s: float = 1.0
     seed: int | None = None
     methods: tuple[str, ...] | None = None
@@ -66,7 +69,7 @@ class FaultConfig:
         if self.total_rate > 1.0 + 1e-9:
             raise InputError(f"fault rates add up to {self.total_rate:g}, more than 1.", field="rates",
                              hint="Lower some of 429/503/504/reset/slow so that their sum is at most 1.")
-        for name in ("latency_ms", "jitter_ms", "slow_ms", "replication_lag_s", "retry_after_s"):
+        for name in ("latency_ms", "jitter_ms", "slow_ms", "replication_lag_s", "index_lag_s", "retry_after_s"):
             if getattr(self, name) < 0:
                 raise InputError(f"{name}={getattr(self, name)} is negative.", field=name,
                                  hint="Durations must be zero or more.")
@@ -115,7 +118,7 @@ _SPEC_KEYS: dict[str, tuple[str, str]] = {
     "429": ("p429", "rate"), "503": ("p503", "rate"), "504": ("p504", "rate"),
     "reset": ("p_reset", "rate"), "slow": ("p_slow", "rate"),
     "latency": ("latency_ms", "ms"), "jitter": ("jitter_ms", "ms"), "slow_ms": ("slow_ms", "ms"),
-    "lag": ("replication_lag_s", "s"), "retry_after": ("retry_after_s", "s"),
+    "lag": ("replication_lag_s", "s"), "index_lag": ("index_lag_s", "s"), "retry_after": ("retry_after_s", "s"),
     "seed": ("seed", "int"), "methods": ("methods", "list"), "paths": ("paths", "list"),
 }
 _DURATION = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m)?$", re.IGNORECASE)

@@ -7,10 +7,10 @@ a licensing group, a few have assignment errors, some are disabled, guests, hybr
 usage location. The SKU table below is shared with ``samples/tenants/build_seeds.py``.
 
 SKU and service-plan GUIDs come from Microsoft's "Product names and service plan identifiers for licensing"
-CSV (``shared/reference/product-service-plan-identifiers.csv``); each SKU lists its entitlement-relevant plans
+CSV (``tests/fixtures/licensing/product-service-plan-identifiers.csv``); each SKU lists its entitlement-relevant plans
 (AAD_PREMIUM, AAD_PREMIUM_P2, Entra_Identity_Governance and the lookalikes AAD_SMB, INFO_GOVERNANCE) plus a few
 of its other real plans. Microsoft Entra Suite (``f9602137-...``) is not in that CSV: its plan list is the one
-in ``shared/reference/licensing-facts.md`` section 4. Government and China tenants reuse the commercial
+in ``docs/licensing-facts.md`` section 4. Government and China tenants reuse the commercial
 Governance SKU because Microsoft publishes no identifiers for their Governance products (licensing-facts.md
 section 6); this is a simulation choice.
 """

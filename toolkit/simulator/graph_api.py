@@ -26,7 +26,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 from urllib.parse import quote, urlencode
 
-from .odata import (GROUP_FILTERS, USER_FILTERS, GraphFault, bad_request, decode_token, encode_token,
+from .odata import (GROUP_FILTERS, USER_FILTERS, GraphFault, bad_request, check_query_options, decode_token,
+                    encode_token, search_matches,
                     has_eventual, is_advanced, new_snapshot_key, not_found, parse_filter, parse_select,
                     parse_top, project, unsupported_query)
 from .state import TenantState, now_iso
@@ -88,18 +89,20 @@ USER_READ_ONLY = {"id", "createdDateTime", "creationType", "assignedLicenses", "
 USER_NEVER_RETURNED = {"passwordProfile"}
 _UPN_LOCAL = re.compile(r"^[A-Za-z0-9'.\-_!#^~]+$")
 
-GROUP_DEFAULT = ["id", "deletedDateTime", "classification", "createdDateTime", "creationOptions", "description",
+# The v1.0 group type as Microsoft's v1.0 SDK models it (microsoftgraph/msgraph-sdk-python
+# msgraph/generated/models/group.py, generated from the v1.0 metadata): creationOptions, resourceBehaviorOptions
+# and resourceProvisioningOptions are beta properties, so v1.0 neither returns nor selects them.
+GROUP_DEFAULT = ["id", "deletedDateTime", "classification", "createdDateTime", "description",
                  "displayName", "expirationDateTime", "groupTypes", "isAssignableToRole", "mail", "mailEnabled",
                  "mailNickname", "membershipRule", "membershipRuleProcessingState", "onPremisesDomainName",
                  "onPremisesLastSyncDateTime", "onPremisesNetBiosName", "onPremisesSamAccountName",
                  "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "preferredDataLocation",
-                 "preferredLanguage", "proxyAddresses", "renewedDateTime", "resourceBehaviorOptions",
-                 "resourceProvisioningOptions", "securityEnabled", "securityIdentifier", "theme", "visibility",
-                 "onPremisesProvisioningErrors", "serviceProvisioningErrors"]
-GROUP_COLLECTIONS = {"groupTypes", "creationOptions", "proxyAddresses", "resourceBehaviorOptions",
-                     "resourceProvisioningOptions", "onPremisesProvisioningErrors", "serviceProvisioningErrors",
-                     "assignedLicenses", "licenseProcessingState"}
-GROUP_PROPERTIES = set(GROUP_DEFAULT) | {"assignedLicenses", "licenseProcessingState", "hasMembersWithLicenseErrors"}
+                 "preferredLanguage", "proxyAddresses", "renewedDateTime", "securityEnabled", "securityIdentifier",
+                 "theme", "visibility", "onPremisesProvisioningErrors", "serviceProvisioningErrors"]
+GROUP_COLLECTIONS = {"groupTypes", "proxyAddresses", "onPremisesProvisioningErrors", "serviceProvisioningErrors",
+                     "assignedLicenses", "licenseProcessingState", "assignedLabels"}
+GROUP_PROPERTIES = set(GROUP_DEFAULT) | {"assignedLicenses", "licenseProcessingState", "hasMembersWithLicenseErrors",
+                                         "assignedLabels"}
 
 
 @dataclass
@@ -155,11 +158,12 @@ class GraphService:
     """Graph v1.0 for one cloud's server: throttling, permissions, routing."""
 
     def __init__(self, cloud: str, throttle: Any, page_size: int = 100, replication_lag_s: float = 0.0,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, index_lag_s: float = 0.0):
         self.cloud = cloud
         self.throttle = throttle
         self.page_size = page_size
         self.replication_lag_s = replication_lag_s
+        self.index_lag_s = index_lag_s
         self.rng = rng          # shuffles $batch responses (Graph does not keep request order)
 
     def execute(self, req: GraphRequest) -> GraphResult:
@@ -247,7 +251,8 @@ class GraphService:
 
 
 _KNOWN_ROOTS = {"users", "groups", "subscribedskus", "domains", "organization", "invitations", "directory",
-                "$batch", "auditlogs", "me"}
+                "contacts", "$batch", "auditlogs", "me", "policies", "serviceprincipals", "applicationtemplates",
+                "applications"}
 
 
 def _query_ci(query: Mapping[str, str], name: str) -> str | None:
@@ -267,9 +272,13 @@ def _error_body(code: str, message: str) -> dict[str, Any]:
 def complete_error(body: Any, request_id: str, client_request_id: str) -> Any:
     """Add Graph's ``innerError`` {date, request-id, client-request-id} to an error body (in place)."""
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        body["error"].setdefault("innerError", {
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
-            "request-id": request_id, "client-request-id": client_request_id})
+        inner = body["error"].setdefault("innerError", {})
+        # A throttled answer's innerError carries code "429" (docs/graph-facts.md 8.1).
+        if body["error"].get("code") == "TooManyRequests":
+            inner.setdefault("code", "429")
+        inner.setdefault("date", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
+        inner.setdefault("request-id", request_id)
+        inner.setdefault("client-request-id", client_request_id)
     return body
 
 
@@ -307,9 +316,13 @@ def _context_for(base: str, select: list[str] | None) -> str:
 
 
 def _filtered_users(req: GraphRequest) -> tuple[list[dict[str, Any]], bool]:
-    users = req.tenant.visible_users()
+    users = req.tenant.visible_users(eventual=has_eventual(req.headers))
     text = _query_ci(req.query, "$filter")
     advanced = is_advanced(req.headers, req.query)
+    search = _query_ci(req.query, "$search")
+    if search:
+        users = [u for u in users if search_matches(search, u, ("displayName", "mail", "userPrincipalName",
+                                                                  "givenName", "surname", "mailNickname"))]
     if text:
         flt = parse_filter(text, USER_FILTERS, "User")
         if flt.advanced and not advanced:
@@ -349,6 +362,7 @@ def _order(users: list[dict[str, Any]], order: str, filtered: bool, advanced: bo
 
 @route("GET", r"/users", "users.read")
 def list_users(svc: GraphService, req: GraphRequest) -> GraphResult:
+    check_query_options(req.headers, req.query, "user", searchable=True)
     top = _check_top(req, svc.page_size)
     select = _user_select(req, collection=True)
     with req.tenant.lock:
@@ -384,6 +398,7 @@ def count_users(svc: GraphService, req: GraphRequest) -> GraphResult:
 def get_user(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
     if key.lower() == "delta()" or key.lower() == "delta":
         return user_delta(svc, req)
+    check_query_options(req.headers, req.query, "user", searchable=False)
     select = _user_select(req, collection=False)
     with req.tenant.lock:
         user = req.tenant.find_user(key)
@@ -429,6 +444,22 @@ def _validate_user_props(tenant: TenantState, props: Mapping[str, Any], *, creat
                               "of the verified domain names in your organization.")
         if tenant.upn_taken(upn, except_id=user_id):
             raise bad_request("Another object with the same value for property userPrincipalName already exists.")
+    if props.get("mail"):
+        # mail and proxyAddresses are unique across mail-enabled objects (docs/direct-engine.md).
+        if not isinstance(props["mail"], str) or "@" not in props["mail"]:
+            raise bad_request("Invalid value specified for property 'mail' of resource 'User'.")
+        if tenant.address_owner(props["mail"], except_id=user_id) is not None:
+            raise bad_request("Another object with the same value for property proxyAddresses already exists.")
+
+
+def _mail_to_proxies(user: dict[str, Any], new_mail: str | None) -> None:
+    """Setting mail makes it the primary SMTP proxy address; the old primary stays as a secondary one
+    (user resource: "changes to the mail property update proxyAddresses")."""
+    if not new_mail:
+        return
+    proxies = [p for p in user.get("proxyAddresses") or [] if str(p).split(":", 1)[-1].lower() != new_mail.lower()]
+    proxies = ["smtp:" + p.split(":", 1)[1] if p.startswith("SMTP:") else p for p in proxies]
+    user["proxyAddresses"] = [f"SMTP:{new_mail}", *proxies]
 
 
 def _relicense(tenant: TenantState, uid: str) -> None:
@@ -447,6 +478,9 @@ def _add_new_user(svc: GraphService, tenant: Any, user: dict[str, Any]) -> None:
     tenant.invalidate_upns()
     if svc.replication_lag_s > 0:
         tenant.visible_after[uid] = time.monotonic() + svc.replication_lag_s
+    index_lag = float(getattr(svc, "index_lag_s", 0.0) or 0.0)    # other writers (the sync engine) may not model it
+    if index_lag > 0:
+        tenant.indexed_after[uid] = time.monotonic() + max(index_lag, svc.replication_lag_s)
     tenant.record_change(uid, "upsert")
 
 
@@ -468,6 +502,7 @@ def create_user(svc: GraphService, req: GraphRequest) -> GraphResult:
         user: dict[str, Any] = {"id": uid, "businessPhones": [], "createdDateTime": now_iso(), "userType": "Member",
                                 "creationType": None}
         user.update(copy.deepcopy(props))
+        _mail_to_proxies(user, props.get("mail"))
         _add_new_user(svc, tenant, user)
         tenant.add_audit(activity="Add user", category="UserManagement", operation="Add", app=req.app,
                          target=user, target_type="User",
@@ -493,10 +528,17 @@ def update_user(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
             # kept (setting one extensionAttribute does not clear the others), so the simulator merges.
             props["onPremisesExtensionAttributes"] = {**(user.get("onPremisesExtensionAttributes") or {}),
                                                       **props["onPremisesExtensionAttributes"]}
+        if user.get("onPremisesSyncEnabled") and props:
+            # Source of authority is on-premises AD: Graph refuses the update (docs/graph-facts.md 10).
+            raise bad_request("Unable to update the specified properties for objects that have originated within "
+                              "an external service.")
+        old_mail = user.get("mail")
         changed = [(k, user.get(k), v) for k, v in props.items() if user.get(k) != v and k != "passwordProfile"]
         for k, v in props.items():
             if k != "passwordProfile":
                 user[k] = copy.deepcopy(v)
+        if "mail" in props and props["mail"] != old_mail:
+            _mail_to_proxies(user, props["mail"])
         if changed:
             tenant.record_change(user["id"], "upsert", {k for k, _, _ in changed})
         if "userPrincipalName" in props:
@@ -522,6 +564,7 @@ def delete_user(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
             if uid in g["members"]:
                 g["members"].remove(uid)
         tenant.deleted[uid] = user
+        tenant.invalidate_upns()            # the UPN is free for a new user while this one sits in deletedItems
         tenant.relicense_user(uid)          # frees the user's units
         tenant.record_change(uid, "softdelete")
         tenant.add_audit(activity="Delete user", category="UserManagement", operation="Delete", app=req.app,
@@ -537,7 +580,8 @@ def _deleted_view(user: Mapping[str, Any], select: list[str] | None) -> dict[str
     return out
 
 
-@route("GET", r"/directory/deletedItems/microsoft\.graph\.user", "deleted.read")
+# Microsoft's SDKs send the short cast "graph.user"; Graph accepts it like "microsoft.graph.user".
+@route("GET", r"/directory/deletedItems/(?:microsoft\.)?graph\.user", "deleted.read")
 def list_deleted_users(svc: GraphService, req: GraphRequest) -> GraphResult:
     top = _check_top(req, svc.page_size)
     select = _user_select(req, collection=True)
@@ -571,6 +615,17 @@ def restore_deleted(svc: GraphService, req: GraphRequest, oid: str) -> GraphResu
         upn = str(user.get("userPrincipalName", ""))
         if any(str(u.get("userPrincipalName", "")).lower() == upn.lower() for u in tenant.users.values()):
             raise bad_request("Another object with the same value for property userPrincipalName already exists.")
+        # Proxy-address conflicts refuse the restore unless autoReconcileProxyConflict drops them
+        # (directory-deleteditems-restore: optional body parameter autoReconcileProxyConflict).
+        body = req.body if isinstance(req.body, dict) else {}
+        taken = [p for p in user.get("proxyAddresses") or []
+                 if tenant.address_owner(str(p).split(":", 1)[-1], except_id=user["id"]) is not None]
+        if taken and not body.get("autoReconcileProxyConflict"):
+            raise bad_request("Another object with the same value for property proxyAddresses already exists.")
+        if taken:
+            user["proxyAddresses"] = [p for p in user.get("proxyAddresses") or [] if p not in taken]
+            if user.get("mail") and any(str(t).split(":", 1)[-1].lower() == str(user["mail"]).lower() for t in taken):
+                user["mail"] = None
         del tenant.deleted[user["id"]]
         uid = user["id"]
         tenant.direct_licenses[uid] = user.pop("_directLicenses", [])
@@ -579,6 +634,7 @@ def restore_deleted(svc: GraphService, req: GraphRequest, oid: str) -> GraphResu
                 tenant.groups[gid]["members"].append(uid)
         user["deletedDateTime"] = None
         tenant.users[uid] = user
+        tenant.invalidate_upns()
         tenant.relicense_user(uid)
         tenant.record_change(uid, "upsert")
         tenant.add_audit(activity="Restore user", category="UserManagement", operation="Restore", app=req.app,
@@ -810,6 +866,7 @@ def _group_view(group: Mapping[str, Any], select: list[str] | None) -> dict[str,
 
 @route("GET", r"/groups", "groups.read")
 def list_groups(svc: GraphService, req: GraphRequest) -> GraphResult:
+    check_query_options(req.headers, req.query, "group", searchable=True)
     top = _check_top(req, svc.page_size)
     select = parse_select(req.query, GROUP_PROPERTIES, "microsoft.graph.group")
     tenant = req.tenant
@@ -837,6 +894,7 @@ def _find_group(tenant: TenantState, gid: str) -> dict[str, Any]:
 
 @route("GET", r"/groups/(?P<gid>[^/]+)", "groups.read")
 def get_group(svc: GraphService, req: GraphRequest, gid: str) -> GraphResult:
+    check_query_options(req.headers, req.query, "group", searchable=False)
     select = parse_select(req.query, GROUP_PROPERTIES, "microsoft.graph.group")
     with req.tenant.lock:
         group = _find_group(req.tenant, gid)
@@ -907,7 +965,14 @@ def add_member(svc: GraphService, req: GraphRequest, gid: str) -> GraphResult:
     tenant = req.tenant
     with tenant.lock:
         group = _find_group(tenant, gid)
-        if not ((oid in tenant.users and tenant.is_visible(oid)) or oid in tenant.groups):
+        refusal = _member_add_refusal(group, req.roles)
+        if refusal:
+            raise bad_request(refusal)
+        if oid in tenant.users and not tenant.is_visible(oid):
+            # The documented replication-lag answer for an object created moments ago.
+            raise bad_request("One or more added object references do not exist for the following modified "
+                              "properties: 'members'.")
+        if not (oid in tenant.users or oid in tenant.groups):
             raise not_found(oid)
         if oid in group["members"]:
             raise bad_request("One or more added object references already exist for the following modified "
@@ -923,6 +988,24 @@ def add_member(svc: GraphService, req: GraphRequest, gid: str) -> GraphResult:
                                          "groupType": None, "modifiedProperties": []}],
                          modified=[("Group.DisplayName", None, group.get("displayName"))])
         return GraphResult(204)
+
+
+def _member_add_refusal(group: Mapping[str, Any], roles: frozenset[str]) -> str | None:
+    """Why Graph refuses a plain ``members/$ref`` add to this group (group-post-members.md), else None.
+
+    Mail-enabled security groups and distribution groups are managed in Exchange; a dynamic group's members
+    come from its rule; a role-assignable group needs RoleManagement.ReadWrite.Directory as well. The exact
+    messages are not documented; these follow what Graph answers for each case.
+    """
+    types = [str(t).lower() for t in group.get("groupTypes") or []]
+    if "dynamicmembership" in types:
+        return "Insufficient privileges to complete the operation. Members of a dynamic group cannot be added."
+    if group.get("mailEnabled") and "unified" not in types:
+        return ("Cannot Update a mail-enabled security groups and or distribution list. Manage it in Exchange "
+                "Online.")
+    if group.get("isAssignableToRole") and "RoleManagement.ReadWrite.Directory" not in roles:
+        return "Insufficient privileges to complete the operation. The group is role-assignable."
+    return None
 
 
 @route("DELETE", r"/groups/(?P<gid>[^/]+)/members/(?P<oid>[^/]+)/\$ref", "members.write")
@@ -978,9 +1061,81 @@ def get_organization(svc: GraphService, req: GraphRequest, oid: str) -> GraphRes
     return GraphResult(200, out)
 
 
+# ============================================================================ contacts
+
+_CONTACT_DEFAULT = ["id", "deletedDateTime", "companyName", "department", "displayName", "givenName", "jobTitle",
+                    "mail", "mailNickname", "surname", "onPremisesSyncEnabled", "proxyAddresses", "addresses",
+                    "phones", "onPremisesProvisioningErrors", "serviceProvisioningErrors"]
+_CONTACT_COLLECTIONS = {"proxyAddresses", "addresses", "phones", "onPremisesProvisioningErrors",
+                        "serviceProvisioningErrors"}
+ROLES["contacts.read"] = frozenset({"OrgContact.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"})
+
+
+@route("GET", r"/contacts", "contacts.read")
+def list_contacts(svc: GraphService, req: GraphRequest) -> GraphResult:
+    """orgcontact-list: organizational contacts (mail-enabled; they hold addresses invitations may collide
+    with). Permissions: OrgContact.Read.All (least), Directory.Read.All."""
+    top = _check_top(req, svc.page_size)
+    select = parse_select(req.query, set(_CONTACT_DEFAULT), "microsoft.graph.orgContact")
+    tenant = req.tenant
+    with tenant.lock:
+        return svc.page(req, list(tenant.contacts),
+                        lambda i: project(tenant.contacts[i], select or _CONTACT_DEFAULT, _CONTACT_COLLECTIONS)
+                        if i in tenant.contacts else None,
+                        svc.context(req, _context_for("contacts", select)), top)
+
+
 # ============================================================================ invitations
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._\-']+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)+$")
+
+
+# Entra's wording for these refusals; Microsoft documents neither the HTTP status nor the error code of
+# POST /invitations when a policy blocks it (invitation-post.md lists none). The messages are the ones Entra
+# shows (provisioning logs and Microsoft 365 surface the same texts); 403 is what admins report from Graph.
+_INVITES_NOT_ALLOWED = ("Guest invitations not allowed for your company. Contact your company administrator for "
+                        "more details.")
+_BLOCKED_BY_CTAP = "This invitation is blocked by cross-tenant access settings."
+
+
+def _check_invitation_policies(svc: GraphService, req: GraphRequest, email: str) -> None:
+    """Refuse an invitation the inviting tenant's policies forbid (docs/direct-engine.md, "Prerequisites").
+
+    * authorizationPolicy.allowInvitesFrom: ``none`` blocks every invitation; an app-only caller is also
+      refused when invitations are restricted to admins and guest inviters (invitation-post.md: app-only
+      invitations fail when B2B invitations are disabled or restricted to admins).
+    * Across clouds (cross-cloud-settings.md): the inviting tenant must allow the invitee's cloud and have a
+      partner entry for the invitee's home tenant that allows inbound B2B collaboration; the home tenant must
+      allow the inviting tenant's cloud (and not block outbound B2B to it). Same cloud: the partner entry, else
+      the default, decides inbound.
+    """
+    tenant = req.tenant
+    policy = getattr(tenant, "cross_tenant", None)
+    if policy is None:
+        return
+    allow = str(policy.authorization.get("allowInvitesFrom") or "everyone")
+    if allow == "none" or allow == "adminsAndGuestInviters":
+        # Every caller of this simulated Graph is an app (client credentials): app-only.
+        raise GraphFault(403, "Authorization_RequestDenied", _INVITES_NOT_ALLOWED)
+    directory = getattr(svc, "directory", None)
+    if directory is None:
+        return
+    domain = email.rsplit("@", 1)[-1].lower()
+    home = next((t for t in directory.tenants.values()
+                 if t is not tenant and domain in t.verified_domains()), None)
+    if home is None or getattr(home, "cross_tenant", None) is None:
+        return                       # a consumer address or a tenant this simulator does not hold
+    home_endpoint = home.cross_tenant.own_cloud_endpoint
+    our_endpoint = policy.own_cloud_endpoint
+    inbound = policy.b2b_collaboration_allowed(home.tenant_id, home_endpoint, "inbound")
+    if home_endpoint != our_endpoint:
+        outbound = home.cross_tenant.allows_cloud(our_endpoint) and (
+            home.cross_tenant.partner(tenant.tenant_id) is None
+            or home.cross_tenant.b2b_collaboration_allowed(tenant.tenant_id, our_endpoint, "outbound"))
+    else:
+        outbound = home.cross_tenant.b2b_collaboration_allowed(tenant.tenant_id, our_endpoint, "outbound")
+    if not (inbound and outbound):
+        raise GraphFault(403, "Authorization_RequestDenied", _BLOCKED_BY_CTAP)
 
 
 @route("POST", r"/invitations", "invite")
@@ -1004,9 +1159,12 @@ def create_invitation(svc: GraphService, req: GraphRequest) -> GraphResult:
                           "BadRequest")
     tenant = req.tenant
     with tenant.lock:
-        existing = next((u for u in tenant.users.values()
-                         if u.get("creationType") == "Invitation" and str(u.get("mail", "")).lower() == email.lower()),
+        _check_invitation_policies(svc, req, email)
+        want = email.lower()
+        existing = next((u for u in tenant.users.values() if u.get("creationType") == "Invitation" and (
+            str(u.get("mail") or "").lower() == want or want in [str(m).lower() for m in u.get("otherMails") or []])),
                         None)
+        holder = tenant.address_owner(email) if existing is None else None
         if existing is not None:
             user = existing          # re-inviting returns the same user object (invitation-post.md)
         else:
@@ -1021,6 +1179,10 @@ def create_invitation(svc: GraphService, req: GraphRequest) -> GraphResult:
                     "proxyAddresses": [f"SMTP:{email}"],
                     "identities": [{"signInType": "userPrincipalName", "issuer": tenant.initial_domain,
                                     "issuerAssignedId": f"{local}#EXT#@{tenant.initial_domain}"}]}
+            if holder is not None:
+                # Another object already holds the address: Entra creates the user without mail or proxy
+                # addresses and keeps the invited address in otherMails only (docs/direct-engine.md).
+                user["mail"], user["proxyAddresses"] = None, []
             _add_new_user(svc, tenant, user)
             tenant.add_audit(activity="Add user", category="UserManagement", operation="Add", app=req.app,
                              target=user, target_type="User",

@@ -23,14 +23,14 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
 
-from . import batch
+from . import applications, batch, manager, policies, synchronization
 from .graph_api import JSON_TYPE, GraphRequest, GraphResult, GraphService, complete_error
 from .httpd import HTTPSServer, ResetConnection
 from .state import Directory
 
 # Modules that register Graph routes (graph_api itself, and these). A new resource (e.g. auditLogs) is a module
 # with @route handlers, imported and listed here.
-ROUTE_MODULES = (batch,)
+ROUTE_MODULES = (batch, policies, applications, synchronization, manager)
 
 __all__ = ["CloudServer", "ResetConnection", "discovery_clouds_for"]
 
@@ -62,7 +62,11 @@ class CloudServer:
         self._thread: threading.Thread | None = None
         self.graph = GraphService(cloud, throttle, page_size=page_size,
                                   replication_lag_s=float(getattr(faults, "replication_lag", 0.0) or 0.0),
+                                  index_lag_s=float(getattr(getattr(faults, "config", None), "index_lag_s", 0.0)
+                                                    or 0.0),
                                   rng=random.Random(batch_seed))
+        self.graph.directory = directory    # routes that reach another tenant (cross-tenant sync) read it
+        self.control: Callable[[Request], Response] | None = None   # set by Simulator (portal.control)
         self.login = LoginService(cloud, directory, lambda: self.base_url,
                                   discovery_clouds=discovery_clouds_for(cloud),
                                   device_auto_approve_after=device_auto_approve_after,
@@ -96,6 +100,8 @@ class CloudServer:
         path = request.path
         if path == "/v1.0" or path.startswith("/v1.0/"):
             response = self.graph_response(request, path[len("/v1.0"):] or "/")
+        elif path.startswith("/_simulator/") and self.control is not None:
+            response = self.control(request)       # portal-only admin steps (portal.py), not Graph
         else:
             response = self.login.handle(request)
             if response is None:
@@ -122,6 +128,13 @@ class CloudServer:
             headers = {}
             if fault.retry_after is not None and status in (429, 503):
                 headers["Retry-After"] = f"{fault.retry_after:g}"
+            if status == 429:
+                # A 429 under load carries the same throttling headers as a quota 429 (docs/graph-facts.md 8.2):
+                # scope Tenant_Application/<limit>/<app>/<tenant> and a diagnostic string.
+                app_id, tenant_id = _unverified_app_and_tenant(request.headers.get("Authorization", ""))
+                limit = "Read" if request.method.upper() == "GET" else "Write"
+                headers["x-ms-throttle-scope"] = f"Tenant_Application/{limit}/{app_id}/{tenant_id}"
+                headers["x-ms-throttle-information"] = "CPULimitExceeded"
             return self.render(GraphResult(status, {"error": {"code": code, "message": message}}, headers),
                                request_id, client_id)
         result = self.authenticate_and_run(request, path)
@@ -187,3 +200,14 @@ def _unauthorized(message: str) -> GraphResult:
                        {"WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/'
                                             'common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"'})
 
+
+def _unverified_app_and_tenant(authorization: str) -> tuple[str, str]:
+    """appid and tid of a bearer token, read without verifying it (only to label a throttling header)."""
+    import base64
+
+    try:
+        payload = authorization.split(" ", 1)[1].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return str(claims.get("appid") or claims.get("azp") or ""), str(claims.get("tid") or "")
+    except (IndexError, ValueError, TypeError):
+        return "", ""

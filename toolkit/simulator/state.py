@@ -31,6 +31,8 @@ __all__ = ["Directory", "TenantState", "now_iso", "load_seed_dir"]
 
 # SimApp is owned by the login module; seeds are turned into it here.
 from .login import SimApp  # noqa: E402
+from .crosstenant import CrossTenantPolicy  # noqa: E402
+from .enterprise_apps import seed_enterprise_apps  # noqa: E402
 
 
 def now_iso() -> str:
@@ -131,6 +133,14 @@ class TenantState:
             for k in [k for k in group if k.startswith("@sim.")]:
                 group.pop(k)
             self.groups[gid] = group
+        # Organizational contacts (GET /contacts): mail-enabled objects that hold addresses in the directory.
+        self.contacts: dict[str, dict[str, Any]] = {}
+        for raw in seed.get("contacts") or []:
+            contact = dict(raw)
+            cid = str(contact.get("id") or uuid.uuid4()).lower()
+            contact["id"] = cid
+            contact.setdefault("proxyAddresses", [f"SMTP:{contact['mail']}"] if contact.get("mail") else [])
+            self.contacts[cid] = contact
         self.deleted: dict[str, dict[str, Any]] = {}
         self.audit: list[dict[str, Any]] = []
         # provisioningObjectSummary records (GET /auditLogs/provisioning), Graph-shaped, oldest first; the sync
@@ -138,7 +148,13 @@ class TenantState:
         self.provisioning: list[dict[str, Any]] = []
         self.changes: list[Change] = []
         self.seq = 0
+        # cross-tenant access settings and authorization policy (crosstenant.py; routes in policies.py)
+        self.cross_tenant = CrossTenantPolicy.from_seed(seed, _cloud_endpoint(self.cloud), source)
+        # gallery apps, service principals, sync jobs and secrets (enterprise_apps.py; routes in applications.py
+        # and synchronization.py)
+        self.enterprise_apps = seed_enterprise_apps(self, dict(seed))
         self.visible_after: dict[str, float] = {}   # replication lag: user id -> monotonic time it appears
+        self.indexed_after: dict[str, float] = {}   # advanced-query index lag: user id -> time it is searchable
         self.snapshots: dict[str, list[str]] = {}    # opaque paging snapshots (skiptoken -> ordered ids)
         self.consumers: dict[str, set[str]] = {}     # skuId -> users holding an active assignment of it
         self._upns: dict[str, str] | None = None
@@ -206,24 +222,43 @@ class TenantState:
         return user
 
     def _upn_index(self) -> dict[str, str]:
-        # rebuilt lazily after writes that touch UPNs (invalidate_upns); lookups stay O(1) on large tenants
+        # rebuilt lazily after writes that touch UPNs (invalidate_upns); lookups stay O(1) on large tenants.
+        # Live users only: a soft-deleted user's UPN may be taken by a new user, and then restoring the deleted
+        # one fails on the conflict (Restore-EntraDeletedDirectoryObject -NewUserPrincipalName exists for that).
         if self._upns is None:
             self._upns = {str(u.get("userPrincipalName", "")).lower(): uid for uid, u in self.users.items()}
-            self._upns.update({str(u.get("userPrincipalName", "")).lower(): uid for uid, u in self.deleted.items()})
         return self._upns
+
+    def address_owner(self, address: str, except_id: str | None = None) -> dict[str, Any] | None:
+        """The live object (user, group, contact) whose mail or proxy address is ``address`` (case-insensitive).
+
+        Entra keeps proxyAddresses unique across mail-enabled objects (docs/direct-engine.md).
+        """
+        want = address.lower()
+        for obj in [*self.users.values(), *self.groups.values(), *self.contacts.values()]:
+            if obj.get("id") == except_id:
+                continue
+            if str(obj.get("mail") or "").lower() == want or want in {
+                    str(a).split(":", 1)[-1].lower() for a in obj.get("proxyAddresses") or []}:
+                return obj
+        return None
 
     def invalidate_upns(self) -> None:
         self._upns = None
 
     def upn_taken(self, upn: str, except_id: str | None = None) -> bool:
-        """True when another live or soft-deleted user already has this UPN (Graph keeps deleted UPNs taken)."""
+        """True when another live user already has this UPN (soft-deleted users do not hold theirs)."""
         uid = self._upn_index().get(upn.lower())
         return uid is not None and uid != except_id
 
-    def visible_users(self) -> list[dict[str, Any]]:
-        if not self.visible_after:
-            return list(self.users.values())
-        return [u for u in self.users.values() if self.is_visible(u["id"])]
+    def visible_users(self, *, eventual: bool = False) -> list[dict[str, Any]]:
+        """Users a list request sees; ``eventual`` (ConsistencyLevel: eventual) reads the lagging index."""
+        users = list(self.users.values()) if not self.visible_after else [
+            u for u in self.users.values() if self.is_visible(u["id"])]
+        if eventual and self.indexed_after:
+            now = time.monotonic()
+            users = [u for u in users if self.indexed_after.get(u["id"], 0.0) <= now]
+        return users
 
     def user_groups(self, user_id: str) -> list[str]:
         """Ids of groups that have the user as a DIRECT member (group licences are not inherited by nesting)."""
@@ -346,6 +381,10 @@ class TenantState:
     def user_count(self) -> int:
         return len(self.users)
 
+    def partner(self, tenant_id: str) -> dict[str, Any] | None:
+        """This tenant's cross-tenant access partner entry for another tenant, or None (crosstenant.py)."""
+        return self.cross_tenant.partner(tenant_id)
+
 
 class Directory:
     """All tenants of one simulator, across clouds."""
@@ -390,6 +429,11 @@ class Directory:
 
     def in_cloud(self, cloud: str) -> list[TenantState]:
         return [t for t in self.tenants.values() if t.cloud == cloud]
+
+
+def _cloud_endpoint(cloud: str) -> str:
+    from ..clouds import CLOUDS
+    return CLOUDS[cloud].allowed_cloud_endpoint if cloud in CLOUDS else cloud
 
 
 def _entra_instance(cloud: str) -> str:

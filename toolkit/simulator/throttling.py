@@ -1,6 +1,6 @@
 """Microsoft Graph's identity-and-access throttling, simulated.
 
-Facts (``shared/reference/graph-facts.md`` sections 8.2-8.4, from Microsoft's "throttling limits" page):
+Facts (``docs/graph-facts.md`` sections 8.2-8.4, from Microsoft's "throttling limits" page):
 
 ======================================  ==========================  ==========================
 scope                                   resource units (RU)         writes

@@ -1,16 +1,20 @@
 function Invoke-CcsCli {
     <#
     .SYNOPSIS
-    Runs one ccsync command with --output json and returns its JSON answer as objects.
+    Runs one ccsync command and returns its answer as objects: the single entry every public cmdlet calls.
 
     .DESCRIPTION
-    Every CrossCloudSync cmdlet goes through this function. It finds the ccsync executable ($env:CCSYNC_EXE,
-    else 'ccsync' on PATH), runs "ccsync <Command> <Arguments> --output json", passes ccsync's messages
-    (stderr) to the verbose stream, and parses stdout, which holds exactly one JSON document.
-    A non-zero exit code becomes a terminating error carrying ccsync's message and hint; when ccsync still
-    returned a result document (exit 1: the work found problems), that document is the error's TargetObject.
-    Secrets are never passed on the command line: ccsync reads them from environment variables or a prompt,
-    and this function refuses arguments that look like a secret option.
+    Every CrossCloudSync cmdlet goes through this function, whichever way the session reaches ccsync
+    (in-process through pythonnet, or the ccsync CLI with --output json: see Get-CcsBridge). It builds the
+    arguments from the calling cmdlet's bound parameters (-BoundParameters, by the rule in
+    CrossCloudSync.ParameterMap.psd1) and/or takes them as given (-Arguments), refuses anything that looks like
+    a secret on a command line, runs the command (Invoke-CcsEngine), and turns failures into ErrorRecords with
+    ccsync's message, an error id (Ccsync.<ErrorClass>), a category and the hint as the recommended action.
+
+    Exit code 1 with a result means the work found problems (users not eligible, operations that failed):
+    with -ProblemsAsResult that result is the answer; with -Problem the result is returned and the ErrorRecord
+    handed back through the reference, for the cmdlet to write after emitting the result's items; otherwise it
+    is a terminating error whose TargetObject is the result.
 
     .PARAMETER Command
     The ccsync command path, as listed by 'ccsync commands', e.g. 'clouds' or 'clouds detect'.
@@ -18,10 +22,24 @@ function Invoke-CcsCli {
     .PARAMETER Arguments
     Arguments and options after the command path, e.g. 'contoso.com', '--login-url', 'https://...'.
 
+    .PARAMETER BoundParameters
+    The calling cmdlet's $PSBoundParameters, turned into options by the module's naming rule (after Arguments).
+
+    .PARAMETER ProblemsAsResult
+    Exit code 1 with a result document is a normal answer (e.g. eligibility: some users are not eligible).
+
+    .PARAMETER Problem
+    A [ref] that receives the ErrorRecord for exit code 1 with a result document; the document is returned.
+
     .EXAMPLE
     Invoke-CcsCli -Command 'clouds detect' -Arguments 'contoso.onmicrosoft.com'
 
-    Returns the detection document ccsync prints for that tenant.
+    Returns the detection document ccsync gives for that tenant.
+
+    .EXAMPLE
+    Invoke-CcsCli -Command 'eligibility' -BoundParameters $PSBoundParameters -ProblemsAsResult
+
+    What Get-CcsLicenseEligibility does.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -32,98 +50,48 @@ function Invoke-CcsCli {
 
         [Parameter(Position = 1)]
         [AllowEmptyCollection()]
-        [string[]] $Arguments = @()
+        [string[]] $Arguments = @(),
+
+        [System.Collections.IDictionary] $BoundParameters,
+
+        [switch] $ProblemsAsResult,
+
+        [ref] $Problem
     )
 
-    foreach ($argument in $Arguments) {
+    $all = @($Arguments)
+    if ($BoundParameters) {
+        $caller = (Get-PSCallStack)[1].Command
+        $all += ConvertTo-CcsCliArgument -CmdletName $caller -BoundParameters $BoundParameters
+    }
+    foreach ($argument in $all) {
         if ($argument -match '^--?(client[-_]?)?(secret|password|token)\b') {
-            $exception = [System.ArgumentException]::new(
-                "Refusing to pass '$argument' to ccsync: secrets never go on a command line. " +
-                'Put the secret in the environment variable named by the profile (secret_env).')
-            $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
-                    $exception, 'Ccsync.SecretOnCommandLine', 'InvalidArgument', $argument))
+            $record = New-CcsErrorRecord -Message "Refusing to pass '$argument' to ccsync: secrets never go on a command line." `
+                -ErrorId 'Ccsync.SecretOnCommandLine' -Category InvalidArgument -TargetObject $argument `
+                -Hint 'Put the secret in the environment variable named by the profile (secret_env).' `
+                -Exception ([System.ArgumentException]::new("Refusing to pass '$argument' to ccsync: secrets never go on a command line."))
+            $PSCmdlet.ThrowTerminatingError($record)
         }
     }
+    Write-Verbose -Message ("ccsync $Command " + ($all -join ' '))
 
-    $exe = $env:CCSYNC_EXE
-    if (-not $exe) {
-        $found = Get-Command -Name 'ccsync' -CommandType Application -ErrorAction SilentlyContinue |
-            Select-Object -First 1
-        if ($found) { $exe = $found.Source }
+    $outcome = Invoke-CcsEngine -Command $Command -Arguments $all
+    $document = $outcome.Document
+    if ($outcome.Error) {
+        $e = $outcome.Error
+        $target = if ($null -ne $document) { $document } else { "ccsync $Command" }
+        $record = New-CcsErrorRecord -Message $e.Message -ErrorId $e.ErrorId -Category $e.Category -TargetObject $target -Hint $e.Hint -Exception $e.Exception
+        $PSCmdlet.ThrowTerminatingError($record)
     }
-    if (-not $exe) {
-        $exception = [System.IO.FileNotFoundException]::new(
-            "The ccsync command was not found. Install it (pip install ccsync, or pip install . in a clone) " +
-            'and put it on PATH, or set $env:CCSYNC_EXE to its full path.')
-        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
-                $exception, 'Ccsync.ExecutableNotFound', 'ObjectNotFound', 'ccsync'))
-    }
-
-    $allArguments = @($Command -split '\s+' | Where-Object { $_ }) + @($Arguments) + @('--output', 'json')
-    Write-Verbose -Message ("ccsync " + ($allArguments -join ' '))
-
-    $stdoutLines = [System.Collections.Generic.List[string]]::new()
-    $stderrLines = [System.Collections.Generic.List[string]]::new()
-    $previousEncoding = [Console]::OutputEncoding
-    $previousPythonEncoding = $env:PYTHONIOENCODING
-    try {
-        # ccsync writes UTF-8; read it as UTF-8 whatever the console's code page is.
-        [Console]::OutputEncoding = [System.Text.UTF8Encoding]::new($false)
-        $env:PYTHONIOENCODING = 'utf-8'
-        & $exe @allArguments 2>&1 | ForEach-Object {
-            if ($_ -is [System.Management.Automation.ErrorRecord]) {
-                $line = $_.ToString()
-                $stderrLines.Add($line)
-                Write-Verbose -Message $line
-            }
-            else {
-                $stdoutLines.Add([string]$_)
-            }
-        }
-        $exitCode = $LASTEXITCODE
-    }
-    finally {
-        [Console]::OutputEncoding = $previousEncoding
-        $env:PYTHONIOENCODING = $previousPythonEncoding
-    }
-
-    $document = $null
-    $text = ($stdoutLines -join "`n").Trim()
-    if ($text) {
-        try {
-            $document = $text | ConvertFrom-Json -Depth 100
-        }
-        catch {
-            $exception = [System.FormatException]::new(
-                "ccsync $Command did not answer with JSON (exit code $exitCode): $($_.Exception.Message)")
-            $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
-                    $exception, 'Ccsync.InvalidJson', 'InvalidResult', $text))
-        }
-    }
-
-    if ($exitCode -ne 0) {
-        $hasError = $null -ne $document -and $document.PSObject.Properties.Name -contains 'error'
-        if ($hasError) {
-            $message = [string]$document.message
-            $errorName = [string]$document.error
-        }
-        else {
-            $errorLines = @($stderrLines | Where-Object { $_ -match '^(Error|Internal error)' })
-            $message = if ($errorLines) { $errorLines -join ' ' } else { ($stderrLines | Select-Object -Last 3) -join ' ' }
-            if (-not $message) { $message = "ccsync $Command exited with code $exitCode." }
-            $errorName = if ($exitCode -eq 2) { 'UsageError' } else { 'ProblemsFound' }
-        }
-        $message = $message -replace '^Error:\s*', ''
-        $category = if ($exitCode -eq 2) { 'InvalidArgument' } else { 'InvalidOperation' }
-        $target = if ($null -ne $document -and -not $hasError) { $document } else { "ccsync $Command" }
-        $record = [System.Management.Automation.ErrorRecord]::new(
-            [System.InvalidOperationException]::new($message), "Ccsync.$errorName", $category, $target)
-        if ($hasError -and $document.PSObject.Properties.Name -contains 'hint') {
-            $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($message)
-            $record.ErrorDetails.RecommendedAction = [string]$document.hint
+    if ($outcome.ExitCode -ne 0) {
+        $record = New-CcsErrorRecord -Message "ccsync $Command found problems (exit code $($outcome.ExitCode)); the result lists them." `
+            -ErrorId 'Ccsync.ProblemsFound' -Category InvalidResult -TargetObject $document
+        if ($ProblemsAsResult -and $null -ne $document) { return $document }
+        if ($Problem -and $null -ne $document) {
+            $Problem.Value = $record
+            return $document
         }
         $PSCmdlet.ThrowTerminatingError($record)
     }
-
     $document
 }

@@ -6,8 +6,8 @@ function Connect-CcsTenant {
     .DESCRIPTION
     Wraps 'ccsync login --profile'. The profile (in the ccsync config file) names the cloud, tenant, app and
     authentication method. The client secret is read by ccsync from the environment variable the profile
-    names (secret_env), or from a hidden prompt; it is never a parameter of this cmdlet. The token is cached
-    privately by ccsync for later commands.
+    names (secret_env); it is never a parameter of this cmdlet. The token is cached privately by ccsync for
+    later commands. Accepts profile names from the pipeline (property ProfileName or Profile).
 
     .PARAMETER ProfileName
     Name of the profile in the config file (alias: Profile).
@@ -24,6 +24,12 @@ function Connect-CcsTenant {
     Connect-CcsTenant -Profile contoso
 
     Signs in and lists the application permissions (Roles) the token carries.
+
+    .LINK
+    Export-CcsTenant
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -39,10 +45,7 @@ function Connect-CcsTenant {
     )
 
     process {
-        $arguments = @('--profile', $ProfileName)
-        if ($UseCache) { $arguments += '--use-cache' }
-        if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-        $document = Invoke-CcsCli -Command 'login' -Arguments $arguments
+        $document = Invoke-CcsCli -Command 'login' -BoundParameters $PSBoundParameters
         [PSCustomObject]@{
             PSTypeName = 'CrossCloudSync.Login'
             Profile    = $document.profile

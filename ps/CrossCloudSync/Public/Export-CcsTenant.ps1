@@ -7,7 +7,8 @@ function Export-CcsTenant {
     Wraps 'ccsync export'. Users come with their licence fields in pages of 999 (never one request per user);
     subscribed SKUs, the direct members of the given scoping groups, verified domains and the organization are
     read too. With -OutDir, ccsync writes a snapshot: Graph's own JSON, Parquet and a manifest with hashes,
-    which every other cmdlet accepts in place of a live tenant. Emits one summary object.
+    which every other cmdlet accepts in place of a live tenant. Reads the tenant only. Emits one summary
+    object, whose Snapshot property pipes into Get-CcsLicenseEligibility.
 
     .PARAMETER ProfileName
     Name of the profile of the tenant to export (alias: Profile).
@@ -28,16 +29,28 @@ function Export-CcsTenant {
     Export-CcsTenant -Profile contoso -Group 'CCS-Sync-Scope' -OutDir ./snapshots/contoso
 
     Writes a snapshot of Contoso and shows the row counts and the Graph calls made.
+
+    .EXAMPLE
+    Export-CcsTenant -Profile contoso -OutDir ./snapshots/contoso | Get-CcsLicenseEligibility -TargetCloud gcch
+
+    Exports, then checks licence eligibility for GCC High on the snapshot.
+
+    .LINK
+    Get-CcsLicenseEligibility
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
     param(
-        [Parameter(Mandatory, Position = 0)]
+        [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName)]
         [Alias('Profile')]
         [ValidateNotNullOrEmpty()]
         [string] $ProfileName,
 
-        [string[]] $Group = @(),
+        [Parameter(ValueFromPipelineByPropertyName)]
+        [string[]] $Group,
 
         [string] $OutDir,
 
@@ -46,23 +59,20 @@ function Export-CcsTenant {
         [string] $ConfigPath
     )
 
-    $arguments = @('--profile', $ProfileName)
-    foreach ($g in $Group) { $arguments += @('--group', $g) }
-    if ($OutDir) { $arguments += @('--out', $OutDir) }
-    if ($Overwrite) { $arguments += '--overwrite' }
-    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-    $document = Invoke-CcsCli -Command 'export' -Arguments $arguments
-    [PSCustomObject]@{
-        PSTypeName   = 'CrossCloudSync.Export'
-        TenantId     = $document.tenantId
-        DisplayName  = $document.displayName
-        Cloud        = $document.cloud
-        ExportedAt   = $document.exportedAt
-        Users        = $document.counts.users
-        Licenses     = $document.counts.license_assignments
-        Skus         = $document.counts.skus
-        GroupMembers = $document.counts.group_members
-        GraphCalls   = $document.graphCalls.requests
-        Snapshot     = $document.snapshot
+    process {
+        $document = Invoke-CcsCli -Command 'export' -BoundParameters $PSBoundParameters
+        [PSCustomObject]@{
+            PSTypeName   = 'CrossCloudSync.Export'
+            TenantId     = $document.tenantId
+            DisplayName  = $document.displayName
+            Cloud        = $document.cloud
+            ExportedAt   = $document.exportedAt
+            Users        = $document.counts.users
+            Licenses     = $document.counts.license_assignments
+            Skus         = $document.counts.skus
+            GroupMembers = $document.counts.group_members
+            GraphCalls   = $document.graphCalls.requests
+            Snapshot     = $document.snapshot
+        }
     }
 }

@@ -18,13 +18,19 @@ function Find-CcsTenantCloud {
     PEM file of CA certificates to trust for these requests (e.g. the CA bundle 'ccsync sim serve' prints).
 
     .PARAMETER TimeoutSec
-    Seconds to wait for each authority to answer.
+    Seconds to wait for each authority to answer (ccsync's default: 15).
 
     .EXAMPLE
     Find-CcsTenantCloud -Tenant fabrikam.onmicrosoft.us
 
     .EXAMPLE
     'contoso.com', 'fabrikam.us' | Find-CcsTenantCloud | Select-Object Tenant, Cloud, TenantId
+
+    .LINK
+    Get-CcsCloud
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -33,20 +39,17 @@ function Find-CcsTenantCloud {
         [ValidateNotNullOrEmpty()]
         [string] $Tenant,
 
+        [Parameter(ValueFromPipelineByPropertyName)]
         [string[]] $LoginUrl,
 
         [string] $CaBundle,
 
         [ValidateRange(1, 600)]
-        [double] $TimeoutSec = 15
+        [double] $TimeoutSec
     )
 
     process {
-        $arguments = @($Tenant)
-        foreach ($url in $LoginUrl) { $arguments += @('--login-url', $url) }
-        if ($CaBundle) { $arguments += @('--ca-bundle', (Resolve-Path -LiteralPath $CaBundle).ProviderPath) }
-        $arguments += @('--timeout', [string]$TimeoutSec)
-        $document = Invoke-CcsCli -Command 'clouds detect' -Arguments $arguments
+        $document = Invoke-CcsCli -Command 'clouds detect' -BoundParameters $PSBoundParameters
         [PSCustomObject]@{
             PSTypeName  = 'CrossCloudSync.TenantCloud'
             Tenant      = $document.tenant

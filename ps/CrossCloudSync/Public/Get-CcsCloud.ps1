@@ -24,6 +24,12 @@ function Get-CcsCloud {
     Get-CcsCloud -Pair | Where-Object Kind -eq 'cross-cloud'
 
     Lists the cross-cloud pairs.
+
+    .LINK
+    Find-CcsTenantCloud
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -34,7 +40,7 @@ function Get-CcsCloud {
         [switch] $Pair
     )
 
-    $document = Invoke-CcsCli -Command 'clouds'
+    $document = Invoke-CcsCli -Command 'clouds' -BoundParameters $PSBoundParameters
     if ($Pair) {
         foreach ($item in $document.pairs) {
             [PSCustomObject]@{

@@ -8,13 +8,19 @@ function Get-CcsLicenseEligibility {
     Entra ID Governance or Entra Suite, assigned, enabled and without assignment errors. The decision is made on
     service plans, not SKU names. Emits one object per source user (Status, Reason, Fix, which SKU grants each
     entitlement and how). Users who are not eligible are a normal result, not an error. With -Report, ccsync
-    also writes the Excel compliance workbook.
+    also writes the Excel compliance workbook. The source may be a profile, a snapshot folder, saved Graph JSON
+    or Export-Clixml files of Get-MgUser and Get-MgSubscribedSku; it binds from the pipeline by property name
+    (Source or Snapshot, as Export-CcsTenant emits).
 
     .PARAMETER Source
-    The source tenant: a profile name (exported live) or a snapshot folder / Graph JSON file.
+    The source tenant: a profile name (exported live) or a snapshot folder / Graph JSON / Clixml file.
 
     .PARAMETER TargetCloud
     The cloud users are synchronized to: commercial, gcc, gcch, dod or china.
+
+    .PARAMETER SourceCloud
+    The source's cloud when Source is saved Graph JSON whose @odata links do not tell it (graph.microsoft.com
+    serves both commercial and GCC).
 
     .PARAMETER ScopeFile
     Scoping file (group and filter lines) deciding who is in scope; default: every user.
@@ -35,17 +41,33 @@ function Get-CcsLicenseEligibility {
     Get-CcsLicenseEligibility -Source ./snapshots/contoso -TargetCloud gcch | Where-Object { -not $_.Eligible } | Format-Table UserPrincipalName, Status, Fix
 
     Lists the users who cannot be synchronized to GCC High and what to assign.
+
+    .EXAMPLE
+    Export-CcsTenant -Profile contoso -Group CCS-Sync-Scope -OutDir ./snap | Get-CcsLicenseEligibility -TargetCloud gcch -Report elig.xlsx
+
+    .LINK
+    Export-CcsTenant
+
+    .LINK
+    New-CcsSyncPlan
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
     param(
-        [Parameter(Mandatory, Position = 0)]
+        [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName)]
+        [Alias('Snapshot')]
         [ValidateNotNullOrEmpty()]
         [string] $Source,
 
         [Parameter(Mandatory)]
         [ValidateSet('commercial', 'gcc', 'gcch', 'dod', 'china')]
         [string] $TargetCloud,
+
+        [ValidateSet('commercial', 'gcc', 'gcch', 'dod', 'china')]
+        [string] $SourceCloud,
 
         [string] $ScopeFile,
 
@@ -58,39 +80,26 @@ function Get-CcsLicenseEligibility {
         [string] $ConfigPath
     )
 
-    $arguments = @('--source', $Source, '--target-cloud', $TargetCloud)
-    if ($ScopeFile) { $arguments += @('--scope', $ScopeFile) }
-    if ($Catalog) { $arguments += @('--catalog', $Catalog) }
-    if ($Report) { $arguments += @('--report', $Report) }
-    if ($CsvPath) { $arguments += @('--csv', $CsvPath) }
-    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-    try {
-        $document = Invoke-CcsCli -Command 'eligibility' -Arguments $arguments
-    }
-    catch {
+    process {
         # Exit 1 with a result: some users in scope are not eligible. That is the answer, not a failure.
-        $result = $_.TargetObject
-        if ($null -eq $result -or $result -is [string] -or $result.PSObject.Properties.Name -notcontains 'users') {
-            $PSCmdlet.ThrowTerminatingError($_)
-        }
-        $document = $result
-    }
-    foreach ($user in $document.users) {
-        [PSCustomObject]@{
-            PSTypeName              = 'CrossCloudSync.Eligibility'
-            UserPrincipalName       = $user.userPrincipalName
-            DisplayName             = $user.displayName
-            Eligible                = $user.eligible
-            Status                  = $user.status
-            Reason                  = $user.reason
-            Fix                     = $user.fix
-            InScope                 = $user.inScope
-            P1SkuPartNumber         = $user.p1SkuPartNumber
-            P1Source                = $user.p1Source
-            GovernanceSkuPartNumber = $user.governanceSkuPartNumber
-            GovernanceSource        = $user.governanceSource
-            UserId                  = $user.userId
-            PortalUrl               = $user.portalUrl
+        $document = Invoke-CcsCli -Command 'eligibility' -BoundParameters $PSBoundParameters -ProblemsAsResult
+        foreach ($user in $document.users) {
+            [PSCustomObject]@{
+                PSTypeName              = 'CrossCloudSync.Eligibility'
+                UserPrincipalName       = $user.userPrincipalName
+                DisplayName             = $user.displayName
+                Eligible                = $user.eligible
+                Status                  = $user.status
+                Reason                  = $user.reason
+                Fix                     = $user.fix
+                InScope                 = $user.inScope
+                P1SkuPartNumber         = $user.p1SkuPartNumber
+                P1Source                = $user.p1Source
+                GovernanceSkuPartNumber = $user.governanceSkuPartNumber
+                GovernanceSource        = $user.governanceSource
+                UserId                  = $user.userId
+                PortalUrl               = $user.portalUrl
+            }
         }
     }
 }

@@ -8,9 +8,14 @@ function Invoke-CcsSyncPlan {
     target tenant and cloud, re-reads the target users the plan touches and skips (never overwrites) any that
     changed since the plan was made, then writes through Graph in $batch requests paced below the write quota.
     Every operation is journaled in SQLite next to the plan, so an interrupted run continues with -Resume
-    without creating anyone twice. With -WhatIf nothing is written. Deletes and disables are destructive:
-    PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object per
-    operation with its final state; failures carry Graph's error code, request-id and what to do.
+    without creating anyone twice. Progress is shown with Write-Progress.
+
+    This changes the target tenant (ConfirmImpact High): PowerShell asks before applying each plan unless
+    -Confirm:$false is given; declined plans are not applied and emit nothing. With -WhatIf, ccsync checks the
+    plan against the target (writing nothing) and each operation it would carry out is shown as a 'What if'
+    line per user; nothing is emitted. A reviewed plan is applied as a whole: to leave users out, plan again
+    with a narrower scope. Emits one object per operation with its final state; failures carry Graph's error
+    code, request-id and what to do, followed by a non-terminating error.
 
     .PARAMETER Path
     The plan file made by New-CcsSyncPlan or 'ccsync plan' (accepts PlanFile from the pipeline).
@@ -34,7 +39,14 @@ function Invoke-CcsSyncPlan {
     Path of the results CSV; default: next to the plan.
 
     .PARAMETER Concurrency
-    How many $batch requests may be in flight at once.
+    How many $batch requests may be in flight at once (ccsync's default: 4).
+
+    .PARAMETER QuotaWindowScale
+    Multiply Graph's quota windows by this factor; only for a simulator started with --time-scale.
+
+    .PARAMETER AutoReconcileProxyConflict
+    Restore a deleted user even if another object now holds one of its proxy addresses (Entra drops those
+    addresses from the restored user). Without it such a restore fails and says so.
 
     .PARAMETER TrustUnsignedPlan
     Apply a plan that is not signed with your own key (unsigned, made by a colleague, or changed after it was
@@ -46,12 +58,18 @@ function Invoke-CcsSyncPlan {
     .EXAMPLE
     Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam -WhatIf
 
-    Shows what the plan would do to Fabrikam, writing nothing.
+    Shows, per user, what the plan would do to Fabrikam, writing nothing.
 
     .EXAMPLE
     Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam | Where-Object State -eq 'failed' | Format-Table SourceUpn, ErrorCode, Action
 
-    Applies the plan (asking before deletes) and lists what failed and what to do about it.
+    Applies the plan (asking first) and lists what failed and what to do about it.
+
+    .LINK
+    New-CcsSyncPlan
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
     [OutputType([pscustomobject])]
@@ -77,7 +95,11 @@ function Invoke-CcsSyncPlan {
         [string] $CsvPath,
 
         [ValidateRange(1, 16)]
-        [int] $Concurrency = 4,
+        [int] $Concurrency,
+
+        [double] $QuotaWindowScale,
+
+        [switch] $AutoReconcileProxyConflict,
 
         [switch] $TrustUnsignedPlan,
 
@@ -90,33 +112,23 @@ function Invoke-CcsSyncPlan {
         # New-CcsSyncPlan emits one object per operation, all naming the same plan file: apply it once.
         if ($done.ContainsKey($Path)) { return }
         $done[$Path] = $true
-        $arguments = @($Path, '--profile', $ProfileName, '--progress', 'none', '--concurrency', $Concurrency)
-        if ($Resume) { $arguments += '--resume' }
-        if ($RetryFailed) { $arguments += '--retry-failed' }
-        if ($TrustUnsignedPlan) { $arguments += '--trust-unsigned-plan' }
-        if ($JournalPath) { $arguments += @('--journal', $JournalPath) }
-        if ($Report) { $arguments += @('--results', $Report) }
-        if ($CsvPath) { $arguments += @('--csv', $CsvPath) }
-        if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-        if ($PSCmdlet.ShouldProcess("tenant of profile '$ProfileName'", "Apply sync plan $Path (creates, updates, disables, deletes)")) {
-            $arguments += '--yes'
-        }
-        else {
-            $arguments += '--what-if'
-        }
-        $failure = $null
-        try {
-            $document = Invoke-CcsCli -Command 'apply' -Arguments $arguments
-        }
-        catch {
-            # Exit 1 with a result: some operations failed or the run was stopped. Emit them, then report.
-            $result = $_.TargetObject
-            if ($null -eq $result -or $result -is [string] -or $result.PSObject.Properties.Name -notcontains 'operations') {
-                $PSCmdlet.ThrowTerminatingError($_)
+        $bound = [ordered]@{}
+        foreach ($key in $PSBoundParameters.Keys) { $bound[$key] = $PSBoundParameters[$key] }
+
+        if ($WhatIfPreference) {
+            # Check against the target, write nothing; one 'What if' line per operation, nothing emitted.
+            $document = Invoke-CcsCli -Command 'apply' -Arguments @('--what-if', '--progress', 'events') -BoundParameters $bound
+            foreach ($op in $document.operations) {
+                $target = if ($op.targetUpn) { $op.targetUpn } elseif ($op.sourceUpn) { $op.sourceUpn } else { $op.opId }
+                $null = $PSCmdlet.ShouldProcess("$target (profile '$ProfileName')", "$($op.kind) ($($op.state))")
             }
-            $document = $result
-            $failure = $_
+            return
         }
+        if (-not $PSCmdlet.ShouldProcess("tenant of profile '$ProfileName'", "Apply sync plan $Path (creates, updates, disables, deletes)")) {
+            return
+        }
+        $problem = $null
+        $document = Invoke-CcsCli -Command 'apply' -Arguments @('--yes', '--progress', 'events') -BoundParameters $bound -Problem ([ref]$problem)
         foreach ($op in $document.operations) {
             [PSCustomObject]@{
                 PSTypeName  = 'CrossCloudSync.AppliedOperation'
@@ -133,6 +145,7 @@ function Invoke-CcsSyncPlan {
                 OperationId = $op.opId
             }
         }
-        if ($failure) { $PSCmdlet.WriteError($failure) }
+        # Exit 1 with a result: some operations failed or the run was stopped. Emitted above; now reported.
+        if ($problem) { $PSCmdlet.WriteError($problem) }
     }
 }

@@ -4,30 +4,31 @@ function New-CcsSyncPlan {
     Plans a sync between two tenants: create, update, disable, delete, conflict or blocked, per user.
 
     .DESCRIPTION
-    Wraps 'ccsync plan'. Reads the source and target tenants (profiles exported live, or snapshot folders),
-    applies the scoping file and attribute mapping, matches users (ccsync's durable link, then mail, then UPN),
-    checks licences for cross-cloud pairs and holds deletes and disables above the deletion threshold. Nothing
-    is written to any tenant: the plan file (JSON with an integrity hash) is reviewed, then applied. Emits one
-    object per planned operation.
+    Wraps 'ccsync plan'. Reads the source and target tenants (profiles exported live, snapshot folders, saved
+    Graph JSON or Export-Clixml files), applies the scoping file and attribute mapping, matches users (ccsync's
+    durable link, then mail, then UPN), checks licences for cross-cloud pairs and holds deletes and disables
+    above the deletion threshold. Nothing is written to any tenant: the plan file (JSON with an integrity hash)
+    is reviewed, then applied with Invoke-CcsSyncPlan (pipe the operations into it). Emits one object per
+    planned operation. Options left out take ccsync's defaults (see 'ccsync plan --help').
 
     .PARAMETER Source
-    The source tenant: a profile name or a snapshot folder / Graph JSON.
+    The source tenant: a profile name or a snapshot folder / Graph JSON / Clixml file.
 
     .PARAMETER Target
-    The target tenant: a profile name or a snapshot folder / Graph JSON.
+    The target tenant: a profile name or a snapshot folder / Graph JSON / Clixml file.
 
     .PARAMETER OutFile
     Path of the plan file to write.
 
     .PARAMETER MappingFile
-    Attribute mapping file; default: Entra's cross-tenant sync defaults.
+    Attribute mapping file; default: Entra's cross-tenant sync defaults (Get-CcsDefaultMapping).
 
     .PARAMETER ScopeFile
     Scoping file ('group NAME' lines and 'filter' blocks); default: every internal member.
 
     .PARAMETER OnDeprovision
     What happens to a target user whose source user left scope or was deleted: Delete (soft, Entra's
-    behaviour) or Disable.
+    behaviour; the default) or Disable.
 
     .PARAMETER DeletionThreshold
     Deletes and disables above this number are held (default 500, as in Entra).
@@ -35,14 +36,41 @@ function New-CcsSyncPlan {
     .PARAMETER AllowDeletes
     Explicitly allow this many deletes and disables above the threshold.
 
+    .PARAMETER LinkAttribute
+    The target extension attribute that holds ccsync's durable link to the source user (default
+    extensionAttribute15).
+
     .PARAMETER CreateAs
-    Invite (external members through the invitation API) or Member (POST /users, in-tenant migrations).
+    Invite (external members through the invitation API; the default) or Member (POST /users, in-tenant
+    migrations).
 
     .PARAMETER TargetLicense
     Target SKU ids to assign to every created user.
 
     .PARAMETER TargetGroup
     Target group ids to add every created user to.
+
+    .PARAMETER ExpectSource
+    Refuse to plan unless the source is this tenant (ID or domain).
+
+    .PARAMETER ExpectTarget
+    Refuse to plan unless the target is this tenant (ID or domain).
+
+    .PARAMETER AllowOlderTarget
+    Plan even when the target snapshot is older than the source snapshot.
+
+    .PARAMETER Catalog
+    Microsoft's newest 'Product names and service plan identifiers for licensing' CSV.
+
+    .PARAMETER Adopt
+    Take over existing target users matched by mail or UPN (ccsync writes its link and may later disable or
+    delete them). Without it such matches are conflicts. Users of Entra's own sync are never adopted.
+
+    .PARAMETER SourceCloud
+    The source's cloud when Source is saved Graph JSON whose @odata links do not tell it.
+
+    .PARAMETER TargetCloud
+    The target's cloud when Target is saved Graph JSON whose @odata links do not tell it.
 
     .PARAMETER Report
     Path of the Excel plan workbook to write.
@@ -58,6 +86,20 @@ function New-CcsSyncPlan {
     New-CcsSyncPlan -Source ./snapshots/contoso -Target ./snapshots/fabrikam -ScopeFile ./samples/scope.txt -OutFile plan.json -Report plan.xlsx | Group-Object Kind
 
     Plans the sync and counts the operations by kind.
+
+    .EXAMPLE
+    New-CcsSyncPlan -Source ./snapshots/contoso -Target ./snapshots/fabrikam -OutFile plan.json | Invoke-CcsSyncPlan -Profile fabrikam -WhatIf
+
+    Plans, then shows what applying the plan would do to each user.
+
+    .LINK
+    Invoke-CcsSyncPlan
+
+    .LINK
+    Get-CcsDefaultMapping
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -78,20 +120,38 @@ function New-CcsSyncPlan {
         [string] $ScopeFile,
 
         [ValidateSet('Delete', 'Disable')]
-        [string] $OnDeprovision = 'Delete',
+        [string] $OnDeprovision,
 
         [ValidateRange(0, [int]::MaxValue)]
-        [int] $DeletionThreshold = 500,
+        [int] $DeletionThreshold,
 
         [ValidateRange(0, [int]::MaxValue)]
-        [int] $AllowDeletes = 0,
+        [int] $AllowDeletes,
+
+        [string] $LinkAttribute,
 
         [ValidateSet('Invite', 'Member')]
-        [string] $CreateAs = 'Invite',
+        [string] $CreateAs,
 
-        [string[]] $TargetLicense = @(),
+        [string[]] $TargetLicense,
 
-        [string[]] $TargetGroup = @(),
+        [string[]] $TargetGroup,
+
+        [string] $ExpectSource,
+
+        [string] $ExpectTarget,
+
+        [switch] $AllowOlderTarget,
+
+        [string] $Catalog,
+
+        [switch] $Adopt,
+
+        [ValidateSet('commercial', 'gcc', 'gcch', 'dod', 'china')]
+        [string] $SourceCloud,
+
+        [ValidateSet('commercial', 'gcc', 'gcch', 'dod', 'china')]
+        [string] $TargetCloud,
 
         [string] $Report,
 
@@ -100,29 +160,19 @@ function New-CcsSyncPlan {
         [string] $ConfigPath
     )
 
-    $arguments = @('--source', $Source, '--target', $Target, '--out', $OutFile,
-        '--on-deprovision', $OnDeprovision.ToLowerInvariant(), '--deletion-threshold', $DeletionThreshold,
-        '--allow-deletes', $AllowDeletes, '--create-as', $CreateAs.ToLowerInvariant())
-    if ($MappingFile) { $arguments += @('--mapping', $MappingFile) }
-    if ($ScopeFile) { $arguments += @('--scope', $ScopeFile) }
-    foreach ($sku in $TargetLicense) { $arguments += @('--target-license', $sku) }
-    foreach ($g in $TargetGroup) { $arguments += @('--target-group', $g) }
-    if ($Report) { $arguments += @('--report', $Report) }
-    if ($ConfirmEmptyScope) { $arguments += '--confirm-empty-scope' }
-    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-    $document = Invoke-CcsCli -Command 'plan' -Arguments $arguments
+    $document = Invoke-CcsCli -Command 'plan' -BoundParameters $PSBoundParameters
     foreach ($op in $document.operations) {
         [PSCustomObject]@{
-            PSTypeName = 'CrossCloudSync.PlannedOperation'
-            Kind       = $op.kind
-            Held       = $op.held
-            SourceUpn  = $op.sourceUpn
-            TargetUpn  = $op.targetUpn
-            MatchedBy  = $op.matchedBy
-            Reason     = $op.reason
-            Changes    = $op.changes
+            PSTypeName  = 'CrossCloudSync.PlannedOperation'
+            Kind        = $op.kind
+            Held        = $op.held
+            SourceUpn   = $op.sourceUpn
+            TargetUpn   = $op.targetUpn
+            MatchedBy   = $op.matchedBy
+            Reason      = $op.reason
+            Changes     = $op.changes
             OperationId = $op.opId
-            PlanFile   = $document.planFile
+            PlanFile    = $document.planFile
         }
     }
 }

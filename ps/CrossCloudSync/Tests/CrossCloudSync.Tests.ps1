@@ -1,5 +1,8 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 # Run: Invoke-Pester ./ps/CrossCloudSync/Tests
+# The bridge is mocked at one private function, Invoke-CcsEngine (the only one that talks to Python), so these
+# tests check what the module does with ccsync's answers: arguments built from parameters, objects emitted,
+# errors, ShouldProcess, progress. The last block runs against the real ccsync when it is installed.
 
 BeforeDiscovery {
     $script:ModuleRoot = Split-Path -Parent $PSScriptRoot
@@ -10,6 +13,12 @@ BeforeAll {
     $script:ModuleRoot = Split-Path -Parent $PSScriptRoot
     $script:ManifestPath = Join-Path $ModuleRoot 'CrossCloudSync.psd1'
     Import-Module $ManifestPath -Force
+
+    # What Invoke-CcsEngine returns, for mocks.
+    function script:New-Outcome {
+        param($Document, [int] $ExitCode = 0, $ErrorInfo = $null)
+        [pscustomobject]@{ Document = $Document; ExitCode = $ExitCode; Error = $ErrorInfo; Mode = 'Cli' }
+    }
 }
 
 AfterAll {
@@ -21,6 +30,9 @@ Describe 'Module manifest' {
         $manifest = Test-ModuleManifest -Path $ManifestPath
         $manifest.Version | Should -Be ([version]'0.1.0')
         $manifest.PowerShellVersion | Should -Be ([version]'7.2')
+        $manifest.ProjectUri | Should -Not -BeNullOrEmpty
+        $manifest.LicenseUri | Should -Not -BeNullOrEmpty
+        $manifest.HelpInfoUri | Should -Not -BeNullOrEmpty
     }
 
     It 'exports exactly the functions in Public/' {
@@ -30,8 +42,22 @@ Describe 'Module manifest' {
         (Import-PowerShellDataFile $ManifestPath).FunctionsToExport | Sort-Object | Should -Be $public
     }
 
-    It 'does not export the private CLI wrapper' {
-        Get-Command -Module CrossCloudSync -Name Invoke-CcsCli -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    It 'does not export the private helpers' {
+        foreach ($name in 'Invoke-CcsCli', 'Invoke-CcsEngine', 'Initialize-CcsBridge', 'ConvertTo-CcsCliArgument') {
+            Get-Command -Module CrossCloudSync -Name $name -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        }
+    }
+
+    It 'has a default view for every output type' {
+        $views = (Get-FormatData -TypeName 'CrossCloudSync.*').TypeNames
+        foreach ($type in 'CrossCloudSync.Cloud', 'CrossCloudSync.Eligibility', 'CrossCloudSync.PlannedOperation',
+            'CrossCloudSync.AppliedOperation', 'CrossCloudSync.Bridge') {
+            $views | Should -Contain $type
+        }
+    }
+
+    It 'ships the about_CrossCloudSync topic' {
+        Get-Help about_CrossCloudSync | Out-String | Should -Match 'Get-CcsBridge'
     }
 }
 
@@ -41,11 +67,12 @@ Describe 'Help of <_>' -ForEach $PublicNames {
         $script:Command = Get-Command -Name $_
     }
 
-    It 'has a synopsis, a description and an example' {
+    It 'has a synopsis, a description, an example and a link' {
         $Help.Synopsis | Should -Not -BeNullOrEmpty
         $Help.Synopsis | Should -Not -Match "^\s*$([regex]::Escape($_))"
         ($Help.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty
         @($Help.Examples.Example).Count | Should -BeGreaterThan 0
+        @($Help.relatedLinks.navigationLink).Count | Should -BeGreaterThan 0
     }
 
     It 'describes every parameter' {
@@ -56,168 +83,160 @@ Describe 'Help of <_>' -ForEach $PublicNames {
             ($parameterHelp.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$name needs a description"
         }
     }
-
-    It 'declares [OutputType([pscustomobject])]' {
-        $Command.OutputType.Type | Should -Contain ([pscustomobject])
-    }
 }
 
-Describe 'Cmdlets call the ccsync CLI with the expected arguments' {
-    It 'Get-CcsCloud runs "clouds" and emits one object per cloud' {
-        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
-            [pscustomobject]@{
-                clouds = @(
-                    [pscustomobject]@{ name = 'commercial'; loginUrl = 'https://login.microsoftonline.com'; graphUrl = 'https://graph.microsoft.com' }
-                    [pscustomobject]@{ name = 'gcch'; loginUrl = 'https://login.microsoftonline.us'; graphUrl = 'https://graph.microsoft.us' }
-                )
-                pairs  = @([pscustomobject]@{ source = 'commercial'; target = 'gcch'; kind = 'cross-cloud'; note = 'preview' })
-            }
+Describe 'Cmdlets build ccsync arguments from their parameters' {
+    It 'Get-CcsCloud runs "clouds" and filters by -Name in PowerShell' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -Document ([pscustomobject]@{
+                    clouds = @(
+                        [pscustomobject]@{ name = 'commercial'; loginUrl = 'https://login.microsoftonline.com'; graphUrl = 'https://graph.microsoft.com' }
+                        [pscustomobject]@{ name = 'gcch'; loginUrl = 'https://login.microsoftonline.us'; graphUrl = 'https://graph.microsoft.us' }
+                    )
+                    pairs  = @([pscustomobject]@{ source = 'commercial'; target = 'gcch'; kind = 'cross-cloud'; note = 'preview' })
+                })
         }
         $clouds = @(Get-CcsCloud)
         $clouds.Count | Should -Be 2
         $clouds[1].GraphUrl | Should -Be 'https://graph.microsoft.us'
         (@(Get-CcsCloud -Name gcch)).Name | Should -Be 'gcch'
         (@(Get-CcsCloud -Pair))[0].Kind | Should -Be 'cross-cloud'
-        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 3 -Exactly -ParameterFilter {
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 3 -Exactly -ParameterFilter {
             $Command -eq 'clouds' -and @($Arguments).Count -eq 0
         }
     }
 
-    It 'Find-CcsTenantCloud runs "clouds detect" per piped tenant with its options' {
-        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
-            [pscustomobject]@{ tenant = $Arguments[0]; tenantId = '11111111-2222-3333-4444-555555555555'; cloud = 'gcch'; note = '' }
+    It 'Find-CcsTenantCloud passes the tenant as the argument, per piped tenant' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -Document ([pscustomobject]@{ tenant = $Arguments[0]; tenantId = '11111111-2222-3333-4444-555555555555'; cloud = 'gcch'; note = '' })
         }
-        $result = @('fabrikam.us', 'contoso.com' | Find-CcsTenantCloud -LoginUrl 'https://127.0.0.1:8443')
+        $result = @('fabrikam.us', 'contoso.com' | Find-CcsTenantCloud -LoginUrl 'https://127.0.0.1:8443' -TimeoutSec 5)
         $result.Count | Should -Be 2
-        $result[0].Cloud | Should -Be 'gcch'
-        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
-            $Command -eq 'clouds detect' -and
-            ($Arguments -join ' ') -eq 'fabrikam.us --login-url https://127.0.0.1:8443 --timeout 15'
+        $result[0].Tenant | Should -Be 'fabrikam.us'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'clouds detect' -and $Arguments[0] -eq 'fabrikam.us' -and
+            ($Arguments -join ' ') -match '--login-url https://127\.0\.0\.1:8443' -and ($Arguments -join ' ') -match '--timeout 5'
         }
     }
 
     It 'Connect-CcsTenant runs "login --profile" and never passes a secret' {
-        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
-            [pscustomobject]@{ profile = 'contoso'; cloud = 'commercial'; tenantId = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
-                appId = '00000000-0000-0000-0000-000000000001'; roles = @('User.Read.All'); scopes = @()
-                expiresOn = '2026-01-01T00:00:00Z'; auth = 'secret' }
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -Document ([pscustomobject]@{ profile = 'contoso'; cloud = 'commercial'; tenantId = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
+                    appId = '00000000-0000-0000-0000-000000000001'; roles = @('User.Read.All'); scopes = @()
+                    expiresOn = [datetime]'2026-01-01T00:00:00Z'; auth = 'secret' })
         }
         $login = Connect-CcsTenant -Profile contoso
         $login.Roles | Should -Be @('User.Read.All')
-        $login.TenantId | Should -Be 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
-        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
-            $Command -eq 'login' -and ($Arguments -join ' ') -eq '--profile contoso' -and
-            -not ($Arguments -match 'secret|password')
+        $login.ExpiresOn | Should -BeOfType [datetime]
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'login' -and ($Arguments -join ' ') -eq '--profile contoso' -and -not ($Arguments -match 'secret|password')
         }
     }
 
-    It 'Start-CcsDemo runs "demo" and emits one object per tenant' {
-        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
-            [pscustomobject]@{ tenants = @(
-                    [pscustomobject]@{ profile = 'sim-contoso'; cloud = 'commercial'; tenant = 't1'
-                        steps = [pscustomobject]@{ users = [pscustomobject]@{ count = 12 } }
-                        graphCalls = [pscustomobject]@{ requests = 3 } }
-                ) }
-        }
-        $demo = @(Start-CcsDemo -OutDir 'out')
-        $demo.Count | Should -Be 1
-        $demo[0].Users | Should -Be 12
-        $demo[0].Status | Should -Be 'Succeeded'
-        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
-            $Command -eq 'demo' -and ($Arguments -join ' ') -eq '--out out'
-        }
-    }
-
-    It 'Export-CcsTenant runs "export" with groups and the snapshot folder' {
-        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
-            [pscustomobject]@{ tenantId = 't1'; displayName = 'Contoso'; cloud = 'commercial'; exportedAt = 'x'
-                counts = [pscustomobject]@{ users = 43; license_assignments = 66; skus = 10; group_members = 26 }
-                graphCalls = [pscustomobject]@{ requests = 7 }; snapshot = 'snap' }
+    It 'Export-CcsTenant repeats --group and maps -OutDir to --out' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -Document ([pscustomobject]@{ tenantId = 't1'; displayName = 'Contoso'; cloud = 'commercial'; exportedAt = 'x'
+                    counts = [pscustomobject]@{ users = 43; license_assignments = 66; skus = 10; group_members = 26 }
+                    graphCalls = [pscustomobject]@{ requests = 7 }; snapshot = 'snap' })
         }
         $export = Export-CcsTenant -Profile contoso -Group 'CCS-Sync-Scope', 'Pilot' -OutDir snap
         $export.Users | Should -Be 43
-        $export.GraphCalls | Should -Be 7
-        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
+        $export.Snapshot | Should -Be 'snap'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
             $Command -eq 'export' -and ($Arguments -join ' ') -eq '--profile contoso --group CCS-Sync-Scope --group Pilot --out snap'
         }
     }
 
-    It 'Get-CcsLicenseEligibility emits every user even when ccsync exits 1 for unlicensed users' {
-        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
-            $doc = [pscustomobject]@{ users = @(
-                    [pscustomobject]@{ userPrincipalName = 'a@contoso.com'; eligible = $true; status = 'eligible' },
-                    [pscustomobject]@{ userPrincipalName = 'b@contoso.com'; eligible = $false; status = 'missing_governance' }
-                ) }
-            $record = [System.Management.Automation.ErrorRecord]::new(
-                [System.InvalidOperationException]::new('problems'), 'Ccsync.ProblemsFound', 'InvalidOperation', $doc)
-            throw $record
+    It 'Get-CcsLicenseEligibility emits every user when ccsync exits 1 for unlicensed users' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -ExitCode 1 -Document ([pscustomobject]@{ users = @(
+                        [pscustomobject]@{ userPrincipalName = 'a@contoso.com'; eligible = $true; status = 'eligible' },
+                        [pscustomobject]@{ userPrincipalName = 'b@contoso.com'; eligible = $false; status = 'missing_governance' }
+                    ) })
         }
-        $users = @(Get-CcsLicenseEligibility -Source ./snap -TargetCloud gcch)
+        $users = @(Get-CcsLicenseEligibility -Source ./snap -TargetCloud gcch -ErrorAction Stop)
         $users.Count | Should -Be 2
         ($users | Where-Object { -not $_.Eligible }).Status | Should -Be 'missing_governance'
     }
 
-    It 'New-CcsSyncPlan passes the options ccsync expects and emits one object per operation' {
-        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
-            [pscustomobject]@{ planFile = 'plan.json'; operations = @(
-                    [pscustomobject]@{ opId = 'cre-1'; kind = 'create'; held = $false; sourceUpn = 'a@contoso.com' }
-                ) }
+    It 'Get-CcsLicenseEligibility takes the snapshot from Export-CcsTenant through the pipeline' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine { New-Outcome -Document ([pscustomobject]@{ users = @() }) }
+        [pscustomobject]@{ Snapshot = './snap-a' }, [pscustomobject]@{ Snapshot = './snap-b' } |
+            Get-CcsLicenseEligibility -TargetCloud gcch
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 2 -Exactly -ParameterFilter { $Command -eq 'eligibility' }
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter { ($Arguments -join ' ') -match '--source ./snap-b' }
+    }
+
+    It 'New-CcsSyncPlan lower-cases choices and leaves defaults to ccsync' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -Document ([pscustomobject]@{ planFile = 'plan.json'; operations = @(
+                        [pscustomobject]@{ opId = 'cre-1'; kind = 'create'; held = $false; sourceUpn = 'a@contoso.com' }
+                    ) })
         }
-        $ops = @(New-CcsSyncPlan -Source s -Target t -OutFile plan.json -OnDeprovision Disable)
+        $ops = @(New-CcsSyncPlan -Source s -Target t -OutFile plan.json -OnDeprovision Disable -AllowOlderTarget)
         $ops.Count | Should -Be 1
         $ops[0].PlanFile | Should -Be 'plan.json'
-        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
-            $Command -eq 'plan' -and ($Arguments -join ' ') -match '--on-deprovision disable' -and
-            ($Arguments -join ' ') -match '--create-as invite'
-        }
-    }
-
-    It 'Invoke-CcsSyncPlan -WhatIf asks ccsync for a what-if run and writes nothing' {
-        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
-            [pscustomobject]@{ whatIf = $true; operations = @(
-                    [pscustomobject]@{ opId = 'cre-1'; kind = 'create'; state = 'planned'; sourceUpn = 'a@contoso.com' }
-                ) }
-        }
-        $ops = @(Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam -WhatIf)
-        $ops.Count | Should -Be 1
-        $ops[0].State | Should -Be 'planned'
-        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
-            $Command -eq 'apply' -and $Arguments -contains '--what-if' -and $Arguments -notcontains '--yes'
-        }
-    }
-
-    It 'Invoke-CcsSyncPlan applies once per plan file, confirmed with -Confirm:$false' {
-        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
-            [pscustomobject]@{ operations = @([pscustomobject]@{ opId = 'upd-1'; kind = 'update'; state = 'done' }) }
-        }
-        $piped = @([pscustomobject]@{ PlanFile = 'plan.json' }, [pscustomobject]@{ PlanFile = 'plan.json' })
-        $ops = @($piped | Invoke-CcsSyncPlan -Profile fabrikam -Confirm:$false)
-        $ops.Count | Should -Be 1
-        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
-            $Command -eq 'apply' -and $Arguments -contains '--yes' -and $Arguments[0] -eq 'plan.json'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $line = $Arguments -join ' '
+            $Command -eq 'plan' -and $line -match '--on-deprovision disable' -and $line -match '--allow-older-target' -and
+            $line -notmatch '--create-as' -and $line -notmatch '--deletion-threshold' -and $line -match '--out plan\.json'
         }
     }
 }
 
-Describe 'Invoke-CcsCli against the real ccsync' {
-    BeforeAll {
-        $script:HasCli = [bool]($env:CCSYNC_EXE -or (Get-Command ccsync -CommandType Application -ErrorAction SilentlyContinue))
-    }
-
-    It 'parses the JSON document' {
-        if (-not $HasCli) { Set-ItResult -Skipped -Because 'ccsync is not installed' ; return }
-        InModuleScope CrossCloudSync {
-            $document = Invoke-CcsCli -Command 'clouds'
-            @($document.clouds).name | Should -Contain 'dod'
+Describe 'Changing a tenant asks first, per item' {
+    BeforeEach {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            $state = if ($Arguments -contains '--what-if') { 'planned' } else { 'done' }
+            New-Outcome -Document ([pscustomobject]@{ operations = @(
+                        [pscustomobject]@{ opId = 'cre-1'; kind = 'create'; state = $state; sourceUpn = 'a@contoso.com'; targetUpn = 'a_contoso.com#EXT#@fabrikam.us' }
+                        [pscustomobject]@{ opId = 'del-1'; kind = 'delete'; state = $state; sourceUpn = 'b@contoso.com'; targetUpn = 'b_contoso.com#EXT#@fabrikam.us' }
+                    ) })
         }
     }
 
-    It 'turns an input error into a terminating error with the message' {
-        if (-not $HasCli) { Set-ItResult -Skipped -Because 'ccsync is not installed' ; return }
-        InModuleScope CrossCloudSync {
-            { Invoke-CcsCli -Command 'clouds detect' -Arguments 'not a tenant' } |
-                Should -Throw -ExpectedMessage "*neither a tenant ID*" -ErrorId 'Ccsync.InputError*'
+    It '-WhatIf runs a what-if check, writes nothing and emits nothing' {
+        $ops = @(Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam -WhatIf)
+        $ops.Count | Should -Be 0
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'apply' -and $Arguments -contains '--what-if' -and $Arguments -notcontains '--yes'
         }
+    }
+
+    It 'applies once per plan file with -Confirm:$false and relays progress events' {
+        $piped = @([pscustomobject]@{ PlanFile = 'plan.json' }, [pscustomobject]@{ PlanFile = 'plan.json' })
+        $ops = @($piped | Invoke-CcsSyncPlan -Profile fabrikam -Confirm:$false)
+        $ops.Count | Should -Be 2
+        $ops[0].State | Should -Be 'done'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'apply' -and $Arguments -contains '--yes' -and $Arguments -contains 'plan.json' -and
+            ($Arguments -join ' ') -match '--progress events'
+        }
+    }
+
+    It 'emits the operations, then a non-terminating error, when some failed (exit 1)' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -ExitCode 1 -Document ([pscustomobject]@{ operations = @(
+                        [pscustomobject]@{ opId = 'cre-1'; kind = 'create'; state = 'failed'; errorCode = 'Request_BadRequest' }) })
+        }
+        $ops = @(Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue)
+        $ops.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'Ccsync.ProblemsFound*'
+    }
+}
+
+Describe 'Errors become ErrorRecords with id, category and hint' {
+    It 'maps a ccsync error' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -ExitCode 2 -ErrorInfo ([pscustomobject]@{ ErrorId = 'Ccsync.ConfigError'; Category = 'InvalidArgument'
+                    Message = "No profile 'nobody' in the config file."; Hint = 'Add a [profiles.nobody] table.'; Exception = $null })
+        }
+        $err = $null
+        try { Connect-CcsTenant -Profile nobody } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'Ccsync.ConfigError*'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match 'nobody'
+        $err.ErrorDetails.RecommendedAction | Should -Be 'Add a [profiles.nobody] table.'
     }
 
     It 'refuses to put a secret on the command line' {
@@ -225,5 +244,80 @@ Describe 'Invoke-CcsCli against the real ccsync' {
             { Invoke-CcsCli -Command 'login' -Arguments '--client-secret', 'x' } |
                 Should -Throw -ErrorId 'Ccsync.SecretOnCommandLine*'
         }
+    }
+}
+
+Describe 'Private helpers' {
+    It 'ConvertTo-CcsCliArgument follows the naming rule and the map' {
+        InModuleScope CrossCloudSync {
+            $line = ConvertTo-CcsCliArgument -CmdletName 'Invoke-CcsSyncPlan' -BoundParameters ([ordered]@{
+                    Path = 'plan.json'; ProfileName = 'fabrikam'; RetryFailed = [switch]$true; Report = 'r.xlsx'; Concurrency = 2; WhatIf = [switch]$true })
+            $line | Should -Be @('plan.json', '--profile', 'fabrikam', '--retry-failed', '--results', 'r.xlsx', '--concurrency', '2')
+        }
+    }
+
+    It 'ConvertFrom-CcsDotNet keeps .NET types and turns DBNull into $null' {
+        InModuleScope CrossCloudSync {
+            $table = [System.Data.DataTable]::new('users')
+            $null = $table.Columns.Add('userPrincipalName', [string])
+            $null = $table.Columns.Add('eligible', [bool])
+            $null = $table.Columns.Add('createdDateTime', [datetime])
+            $null = $table.Rows.Add('a@contoso.com', $true, [datetime]'2024-05-01T10:00:00Z')
+            $null = $table.Rows.Add('b@contoso.com', [DBNull]::Value, [DBNull]::Value)
+            $document = [System.Collections.Specialized.OrderedDictionary]::new()
+            $document['users'] = $table
+            $document['summary'] = [System.Collections.Specialized.OrderedDictionary]::new()
+            $document['summary']['notEligible'] = [long]1
+            $converted = ConvertFrom-CcsDotNet -InputObject $document
+            $converted.users.Count | Should -Be 2
+            $converted.users[0].eligible | Should -BeOfType [bool]
+            $converted.users[0].createdDateTime | Should -BeOfType [datetime]
+            $converted.users[1].eligible | Should -BeNullOrEmpty
+            $converted.summary.notEligible | Should -Be 1
+        }
+    }
+
+    It 'Write-CcsProgress is the one relay to Write-Progress' {
+        Mock -ModuleName CrossCloudSync Write-Progress { $null }
+        InModuleScope CrossCloudSync {
+            Write-CcsProgress -InputObject @{ event = 'apply_progress'; completed = 40; total = 200; rate = 12.5 } -Activity 'ccsync apply'
+        }
+        Should -Invoke -ModuleName CrossCloudSync Write-Progress -Times 1 -Exactly -ParameterFilter { $PercentComplete -eq 20 -and $Activity -eq 'ccsync apply' }
+    }
+
+    It 'Initialize-CcsBridge honours CCSYNC_BRIDGE=cli and says why' {
+        $previous = $env:CCSYNC_BRIDGE
+        try {
+            $env:CCSYNC_BRIDGE = 'cli'
+            $bridge = Get-CcsBridge -Refresh
+            $bridge.Mode | Should -Be 'Cli'
+            $bridge.Reason | Should -Match 'CCSYNC_BRIDGE'
+        }
+        finally {
+            $env:CCSYNC_BRIDGE = $previous
+            $null = Get-CcsBridge -Refresh
+        }
+    }
+}
+
+Describe 'Against the real ccsync (both bridge modes)' -ForEach @('cli', 'auto') {
+    BeforeAll {
+        $script:HasCli = [bool]($env:CCSYNC_EXE -or $env:CCSYNC_PYTHON -or (Get-Command ccsync -CommandType Application -ErrorAction SilentlyContinue))
+        $script:PreviousBridge = $env:CCSYNC_BRIDGE
+        $env:CCSYNC_BRIDGE = $_
+        if ($HasCli) { $null = Get-CcsBridge -Refresh }
+    }
+    AfterAll {
+        $env:CCSYNC_BRIDGE = $PreviousBridge
+    }
+
+    It 'lists the clouds' {
+        if (-not $HasCli) { Set-ItResult -Skipped -Because 'ccsync is not installed'; return }
+        (Get-CcsCloud).Name | Should -Contain 'dod'
+    }
+
+    It 'turns an input error into a terminating error with the message and hint' {
+        if (-not $HasCli) { Set-ItResult -Skipped -Because 'ccsync is not installed'; return }
+        { Find-CcsTenantCloud -Tenant 'not a tenant' } | Should -Throw -ExpectedMessage '*neither a tenant ID*' -ErrorId 'Ccsync.InputError*'
     }
 }
