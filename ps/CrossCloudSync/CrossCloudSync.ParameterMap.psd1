@@ -21,6 +21,8 @@
         'Start-CcsDemo'       = @{ OutDir = '--out' }
         'New-CcsSyncPlan'     = @{ OutFile = '--out' }
         'Invoke-CcsSyncPlan'  = @{ Path = 'plan_path'; Report = '--results'; JournalPath = '--journal' }
+        'Test-CcsMigrationCsv' = @{ Path = 'csv_path' }                       # CSV_PATH argument; -Path for Get-ChildItem | ...
+        'New-CcsMigrationPlan' = @{ Path = 'csv_path'; OutFile = '--out' }
     }
 
     # Parameters that exist only in PowerShell (they shape or filter output; no ccsync option behind them).

@@ -7,14 +7,16 @@ place where requests are built. The rule:
     ccsync writes to a target user only if it **created** that user in this run (or in an interrupted run of the
     same plan, as its journal records), or the user is **linked** to this plan's source tenant and source user
     (ccsync's link attribute, as read from the target just before writing), or the operation **adopts** the user
-    with the explicit opt-in (``adopt: true`` in the plan, issue 10's ``--adopt``; absent means false), and the
+    with the explicit opt-in (``adopt: true`` in the plan: only the planner puts it there, on the updates and
+    disables of users it matched by mail or UPN in a plan made with ``--adopt``; absent means false), and the
     user carries no link to anyone else.
 
 What counts as "linked" is read from the target, never from the plan: the executor's pre-write reads
 (``_get_users``: the stale check and the reconciliation of unknown outcomes) pass each user they read to
 ``observe``; those reads always select ``onPremisesExtensionAttributes``. Creates and restores (a restore is
 only ever chosen by the executor, from a deleted user carrying this source's link) are allowed as such; their
-follow-ups only reach the id the create returned (``created``). Requests of any other shape are refused, so a
+follow-ups and their manager step (``PUT /users/{id}/manager/$ref``, managers.py) only reach the id the create
+returned (``created``). Requests of any other shape are refused, so a
 change in ``operations.py`` cannot slip past the guard unnoticed.
 
 A refused operation fails with the guard's message; nothing of it is sent.

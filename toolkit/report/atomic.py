@@ -17,7 +17,8 @@ the journal's file, demo outputs), so the rule is written once:
 * **New files are private (0600)** by default: nearly everything ccsync writes names users (plans, journals,
   results, reports, snapshots). A file that is replaced keeps its permissions, so an admin who shared a report
   on purpose keeps it shared. ``private=False`` gives a new file the usual umask-based mode (for files that name
-  nobody, such as the licence catalog or the simulator's profiles).
+  nobody, such as the licence catalog or the simulator's profiles). ``secret=True`` (a migration's passwords
+  file) makes the file 0600 even when it replaces one that others could read.
 
 Public functions: ``check_target`` and ``atomic_write`` (their original signatures still work), ``write_text``
 and ``write_bytes`` for whole files, ``check_output_path`` for a path alone, ``check_output_dir`` for a folder
@@ -130,12 +131,13 @@ def _new_file_mode() -> int | None:
     return None
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[str], Any], *, private: bool = True) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[str], Any], *, private: bool = True,
+                 secret: bool = False) -> Path:
     """Call ``write(temp_path)`` then move the temp file over ``path``; the temp file never outlives the call.
 
     ``path`` must be a regular file or absent (see the module docstring for links and devices). A replaced file
-    keeps its permissions; a new one is 0600 (``private``) or gets the umask's usual mode. OS errors become
-    InputError naming the path.
+    keeps its permissions; a new one is 0600 (``private``) or gets the umask's usual mode; with ``secret`` the
+    file is 0600 whatever was there. OS errors become InputError naming the path.
     """
     target = check_output_path(path)
     try:
@@ -154,6 +156,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], Any], *, p
             mode: int | None = st.st_mode & 0o777 if stat.S_ISREG(st.st_mode) else PRIVATE_FILE_MODE
         except FileNotFoundError:
             mode = PRIVATE_FILE_MODE if private else _new_file_mode()
+        if secret:
+            mode = PRIVATE_FILE_MODE
         if mode is not None:
             os.chmod(tmp, mode)
         check_output_path(target)          # still a regular file or nothing, just before the swap
@@ -167,19 +171,20 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], Any], *, p
     return target
 
 
-def write_bytes(path: str | os.PathLike[str], data: bytes, *, private: bool = True) -> Path:
+def write_bytes(path: str | os.PathLike[str], data: bytes, *, private: bool = True, secret: bool = False) -> Path:
     """Write ``data`` to ``path`` atomically (see ``atomic_write``)."""
     def write(tmp: str) -> None:
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-    return atomic_write(path, write, private=private)
+    return atomic_write(path, write, private=private, secret=secret)
 
 
-def write_text(path: str | os.PathLike[str], text: str, *, private: bool = True, encoding: str = "utf-8") -> Path:
+def write_text(path: str | os.PathLike[str], text: str, *, private: bool = True, encoding: str = "utf-8",
+               secret: bool = False) -> Path:
     """Write ``text`` to ``path`` atomically, ``\\n`` line ends (see ``atomic_write``)."""
-    return write_bytes(path, text.encode(encoding), private=private)
+    return write_bytes(path, text.encode(encoding), private=private, secret=secret)
 
 
 def _remove(path: str) -> None:
