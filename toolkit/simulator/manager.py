@@ -31,7 +31,7 @@ from typing import Any
 
 from .graph_api import (ROUTES, USER_COLLECTIONS, USER_DEFAULT, USER_PROPERTIES, GraphRequest, GraphResult,
                         GraphService, Route, get_user, route)
-from .odata import GraphFault, bad_request, not_found, parse_select, project
+from .odata import MODELLED_EXPANSIONS, GraphFault, bad_request, not_found, parse_select, project
 from .state import TenantState
 
 __all__ = ["MANAGER_KEY", "manager_of"]
@@ -184,5 +184,6 @@ def _route_before(handler: Any, new: Route) -> None:
     ROUTES.insert(index, new)
 
 
+MODELLED_EXPANSIONS["user"].add("manager")
 _route_before(get_user, Route("GET", re.compile(r"^/users/(?P<key>[^/]+)$", re.IGNORECASE),
                               get_user_expanding_manager, "users.read"))

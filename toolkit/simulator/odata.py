@@ -465,6 +465,9 @@ _NAVIGATION = {
     "group": {"members", "transitivemembers", "memberof", "transitivememberof", "owners", "createdonbehalfof",
               "extensions", "approleassignments", "settings"},
 }
+# Navigation properties a simulator module really expands (it registers them here, e.g. manager.py adds "manager");
+# the rest are refused with 501 rather than silently ignored.
+MODELLED_EXPANSIONS: dict[str, set[str]] = {"user": set(), "group": set()}
 # Properties $search can name (tokenized search on directory objects: aad-advanced-queries.md).
 _SEARCHABLE = {"user": {"displayname", "mail", "userprincipalname", "givenname", "surname", "mailnickname",
                         "othermails", "proxyaddresses", "jobtitle", "department"},
@@ -496,13 +499,27 @@ def check_query_options(headers: Mapping[str, str], query: Mapping[str, str], ty
         if is_advanced(headers, query):
             raise unsupported_query("The $expand query option is not supported with advanced queries "
                                     "(ConsistencyLevel: eventual and $count).")
-        for name in (n.strip().split("(")[0] for n in expand.split(",") if n.strip()):
+        for name in (n.strip().split("(")[0] for n in _top_level_items(expand) if n.strip()):
             if name.lower() not in _NAVIGATION[type_name]:
                 raise GraphFault(400, "BadRequest", f"Property '{name}' on type 'microsoft.graph.{type_name}' is "
                                  "not a navigation property or complex property. Only navigation properties can "
                                  "be expanded.")
+            if name.lower() in MODELLED_EXPANSIONS[type_name]:
+                continue
             # Graph expands these; the simulator does not model them, and says so rather than ignore them.
             raise GraphFault(501, "NotImplemented", f"$expand={name} is not modelled by the ccsync simulator.")
+
+
+def _top_level_items(text: str) -> list[str]:
+    """Split an ``$expand`` list on the commas outside parentheses (``manager($select=id,displayName),memberOf``)."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return items
 
 
 def _search_clauses(text: str) -> list[str]:
