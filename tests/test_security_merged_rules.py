@@ -206,3 +206,30 @@ def test_the_passwords_file_is_never_written_through_a_symbolic_link(tmp_path, f
     with pytest.raises(InputError, match="symbolic link"):
         attach_secrets(plan, operations_from_plan(plan), plan_path=path, what_if=False)
     assert not elsewhere.exists()
+
+
+# --- end to end: an adoption applied from a signed plan file --------------------------------------------------------
+
+def test_a_plan_made_with_adopt_takes_the_user_over_from_its_file_and_the_guard_lets_it(tmp_path):
+    from toolkit.apply.executor import ApplyOptions, apply_plan_file
+    from toolkit.simulator import SimConfig, Simulator
+
+    from test_apply_helpers import CONTOSO, FABRIKAM, client, make_plan, source_tenant, source_user
+
+    with Simulator(SimConfig()) as sim:          # its own simulator: the session's stays as other tests expect
+        users = sim.tenant(FABRIKAM).users.values()
+        invited = next(u for u in users if u.get("creationType") == "Invitation" and u.get("mail")
+                       and not (u.get("onPremisesExtensionAttributes") or {}).get("extensionAttribute15")
+                       and u.get("externalUserState") != "Accepted")
+        source = source_tenant([source_user(1, mail=invited["mail"], userPrincipalName=invited["mail"])])
+        refused = make_plan(sim, source)
+        assert refused.counts()["conflict"] == 1 and not refused.adopted_ops()
+        plan = make_plan(sim, source, adopt=True)
+        [adopted] = plan.adopted_ops()
+        path = plan.save(tmp_path / "plan.json")
+        result = apply_plan_file(path, client(sim), cloud="gcch", options=ApplyOptions(follow_up_delay=0.05))
+        assert result.summary["states"] == {"done": 1}, result.failures.to_dict(orient="records")
+        user = sim.tenant(FABRIKAM).users[invited["id"]]
+        assert user["onPremisesExtensionAttributes"]["extensionAttribute15"] == \
+            f"ccsync:{CONTOSO}:{source_user(1)['id']}"
+        assert result.frame.set_index("opId").loc[adopted, "state"] == "done"
