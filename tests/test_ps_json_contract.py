@@ -65,6 +65,14 @@ def documents(tmp_path_factory):
                                          ok_codes=(0, 1))
         docs["migrate plan"] = _json(["migrate", "plan", sample, "--target", str(tmp / "snap-target"), "--out",
                                       str(tmp / "migration.json"), "--skip-invalid"], ok_codes=(0, 1))
+        # Logs of the apply's writes (the audit trail), then both log workbooks.
+        docs["logs fetch"] = _json(["logs", "fetch", "--profile", profile.name, "--config", config, "--since", "1h",
+                                    "--archive", str(tmp / "logs.sqlite")], env)
+        docs["report audit"] = _json(["report", "audit", "--archive", str(tmp / "logs.sqlite"), "--out",
+                                      str(tmp / "audit.xlsx"), "--csv", str(tmp / "audit.csv")])
+        docs["report provisioning"] = _json(["report", "provisioning", str(Path(__file__).parent / "fixtures" / "logs"
+                                                                           / "provisioning-list-2.json"),
+                                             "--out", str(tmp / "prov.xlsx"), "--csv", str(tmp / "prov.csv")])
     # The demo both as it succeeds and with a tenant whose app lacks a permission (error keys appear then).
     ok = _json(["demo", "--out", str(tmp / "demo")], {"CCSYNC_CACHE_DIR": str(tmp / "demo-tokens")})
     seed = json.loads((Path(DEFAULT_SEED_DIR) / "commercial.json").read_text(encoding="utf-8"))

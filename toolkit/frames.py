@@ -16,7 +16,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 __all__ = ["FrameSpec", "FRAMES", "USERS", "LICENSE_ASSIGNMENTS", "USER_SERVICE_PLANS", "SKUS",
-           "SKU_SERVICE_PLANS", "GROUP_MEMBERS", "DOMAINS", "ELIGIBILITY", "SEATS", "APPLY_RESULTS", "conform", "empty", "TenantData"]
+           "SKU_SERVICE_PLANS", "GROUP_MEMBERS", "DOMAINS", "ELIGIBILITY", "SEATS", "APPLY_RESULTS", "PROVISIONING_EVENTS", "PROVISIONING_STEPS",
+           "PROVISIONING_CHANGES", "AUDIT_EVENTS", "AUDIT_TARGETS", "conform", "empty", "TenantData"]
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,47 @@ SEATS = _spec(
     "Per entitlement and SKU: seats the users in scope need vs. seats available, and the shortfall.",
     "entitlement:string skuId:string skuPartNumber:string capabilityStatus:string prepaid:Int64 "
     "consumedUnits:Int64 available:Int64 needed:Int64 shortfall:Int64")
+
+
+# Outputs of toolkit.logs: provisioning logs (provisioningObjectSummary) and audit logs (directoryAudit),
+# flattened one row per event / step / modified property (graph-facts 4 and 5; docs/logs.md).
+PROVISIONING_EVENTS = _spec(
+    "provisioning_events",
+    "One row per provisioning event (provisioningObjectSummary), with its error and the catalog's advice.",
+    "id:string activityDateTime:datetime tenantId:string jobId:string cycleId:string changeId:string "
+    "provisioningAction:string status:string durationInMilliseconds:Int64 "
+    "initiatedBy:string initiatorType:string servicePrincipalId:string servicePrincipalName:string "
+    "sourceSystem:string targetSystem:string sourceIdentityType:string sourceId:string sourceDisplayName:string "
+    "sourceUpn:string targetIdentityType:string targetId:string targetDisplayName:string "
+    "errorCode:string errorCategory:string errorReason:string errorDetails:string errorRecommendedAction:string "
+    "explanation:string action:string steps:Int64 modifiedProperties:Int64 extra:string source:string")
+
+PROVISIONING_STEPS = _spec(
+    "provisioning_steps",
+    "One row per step of a provisioning event (import, scoping, matching, processing, export ...).",
+    "id:string changeId:string activityDateTime:datetime stepIndex:Int64 name:string provisioningStepType:string "
+    "status:string description:string details:string")
+
+PROVISIONING_CHANGES = _spec(
+    "provisioning_changes",
+    "One row per property a provisioning event changed: old -> new.",
+    "id:string changeId:string activityDateTime:datetime targetDisplayName:string property:string "
+    "oldValue:string newValue:string")
+
+AUDIT_EVENTS = _spec(
+    "audit_events",
+    "One row per directory audit event (directoryAudit).",
+    "id:string activityDateTime:datetime category:string activityDisplayName:string operationType:string "
+    "result:string resultReason:string loggedByService:string correlationId:string initiatorKind:string "
+    "initiatedBy:string initiatorId:string initiatorUpn:string initiatorAppId:string targetType:string "
+    "targetId:string targetDisplayName:string targetUpn:string targets:Int64 modifiedProperties:Int64 "
+    "additionalDetails:string extra:string source:string")
+
+AUDIT_TARGETS = _spec(
+    "audit_targets",
+    "One row per property an audit event changed on one of its targets: old -> new.",
+    "id:string activityDateTime:datetime activityDisplayName:string targetType:string targetId:string "
+    "targetDisplayName:string property:string oldValue:string newValue:string")
 
 
 def _convert(series: pd.Series, dtype: str) -> pd.Series:

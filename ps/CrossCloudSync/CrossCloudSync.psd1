@@ -10,12 +10,14 @@
     CompatiblePSEditions = @('Core')
     FunctionsToExport    = @(
         'Connect-CcsTenant'
+        'Export-CcsReport'
         'Export-CcsTenant'
         'Find-CcsTenantCloud'
         'Get-CcsBridge'
         'Get-CcsCloud'
         'Get-CcsDefaultMapping'
         'Get-CcsLicenseEligibility'
+        'Get-CcsProvisioningLog'
         'Invoke-CcsSyncPlan'
         'New-CcsMigrationPlan'
         'New-CcsSyncPlan'

@@ -21,6 +21,7 @@ from toolkit.errors import CcsyncError
 from .output import add_rows, common_options, emit, info, key_value_table, new_table, to_jsonable, warn
 from .demo_apply import demo_plan_options, render_apply, render_replan, step_apply, step_replan
 from .demo_migrate import render_migrate, step_migrate
+from .demo_logs import render_logs, step_logs
 
 USER_SELECT = "id,displayName,userPrincipalName,userType,accountEnabled,usageLocation"
 SAMPLE_ROWS = 5
@@ -222,6 +223,7 @@ SYNC_STEPS: list[SyncStep] = [
     SyncStep("apply", "applying the plan to the target cloud", step_apply, render_apply),
     SyncStep("replan", "re-planning against the target after the apply", step_replan, render_replan),
     SyncStep("migrate", "migrating samples/migration-portal.csv into the target", step_migrate, render_migrate),
+    SyncStep("logs", "fetching the provisioning and audit logs of these runs", step_logs, render_logs),
 ]
 
 

@@ -62,6 +62,10 @@ def _register() -> None:
     from .apply import apply_command
     cli.add_command(apply_command)
     from .migrate import migrate_group; cli.add_command(migrate_group)  # noqa: E702
+    from .logs import logs_group
+    cli.add_command(logs_group)
+    from .report import report_group
+    cli.add_command(report_group)
 
 
 _register()

@@ -1,10 +1,17 @@
 """Build an Excel workbook from a report definition, DataFrames and a dict of summary values.
 
+Table sheets without hyperlinks have their data rows written as worksheet XML by ``_RowWriter`` and spliced
+into the sheet openpyxl streams (openpyxl's per-cell serialiser was the bottleneck; bench/bench_logs_report.py).
 Every sheet is written in openpyxl's write-only (streaming) mode: rows go to disk as they are produced, so a
 million-row Users sheet does not need a million Cell objects in memory. Write-only worksheets support all the
 definition asks for - Excel tables (``add_table``; we name the table columns ourselves because openpyxl cannot
 read header cells back from a streamed sheet), frozen panes, column widths, styled cells, hyperlinks and charts.
 Every value goes through ``sanitize.excel_cell``, so text from a tenant can never become a formula.
+
+Every sheet is set up to print as these reports are printed for a manager: landscape, scaled to one page wide
+(as many pages tall as needed), the header row of a table repeated on every page, and the report's title and
+the sheet name in the page header (page numbers in the footer). A table wider than a legible page prints its
+leading columns (definitions put the important ones first); the others stay in the sheet.
 
 Excel limits honoured here: 1,048,576 rows per sheet (a bigger table is split across ``Users``, ``Users (2)``
 ... or refused, as the definition says) and 65,530 hyperlinks per sheet (beyond that a sheet carries its URLs
@@ -18,6 +25,8 @@ import datetime as dt
 from copy import copy
 import os
 import re
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -25,10 +34,13 @@ from typing import Any, Callable, Iterable, Mapping
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.marker import DataPoint
 from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.utils.datetime import to_excel
 from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
@@ -37,7 +49,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from ..errors import InputError
 from .definitions import ColumnDef, NAMED_FORMATS, Palette, ReportDefinition, Section, SheetDef
 from .atomic import atomic_write, check_target
-from .sanitize import CellValue, clean_text, excel_cell
+from .sanitize import EXCEL_MAX_CELL_CHARS, FORMULA_TRIGGERS, CellValue, clean_text, excel_cell
 
 __all__ = ["build_workbook", "atomic_write", "MAX_DATA_ROWS", "MAX_HYPERLINKS"]
 
@@ -46,6 +58,11 @@ MAX_HYPERLINKS = 65_530              # Excel refuses more hyperlinks than this o
 MAX_URL_CHARS = 2079                 # longest hyperlink address Excel accepts
 _LINK_SCHEMES = ("https://", "http://")
 _SPACE = re.compile(r"\s")
+_PRINT_WIDTH = 230.0                 # column-width units that print legibly on one landscape page
+_PRINT_MIN_COLUMNS = 4
+_BLOCK_ROWS = 10_000                 # rows made safe per vectorised pass (bounded memory)
+# Text that needs excel_cell's careful path: XML-illegal characters or OOXML's _xHHHH_ escape.
+_NEEDS_CARE = r"[\x00-\x08\x0b\x0c\x0e-\x1f]|[\x{FFFE}\x{FFFF}]|_x[0-9A-Fa-f]{4}_"      # RE2 syntax (Arrow)
 _CHART_ROWS = 17                     # rows a chart anchored beside a counts table covers (8 cm high)
 
 
@@ -156,6 +173,125 @@ def _table_name(sheet_name: str, taken: set[str]) -> str:
     return name
 
 
+class _Styled(tuple):
+    """(value, style id): a cell the raw row writer writes without a Cell object."""
+
+    __slots__ = ()
+
+    def __new__(cls, value: Any, sid: int) -> "_Styled":
+        return tuple.__new__(cls, (value, sid))
+
+
+class _RowWriter:
+    """Streams a table sheet's data rows as worksheet XML into a file of its own, then splices them into the
+    sheet openpyxl wrote (header row, table, print setup, ...) when the sheet is closed.
+
+    Cells are what ``data_cell`` returns: plain values (text already made safe, numbers, booleans, naive UTC
+    datetimes) or ``WriteOnlyCell``s carrying a style (formats, fills, the quote prefix of formula-like text).
+    Text is written as inline strings (no shared-string table growing with every distinct value); styles are
+    registered in the workbook's style table exactly as openpyxl registers them.
+    """
+
+    def __init__(self, ws: Any, width: int):
+        self.ws = ws
+        self.letters = [get_column_letter(i) for i in range(1, width + 1)]
+        self.epoch = ws.parent.epoch
+        self.styles: dict[tuple[int, ...], int] = {}
+        self.next_row = 2                              # row 1 is the header, written by openpyxl
+        fd, self.path = tempfile.mkstemp(prefix="ccsync-rows.", suffix=".xml")
+        self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self.buffer: list[str] = []
+
+    def _style_id(self, cell: Any) -> int:
+        key = tuple(cell._style)                         # a StyleArray: font, fill, border, format ids ...
+        sid = self.styles.get(key)
+        if sid is None:
+            sid = self.styles[key] = self.ws.parent._cell_styles.add(cell._style)
+        return sid
+
+    def _cell(self, ref: str, value: Any, sid: int | None) -> str:
+        s_attr = f' s="{sid}"' if sid else ""
+        kind = type(value)
+        if kind is str:
+            text = value
+            if "&" in text or "<" in text or ">" in text:
+                text = _xml_escape(text)
+            space = ' xml:space="preserve"' if text != text.strip() else ""
+            return f'<c r="{ref}"{s_attr} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+        if kind is bool:
+            return f'<c r="{ref}"{s_attr} t="b"><v>{int(value)}</v></c>'
+        if kind is int or kind is float:
+            return f'<c r="{ref}"{s_attr}><v>{value!r}</v></c>'
+        if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
+            return f'<c r="{ref}"{s_attr}><v>{to_excel(value, self.epoch)!r}</v></c>'
+        if isinstance(value, (int, float)):
+            return f'<c r="{ref}"{s_attr}><v>{value!r}</v></c>'
+        return self._cell(ref, str(value), sid)
+
+    def row(self, cells: list[Any]) -> None:
+        r = self.next_row
+        self.next_row += 1
+        parts = [f'<row r="{r}">']
+        for letter, cell in zip(self.letters, cells):
+            if type(cell) is _Styled:
+                value, sid = cell
+            elif isinstance(cell, Cell):
+                value, sid = cell._value, self._style_id(cell) if cell.has_style else None
+            else:
+                value, sid = cell, None
+            if value is None:
+                if sid:
+                    parts.append(f'<c r="{letter}{r}" s="{sid}"/>')
+                continue
+            parts.append(self._cell(f"{letter}{r}", value, sid))
+        parts.append("</row>")
+        self.buffer.append("".join(parts))
+        if len(self.buffer) >= 2000:
+            self.fh.write("".join(self.buffer))
+            self.buffer.clear()
+
+    def discard(self) -> None:
+        """Throw the rows away (the workbook is not being written after all)."""
+        self.fh.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+    def finish(self) -> None:
+        """Close the sheet (openpyxl writes the header row and the tail) and splice the rows in."""
+        self.fh.write("".join(self.buffer))
+        self.fh.close()
+        ws = self.ws
+        try:
+            ws._drawing = SpreadsheetDrawing()          # what openpyxl's writer sets before closing a sheet
+            ws._drawing.charts, ws._drawing.images = ws._charts, ws._images
+            ws.close()
+            src = ws._writer.out
+            with open(src, "rb") as fin:
+                xml = fin.read()                       # the sheet without its data rows: small
+            cut = xml.rfind(b"</sheetData>")
+            if cut < 0:
+                raise RuntimeError("sheetData not found in the streamed sheet")
+            last = self.next_row - 1
+            head = re.sub(rb'<dimension ref="[^"]*"\s*/>',
+                          f'<dimension ref="A1:{self.letters[-1]}{max(last, 1)}"/>'.encode(), xml[:cut], count=1)
+            with open(src, "wb") as fout:              # openpyxl zips writer.out, then removes it
+                fout.write(head)
+                with open(self.path, "rb") as rows:
+                    shutil.copyfileobj(rows, fout, 1 << 20)
+                fout.write(xml[cut:])
+        finally:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class _Builder:
     def __init__(self, definition: ReportDefinition, frames: Mapping[str, pd.DataFrame],
                  values: Mapping[str, Any], vocabularies: Mapping[str, Mapping[str, Any]]):
@@ -166,6 +302,7 @@ class _Builder:
         self.styles = _Styles()
         self.table_names: set[str] = set()
         self.wb = Workbook(write_only=True)
+        self.raw_sheet: Any = None
 
     # --- checks before anything is written ---------------------------------------------------------------
 
@@ -224,6 +361,46 @@ class _Builder:
         return _make_cell(ws, cv, fill=fill, number_format=col.format or self._default_format(cv.value),
                           link=link)
 
+    def _plain_column(self, ws: Any, col: ColumnDef, series: pd.Series) -> list[Any] | None:
+        """The cells of a text column that needs no styling, made safe in one vectorised pass; None when the
+        column must go cell by cell (styled, linked, formatted, or not Arrow-backed text, which alone cannot
+        hold the lone surrogates excel_cell removes)."""
+        if not (col.palette or col.fill_when or col.link) and ws is self.raw_sheet:
+            numeric = self._numeric_column(ws, col, series)
+            if numeric is not None:
+                return numeric
+        if col.palette or col.fill_when or col.link or col.format or not isinstance(series.dtype, pd.StringDtype) \
+                or getattr(series.dtype, "storage", "") != "pyarrow":
+            return None
+        values = series.to_numpy(dtype=object, na_value=None)
+        def flags(mask: pd.Series) -> Any:
+            return mask.astype("boolean").fillna(False).to_numpy(dtype=bool)
+        slow = (flags(series.str.contains(_NEEDS_CARE, regex=True)) | flags(series.str.startswith(FORMULA_TRIGGERS))
+                | flags(series.str.len() > EXCEL_MAX_CELL_CHARS) | flags(series == ""))
+        for i in slow.nonzero()[0]:
+            values[i] = _make_cell(ws, excel_cell(values[i]))          # the careful path, cell by cell
+        return list(values)
+
+    def _numeric_column(self, ws: Any, col: ColumnDef, series: pd.Series) -> list[Any] | None:
+        """Datetime and integer columns for the raw row writer: (value, style id) pairs computed once per
+        column instead of a styled cell per value; None for any other column."""
+        if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
+            utc = series.dt.tz_convert(None) if isinstance(series.dtype, pd.DatetimeTZDtype) else series
+            values = [None if v is pd.NaT else v for v in utc.dt.to_pydatetime()] if len(utc) else []
+            fmt = col.format or NAMED_FORMATS["datetime"]
+            proto = _make_cell(ws, CellValue(dt.datetime(2000, 1, 1)), number_format=fmt)
+        elif str(series.dtype) == "Int64":
+            values = series.astype(object).where(series.notna(), None).tolist()
+            if any(v is not None and abs(v) >= 10 ** 15 for v in values):
+                return None                            # excel_cell writes such numbers as text: go cell by cell
+            if not col.format:
+                return values
+            proto = _make_cell(ws, CellValue(1), number_format=col.format)
+        else:
+            return None
+        sid = ws.parent._cell_styles.add(proto._style)
+        return [None if v is None else _Styled(v, sid) for v in values]
+
     @staticmethod
     def _default_format(value: Any) -> str | None:
         if isinstance(value, dt.datetime):
@@ -241,6 +418,21 @@ class _Builder:
     def header_cell(self, ws: Any, label: str) -> Any:
         return self.text_cell(ws, label, font=self.styles.bold, fill=self.styles.header_fill,
                               border=self.styles.header_border)
+
+    # --- printing -----------------------------------------------------------------------------------------
+
+    def print_setup(self, ws: Any, *, repeat_header: bool) -> None:
+        """Landscape, one page wide, header row on every page, title and sheet name in the page header."""
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0                    # 0: as many pages tall as the rows need
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        if repeat_header:
+            ws.print_title_rows = "1:1"
+        title = clean_text(_render_template(self.d.title, self.values)).replace("&", "&&")
+        ws.oddHeader.center.text = f"{title} - {ws.title.replace('&', '&&')}"[:250]
+        ws.oddFooter.center.text = "Page &P of &N"
+        ws.oddFooter.right.text = "&D"
 
     # --- table sheets ------------------------------------------------------------------------------------
 
@@ -264,23 +456,44 @@ class _Builder:
                     columns.append(ColumnDef(name=c.link, label=c.link, width=60))
                     shown.add(c.link)
         sample = df.head(200)
+        widths = []
         for i, col in enumerate(columns, 1):
             width = col.width or _auto_width(col.label, (excel_cell(v).value for v in sample[col.name]))
             ws.column_dimensions[get_column_letter(i)].width = width
+            widths.append(width)
         if sheet.freeze_header:
             ws.freeze_panes = "A2"
+        self.print_setup(ws, repeat_header=True)
         ws.append([self.text_cell(ws, c.label) for c in columns])
         names = [c.name for c in columns]
         links = [c.link for c in columns]
         link_series = {name: df[name] for name in set(filter(None, links))}
         data = df[names]
         link_iters = [iter(link_series[name]) if name else None for name in links]
-        for row in data.itertuples(index=False, name=None):
-            out = []
-            for col, value, it in zip(columns, row, link_iters):
-                link_value = next(it) if it is not None else None
-                out.append(self.data_cell(ws, col, value, link_value, allow_link=linking))
-            ws.append(out)
+        # Without hyperlinks the rows go to the sheet's XML directly (_RowWriter), which is several times
+        # faster than openpyxl's per-cell serialiser; with hyperlinks openpyxl writes them (it owns the rels;
+        # a sheet too long for hyperlinks has its URLs as text, and goes the fast way).
+        raw = _RowWriter(ws, len(columns)) if not (linking and any(link_iters)) else None
+        self.raw_sheet = ws if raw is not None else None       # its rows may carry _Styled values
+        try:
+            for start in range(0, len(data), _BLOCK_ROWS):
+                block = data.iloc[start:start + _BLOCK_ROWS]
+                # Columns without per-cell styling are made safe a block at a time (vectorised), not cell by cell.
+                fast = [self._plain_column(ws, col, block[col.name]) for col in columns]
+                for i, row in enumerate(block.itertuples(index=False, name=None)):
+                    out = []
+                    for col, value, it, ready in zip(columns, row, link_iters, fast):
+                        link_value = next(it) if it is not None else None
+                        out.append(ready[i] if ready is not None else
+                                   self.data_cell(ws, col, value, link_value, allow_link=linking))
+                    if raw is not None:
+                        raw.row(out)
+                    else:
+                        ws.append(out)
+        except BaseException:
+            if raw is not None:
+                raw.discard()
+            raise
         last_row = max(len(df), 1) + 1          # an Excel table needs at least one (possibly empty) data row
         ref = f"A1:{get_column_letter(len(columns))}{last_row}"
         table = Table(displayName=_table_name(ws.title, self.table_names), ref=ref)
@@ -294,11 +507,24 @@ class _Builder:
             # openpyxl warns that write-only tables need their columns named by hand: done just above.
             warnings.filterwarnings("ignore", message="In write-only mode you must add table columns manually")
             ws.add_table(table)
+        # One page wide must stay legible: print the leading columns (definitions list the important ones
+        # first) up to about a landscape page at 60 % scale; the rest stay in the sheet, unprinted.
+        total, shown = 0.0, 0
+        for width in widths:
+            if shown >= _PRINT_MIN_COLUMNS and total + width > _PRINT_WIDTH:
+                break
+            total, shown = total + width, shown + 1
+        if shown < len(columns):
+            ws.print_area = f"A1:{get_column_letter(shown)}{last_row}"
+        self.raw_sheet = None
+        if raw is not None:
+            raw.finish()
 
     # --- summary and legend sheets (stacked sections) -----------------------------------------------------
 
     def stacked_sheet(self, sheet: SheetDef) -> None:
         ws = self.wb.create_sheet(sheet.name)
+        self.print_setup(ws, repeat_header=False)
         rows: list[list[Callable[[], Any]]] = []     # cells are built lazily, after the widths are known
         texts: list[list[Any]] = []                  # what the widths are computed from
         charts: list[tuple[Section, int, list[str]]] = []  # (section, header row, categories in order)

@@ -23,14 +23,14 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
 
-from . import applications, batch, manager, policies, synchronization
+from . import applications, auditlogs, batch, manager, policies, synchronization
 from .graph_api import JSON_TYPE, GraphRequest, GraphResult, GraphService, complete_error
 from .httpd import HTTPSServer, ResetConnection
 from .state import Directory
 
 # Modules that register Graph routes (graph_api itself, and these). A new resource (e.g. auditLogs) is a module
 # with @route handlers, imported and listed here.
-ROUTE_MODULES = (batch, policies, applications, synchronization, manager)
+ROUTE_MODULES = (batch, policies, applications, synchronization, manager, auditlogs)
 
 __all__ = ["CloudServer", "ResetConnection", "discovery_clouds_for"]
 

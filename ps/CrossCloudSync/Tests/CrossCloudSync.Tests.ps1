@@ -182,6 +182,34 @@ Describe 'Cmdlets build ccsync arguments from their parameters' {
             $line -notmatch '--create-as' -and $line -notmatch '--deletion-threshold' -and $line -match '--out plan\.json'
         }
     }
+
+    It 'Get-CcsProvisioningLog runs "logs fetch" with its options and emits one object per log kind' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
+            [pscustomobject]@{ tenantId = 't1'; archive = 'a.sqlite'; throttled = 0; kinds = @(
+                    [pscustomobject]@{ kind = 'provisioning'; fetched = 5; new = 5; stored = 5; windows = 1 },
+                    [pscustomobject]@{ kind = 'audit'; fetched = 2; new = 1; stored = 9; windows = 1 }) }
+        }
+        $fetched = @(Get-CcsProvisioningLog -Profile contoso -Since 7d -JobId job1 -Archive a.sqlite -Kind Provisioning)
+        $fetched.Count | Should -Be 2
+        $fetched[1].InArchive | Should -Be 9
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'logs fetch' -and
+            ($Arguments -join ' ') -eq '--profile contoso --since 7d --job job1 --archive a.sqlite --kind provisioning'
+        }
+    }
+
+    It 'Export-CcsReport runs "report provisioning" or "report audit" by -Kind' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
+            [pscustomobject]@{ kind = 'audit'; report = 'audit.xlsx'
+                summary = [pscustomobject]@{ sourceName = 'x'; events = 3; failures = 0; skippedRecords = 1; duplicates = 0 } }
+        }
+        $report = Export-CcsReport -Kind Audit -Archive a.sqlite -OutFile audit.xlsx
+        $report.Events | Should -Be 3
+        $report.SkippedRecords | Should -Be 1
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'report audit' -and ($Arguments -join ' ') -eq '--out audit.xlsx --archive a.sqlite'
+        }
+    }
 }
 
 Describe 'Changing a tenant asks first, per item' {
