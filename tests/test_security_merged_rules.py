@@ -233,3 +233,19 @@ def test_a_plan_made_with_adopt_takes_the_user_over_from_its_file_and_the_guard_
         assert user["onPremisesExtensionAttributes"]["extensionAttribute15"] == \
             f"ccsync:{CONTOSO}:{source_user(1)['id']}"
         assert result.frame.set_index("opId").loc[adopted, "state"] == "done"
+
+
+# --- the log archive under the output-path rule ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", ["symlink", "fifo", "folder"])
+def test_the_log_archive_is_never_a_link_a_fifo_or_a_folder(tmp_path, make):
+    from toolkit.logs.archive import LogArchive
+
+    path = tmp_path / "logs.sqlite"
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    {"symlink": lambda: path.symlink_to(elsewhere), "fifo": lambda: os.mkfifo(path),
+     "folder": lambda: path.mkdir()}[make]()
+    with pytest.raises(InputError) as info:
+        LogArchive(path, tenant_id="t1")
+    assert str(path) in str(info.value)
+    assert not elsewhere.exists()
