@@ -46,6 +46,7 @@ def step_migrate(sync: Any) -> dict[str, Any]:
     return {"file": str(source), "layout": validation.layout.name, "rows": len(validation.rows),
             "valid": len(validation.valid_rows), "invalid": len(validation.invalid_rows),
             "planFile": str(plan_file), "workbook": str(workbook), "states": result.summary["states"],
+            "writesSent": result.summary["writesSent"],
             "passwordsFile": f"{plan_file}.passwords.csv" if plan.header["migration"]["passwordsGenerated"] else None,
             "message": result.message()}
 
