@@ -126,7 +126,7 @@ def test_interrupted_write_leaves_no_snapshot(tmp_path, monkeypatch):
         real(frame, path)
 
     monkeypatch.setattr(snapshot_module, "frame_to_parquet", failing)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match="disk full"):      # an OSError becomes an Error: naming the path
         write_snapshot(raw, data, tmp_path / "snap")
     assert list(tmp_path.iterdir()) == []
 
@@ -138,7 +138,7 @@ def test_interrupted_overwrite_keeps_the_old_snapshot(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(snapshot_module, "frame_to_parquet", failing)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="disk full"):
         write_snapshot(tenant(), data, folder, overwrite=True)
     assert len(load_tenant(folder).users) == 4
     assert [p.name for p in tmp_path.iterdir()] == ["snap"]

@@ -63,10 +63,12 @@ def test_disabled_source_user_without_target_is_not_created():
 
 
 def test_deleted_source_user_is_soft_deleted_by_default_and_disabled_on_request():
-    plan = plan_sync(tenant([]), target_tenant([b2b(7)]))
+    # An empty source against linked target users needs the explicit confirmation (issue 15).
+    plan = plan_sync(tenant([]), target_tenant([b2b(7)]), options=PlanOptions(confirm_empty_scope=True))
     (op,) = plan.ops.itertuples()
     assert op.kind == "delete" and "no longer exists" in op.reason and op.targetId == "tgt-0007"
-    plan = plan_sync(tenant([]), target_tenant([b2b(7)]), options=PlanOptions(on_deprovision="disable"))
+    plan = plan_sync(tenant([]), target_tenant([b2b(7)]), options=PlanOptions(on_deprovision="disable",
+                                                                              confirm_empty_scope=True))
     assert plan.ops["kind"].tolist() == ["disable"]
 
 
@@ -200,7 +202,7 @@ def test_plan_file_roundtrip_is_byte_identical_and_tamper_evident(tmp_path):
     plan = plan_sync(tenant([member(1), member(2, department="HR")]), target_tenant([b2b(2)]))
     path = plan.save(tmp_path / "plan.json")
     again = plan_sync(tenant([member(1), member(2, department="HR")]), target_tenant([b2b(2)]))
-    assert path.read_text(encoding="utf-8") == again.dumps()
+    assert path.read_text(encoding="utf-8") == again.dumps(sign=True)       # save signs with this user's key
     loaded = load_plan(path)
     assert loaded.dumps() == plan.dumps()
     document = json.loads(path.read_text(encoding="utf-8"))

@@ -46,8 +46,10 @@ def tenant_pairs(draw):
                      "accountEnabled": draw(st.booleans())}
         targets.append(b2b(i, link=state in ("linked", "linked-drifted", "on-premises"), **extra))
     on_deprovision = draw(st.sampled_from(["delete", "disable"]))
+    # confirm_empty_scope: these invariants hold for an empty scope too (its refusal is tested in
+    # test_security_inputs.py).
     return tenant(sources), target_tenant(targets), PlanOptions(on_deprovision=on_deprovision,
-                                                                deletion_threshold=10_000,
+                                                                deletion_threshold=10_000, confirm_empty_scope=True,
                                                                 adopt=draw(st.booleans()))
 
 

@@ -82,7 +82,7 @@ def test_mapping_file_errors_point_at_file_and_line(tmp_path):
     ("displayName [displayName]", "cannot read"),
     ("proxyAddresses = [mail]", "read-only"),
     ("showInAddressList = \"true\"", "only be set when the user is created"),
-    ("a = [a]\na = [b]", "mapped twice"),
+    ("jobTitle = [a]\njobTitle = [b]", "mapped twice"),
     ("# only comments\n", "no mappings"),
 ])
 def test_mapping_file_refusals(text, message):

@@ -55,7 +55,7 @@ def documents(tmp_path_factory):
         docs["eligibility"] = _json(["eligibility", "--source", str(tmp / "snap-source"), "--target-cloud", "gcch"],
                                     ok_codes=(0, 1))
         docs["plan"] = _json(["plan", "--source", str(tmp / "snap-source"), "--target", str(tmp / "snap-target"),
-                              "--out", str(tmp / "plan.json")])
+                              "--out", str(tmp / "plan.json")], env)     # same admin, same signing key
         # Apply the plan to the simulated target (with --yes: the demo plan has no deletes anyway).
         docs["apply"] = _json(["apply", str(tmp / "plan.json"), "--profile", profile.name, "--config", config,
                                "--yes", "--progress", "none"], env)

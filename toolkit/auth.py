@@ -45,10 +45,12 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from .config import Profile
 from .errors import AuthError, ConfigError, CredentialError, TransportError
+from .private import check_private_dir, make_private_dir, open_private_file
 from .transport import make_session
 
 __all__ = [
     "TokenProvider", "LoginResult", "login", "ClientCertificate", "load_certificate", "token_cache_path",
+    "token_cache_dir",
     "decode_claims", "DEFAULT_TIMEOUT",
 ]
 
@@ -73,11 +75,24 @@ class LoginResult:
     expires_on: datetime
     auth: str
     user: str | None = None      # the signed-in admin, for device-code sign-in
+    fresh: bool = True           # the identity platform issued the token just now (the credentials were proved)
+    issued_at: datetime | None = None   # the token's iat claim
+
+    @property
+    def age_seconds(self) -> int | None:
+        """How old the token is (for a cached one: how long ago the credentials were last proved)."""
+        if self.issued_at is None:
+            return None
+        return max(0, int((datetime.now(timezone.utc) - self.issued_at).total_seconds()))
 
     def to_dict(self) -> dict[str, Any]:
         out = {"profile": self.profile, "cloud": self.cloud, "tenantId": self.tenant_id, "appId": self.app_id,
                "roles": list(self.roles), "scopes": list(self.scopes),
-               "expiresOn": self.expires_on.isoformat().replace("+00:00", "Z"), "auth": self.auth}
+               "expiresOn": self.expires_on.isoformat().replace("+00:00", "Z"), "auth": self.auth,
+               "tokenSource": "identity platform" if self.fresh else "cache"}
+        if self.issued_at is not None:
+            out["issuedAt"] = self.issued_at.isoformat().replace("+00:00", "Z")
+            out["tokenAgeSeconds"] = self.age_seconds
         if self.user:
             out["user"] = self.user
         return out
@@ -205,14 +220,20 @@ def _from_pfx(file: Path, data: bytes, pw: bytes | None, password_env: str | Non
 
 # --- token cache ----------------------------------------------------------------------------------------
 
+def token_cache_dir() -> Path:
+    """The token cache folder: ``$CCSYNC_CACHE_DIR``, else ``~/.cache/ccsync/tokens`` (the plan-signing key
+    lives here too)."""
+    root = os.environ.get("CCSYNC_CACHE_DIR")
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "ccsync" / "tokens"
+
+
 def token_cache_path(profile_name: str, authority: str | None = None, client_id: str | None = None) -> Path:
     """``$CCSYNC_CACHE_DIR/<profile>[-<key>].bin``, else under ``~/.cache/ccsync/tokens/``.
 
     The key (a short hash of authority and client id) keeps a profile that is re-pointed at another authority,
     such as a simulator on a new port, from picking up tokens that authority never issued.
     """
-    root = os.environ.get("CCSYNC_CACHE_DIR")
-    folder = Path(root).expanduser() if root else Path.home() / ".cache" / "ccsync" / "tokens"
+    folder = token_cache_dir()
     if authority or client_id:
         key = hashlib.sha256(f"{authority or ''}|{client_id or ''}".lower().encode()).hexdigest()[:10]
         return folder / f"{profile_name}-{key}.bin"
@@ -227,6 +248,8 @@ class _PersistentCache:
         self.cache = msal.SerializableTokenCache()
         self._lock = threading.Lock()
         if path is not None and path.exists():
+            # A cache in a folder others can write to could hold someone else's tokens: refuse it.
+            check_private_dir(path.parent, what="token cache folder")
             try:
                 self.cache.deserialize(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
@@ -247,16 +270,12 @@ class _PersistentCache:
 
     def _write(self) -> None:
         assert self.path is not None
-        folder = self.path.parent
-        if not folder.exists():
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(folder, 0o700)
+        folder = make_private_dir(self.path.parent, what="token cache folder")
         tmp = folder / f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = open_private_file(tmp)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(self.cache.serialize())
-            os.chmod(tmp, 0o600)
             os.replace(tmp, self.path)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -439,6 +458,7 @@ class TokenProvider:
         self._certificate: ClientCertificate | None = None
         self._token: str | None = None
         self._expires_at = 0.0
+        self.token_source: str | None = None     # "cache" or "identity_provider", after the first token
 
     def __repr__(self) -> str:
         return f"TokenProvider(profile={self.profile.name!r}, cloud={self.profile.cloud!r}, auth={self.profile.auth!r})"
@@ -458,6 +478,8 @@ class TokenProvider:
             if self._token and self._expires_at - _REFRESH_MARGIN > time.time():
                 return self._token
             result = self._acquire()
+            # msal says whether the token came from its cache or from the identity platform.
+            self.token_source = str(result.get("token_source") or "identity_provider")
             self._token = result["access_token"]
             self._expires_at = time.time() + float(result.get("expires_in") or 0)
             return self._token
@@ -576,11 +598,19 @@ class TokenProvider:
 
 def login(profile: Profile, secret: str | None = None, *, session: requests.Session | None = None,
           prompt: bool = True, device_code_callback: Callable[[str], None] | None = None,
-          provider: TokenProvider | None = None) -> LoginResult:
-    """Sign in with ``profile`` and report the tenant, app, roles and expiry the token carries."""
+          provider: TokenProvider | None = None, use_cache: bool = False) -> LoginResult:
+    """Sign in with ``profile`` and report the tenant, app, roles and expiry the token carries.
+
+    An explicit login proves the credentials: cached access tokens are dropped first, so the identity platform
+    checks the secret or certificate now (a wrong or expired secret fails here, not in a night run). With
+    ``use_cache`` a cached token is accepted, and the result says so (``fresh`` False) with its age.
+    """
     provider = provider or TokenProvider(profile, session=session, secret=secret, prompt=prompt,
                                          device_code_callback=device_code_callback)
+    if not use_cache:
+        provider.invalidate()
     claims = provider.claims()
+    iat = claims.get("iat")
     exp = claims.get("exp")
     expires_on = (datetime.fromtimestamp(float(exp), timezone.utc) if exp is not None
                   else provider.expires_on or datetime.now(timezone.utc))
@@ -589,4 +619,6 @@ def login(profile: Profile, secret: str | None = None, *, session: requests.Sess
                        app_id=str(claims.get("appid") or claims.get("azp") or profile.client_id),
                        roles=sorted(str(r) for r in roles), scopes=str(claims.get("scp") or "").split(),
                        expires_on=expires_on, auth=profile.auth,
-                       user=claims.get("upn") or claims.get("preferred_username"))
+                       user=claims.get("upn") or claims.get("preferred_username"),
+                       fresh=provider.token_source != "cache",
+                       issued_at=datetime.fromtimestamp(float(iat), timezone.utc) if iat is not None else None)

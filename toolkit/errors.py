@@ -15,6 +15,8 @@ Library code raises these and never prints or exits; the CLI (and the PowerShell
     ├── MissingPermissionError       the token lacks an application permission a command needs (.permission)
     ├── ConfigurationConflict        a tenant is already configured differently (.differences; --force)
     ├── SyncSetupIncomplete          a sync setup stopped part-way (exit 1; .done, .remaining)
+    ├── BusyError                    another ccsync process holds the plan's apply lock (exit 1; .pid, .started)
+    ├── WriteRefused                 the write-time guard refused a request a plan asked for (exit 1)
     └── GraphError                   Graph answered with an error (exit 1): method, url, status, code,
         │                            message, request_id, client_request_id
         ├── GraphBadRequest          400
@@ -39,6 +41,7 @@ __all__ = [
     "TransportError", "GraphError", "GraphBadRequest", "GraphAuthorizationError", "GraphNotFound",
     "GraphConflict", "GraphThrottled", "GraphServerError", "graph_error_for_status", "redact",
     "MissingPermissionError", "ConfigurationConflict", "SyncSetupIncomplete",
+    "BusyError", "WriteRefused",
 ]
 
 
@@ -165,6 +168,28 @@ class SyncSetupIncomplete(CcsyncError):
         out = super().to_dict()
         out.update({"done": self.done, "remaining": self.remaining, **self.details})
         return out
+
+
+class BusyError(CcsyncError):
+    """Another process is doing the same work right now (one apply per plan at a time)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, pid: int | None = None,
+                 started: str | None = None):
+        super().__init__(message, hint=hint)
+        self.pid, self.started = pid, started
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.update({k: v for k, v in (("pid", self.pid), ("started", self.started)) if v is not None})
+        return out
+
+
+class WriteRefused(CcsyncError):
+    """A request a plan asked for was refused before it was sent (toolkit.apply.guard)."""
+
+    exit_code = 1
 
 
 class GraphError(CcsyncError):

@@ -21,11 +21,16 @@
         'Start-CcsDemo'       = @{ OutDir = '--out' }
         'New-CcsSyncPlan'     = @{ OutFile = '--out' }
         'Invoke-CcsSyncPlan'  = @{ Path = 'plan_path'; Report = '--results'; JournalPath = '--journal' }
+        'Test-CcsMigrationCsv' = @{ Path = 'csv_path' }                       # CSV_PATH argument; -Path for Get-ChildItem | ...
+        'New-CcsMigrationPlan' = @{ Path = 'csv_path'; OutFile = '--out' }
+        'Export-CcsReport'     = @{ Path = 'files'; OutFile = '--out' }       # FILES arguments
+        'Get-CcsProvisioningLog' = @{ JobId = '--job' }                       # -JobId: what the Graph field is called
     }
 
     # Parameters that exist only in PowerShell (they shape or filter output; no ccsync option behind them).
     PowerShellOnly = @{
         'Get-CcsCloud' = @('Name', 'Pair')
+        'Export-CcsReport' = @('Kind')          # picks the command: 'report provisioning' or 'report audit'
     }
 
     # Options the module sets itself, per command ('*': every command), so no parameter carries them.

@@ -43,6 +43,8 @@ from ..clouds import get_cloud
 from ..errors import CcsyncError, GraphError, InputError
 from ..graph import BatchRequest, BatchResult, GraphClient
 from ..plan.planfile import SyncPlan, canonical_digest, load_plan
+from .guard import WriteGuard, WriteRefused
+from .lock import ApplyLock
 from .journal import TERMINAL, Journal, JournalEntry, default_journal_path
 from .managers import MANAGER_STEP, is_lag, manager_request, manager_target, wants_manager
 from .operations import (Operation, address_lookup_url, finish_requests, first_request, is_done, link_filter_url,
@@ -111,9 +113,12 @@ def verify_target(plan: SyncPlan, client: GraphClient, cloud: str) -> dict[str, 
 
 
 def apply_plan_file(path: str | Path, client: GraphClient, *, cloud: str,
-                    options: ApplyOptions | None = None) -> ApplyResult:
-    """``load_plan`` (integrity check) then ``apply_plan``, with the journal next to the plan by default."""
-    return apply_plan(load_plan(path), client, cloud=cloud, plan_path=path, options=options)
+                    options: ApplyOptions | None = None, trust_unsigned: bool = False) -> ApplyResult:
+    """``load_plan`` (schema, integrity), the signature check (refused unless signed with this user's key or
+    ``trust_unsigned``), then ``apply_plan``, with the journal next to the plan by default."""
+    plan = load_plan(path)
+    plan.check_signature(str(path), trust_unsigned=trust_unsigned)
+    return apply_plan(plan, client, cloud=cloud, plan_path=path, options=options)
 
 
 def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: str | Path | None = None,
@@ -126,30 +131,42 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
     opts = options or ApplyOptions()
     if opts.concurrency < 1:
         raise InputError("concurrency must be at least 1", field="concurrency")
-    verify_target(plan, client, cloud)
-    prerequisites = None
-    if needs_invite_prerequisites(plan):
-        # Before any cross-cloud write (and in what-if runs): Entra refuses every invitation until these hold.
-        prerequisites = check_invite_prerequisites(plan, client)
-    digest = canonical_digest(plan.to_document())
     journal_path = opts.journal_path
     if journal_path is None and plan_path is not None and not opts.what_if:
         journal_path = default_journal_path(plan_path)
     if opts.what_if:
         journal_path = None                                       # a what-if run writes nothing, anywhere
-    ops = operations_from_plan(plan)
-    attach_secrets(plan, ops, plan_path=plan_path, what_if=opts.what_if)     # migrations' passwords, never in a plan
-    if journal_path is not None and Path(journal_path).exists() and not opts.what_if:
-        journal = Journal(journal_path, digest)
-    else:
-        journal = Journal(journal_path, digest, target_tenant=str(plan.header["target"]["tenantId"]),
-                          plan_file=str(plan_path or ""))
+    # One apply per plan (lock.py), taken before anything talks to Graph: a second run stops at once.
+    lock = ApplyLock(journal_path).acquire() if journal_path is not None else None
     try:
-        run = _Run(plan, client, journal, ops, opts)
-        run.prerequisites = prerequisites
-        return run.execute()
+        verify_target(plan, client, cloud)
+        prerequisites = None
+        if needs_invite_prerequisites(plan):
+            # Before any cross-cloud write (and in what-if runs): Entra refuses every invitation until these hold.
+            prerequisites = check_invite_prerequisites(plan, client)
+        digest = canonical_digest(plan.to_document())
+        ops = operations_from_plan(plan)
+        attach_secrets(plan, ops, plan_path=plan_path, what_if=opts.what_if)  # migrations' passwords, never in a plan
+        if lock is not None and lock.took_over:
+            if opts.on_event is not None:
+                opts.on_event({"event": "apply_lock_taken_over", "message": lock.took_over})
+        if journal_path is not None and Path(journal_path).exists() and not opts.what_if:
+            journal = Journal(journal_path, digest)
+        else:
+            journal = Journal(journal_path, digest, target_tenant=str(plan.header["target"]["tenantId"]),
+                              plan_file=str(plan_path or ""))
+        try:
+            run = _Run(plan, client, journal, ops, opts)
+            run.prerequisites = prerequisites
+            result = run.execute()
+        finally:
+            journal.close()
+        if lock is not None and lock.took_over:
+            result.stats["lockTakenOver"] = lock.took_over
+        return result
     finally:
-        journal.close()
+        if lock is not None:
+            lock.release()
 
 
 @dataclass
@@ -176,6 +193,7 @@ class _Run:
         self.create_as = options.get("createAs", "invite")
         self.link_attr = options.get("linkAttribute", "extensionAttribute15")
         self.root = client.root
+        self.guard = WriteGuard(str(plan.header["source"]["tenantId"]), self.link_attr)   # see guard.py
         self.redirect_url = get_cloud(str(plan.header["target"]["cloud"])).my_apps_url
         # What each invitation returned and what the read-back found: op_id -> externalUserState,
         # inviteRedeemUrl (kept for this run's results; the journal does not hold them).
@@ -287,6 +305,7 @@ class _Run:
                 out[o] = res.body if isinstance(res.body, dict) else {}
             else:
                 raise res.error  # type: ignore[misc]
+            self.guard.observe(o, out[o])
         return out
 
     def _lookup_created(self, op_ids: list[str]) -> dict[str, str | None]:
@@ -413,6 +432,7 @@ class _Run:
     def _to_finish(self, o: str, target_id: str, *, restored: bool = False) -> None:
         """A create or restore took effect: queue its follow-ups, or finish it when there are none."""
         op = self.ops[o]
+        self.guard.created(o, target_id)
         self.target_known_at.setdefault(o, time.monotonic())
         follow = finish_requests(op, target_id, "x", self.create_as, self.root,
                                  restored=restored or op.kind == "restore")
@@ -473,14 +493,16 @@ class _Run:
         op = self.ops[work.op_id]
         if work.step == MANAGER_STEP:
             _, manager_id = manager_target(op, self.entries, self.ops)
-            return [manager_request(op, self.entries[work.op_id].target_id or "", manager_id or "", f"g{seq}",
+            reqs = [manager_request(op, self.entries[work.op_id].target_id or "", manager_id or "", f"g{seq}",
                                     self.root)]
-        if work.step == "finish":
+        elif work.step == "finish":
             target = self.entries[work.op_id].target_id or ""
-            return finish_requests(op, target, f"f{seq}", self.create_as, self.root,
-                                   restored=op.kind == "restore")
-        return [first_request(op, f"m{seq}", self.create_as, self.root, redirect_url=self.redirect_url,
-                              reconcile_proxies=self.opts.auto_reconcile_proxy_conflict)]
+            reqs = finish_requests(op, target, f"f{seq}", self.create_as, self.root, restored=op.kind == "restore")
+        else:
+            reqs = [first_request(op, f"m{seq}", self.create_as, self.root, redirect_url=self.redirect_url,
+                                  reconcile_proxies=self.opts.auto_reconcile_proxy_conflict)]
+        self.guard.check(op, work.step, reqs, self.entries[work.op_id].target_id)   # raises WriteRefused
+        return reqs
 
     def _push(self, work: _Work) -> None:
         if work.not_before <= time.monotonic():
@@ -506,7 +528,11 @@ class _Run:
             if work.step == MANAGER_STEP and self._manager_not_ready(work):
                 continue
             counter[0] += 1
-            reqs = self._requests_for(work, counter[0])
+            try:
+                reqs = self._requests_for(work, counter[0])
+            except WriteRefused as refused:
+                self._fail(work.op_id, refused)
+                continue
             if not reqs:
                 self._set(work.op_id, state="done", result="created")
                 continue

@@ -82,6 +82,21 @@ def default_journal_path(plan_path: str | Path) -> Path:
     return p.with_name(p.name + ".journal.sqlite")
 
 
+def _create_private(path: Path) -> None:
+    """Create the journal file 0600 before SQLite opens it (it names users; SQLite gives its -wal and -shm files
+    the database file's mode). Only a regular file is accepted (the output-path rule of toolkit.report.atomic)."""
+    import os
+
+    from ..private import open_private_file
+    from ..report.atomic import check_output_path, output_error
+
+    check_output_path(path)
+    try:
+        os.close(open_private_file(path, os.O_WRONLY | os.O_CREAT))
+    except OSError as exc:
+        raise output_error(exc, path) from exc
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -96,6 +111,8 @@ class Journal:
         if self.path is not None and not self.path.parent.is_dir():
             raise InputError(f"the folder {self.path.parent} does not exist", source=str(self.path),
                              hint="Create it or choose another --journal path.")
+        if self.path is not None:
+            _create_private(self.path)
         try:
             self._db = sqlite3.connect(where, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")

@@ -60,6 +60,7 @@ class Operation:
     licenses: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     link: str | None = None                                  # the durable link value this op writes or expects
+    adopt: bool = False                                      # takes over an unlinked user (the plan's opt-in)
     # Per-operation settings from other '@' change attributes (migrations: '@createAs', '@invitedUserType' ...).
     extra: dict[str, str] = field(default_factory=dict)
     # A migration's password, attached at apply time by secrets_source (never read from or written to a plan).
@@ -101,6 +102,7 @@ def operations_from_plan(plan: Any) -> list[Operation]:
         for op_id, attr, old, new in zip(ch["opId"], ch["attribute"], ch["oldValue"], ch["newValue"]):
             by_op.setdefault(op_id, []).append((attr, _none(old), _none(new)))
     out: list[Operation] = []
+    adopted = plan.adopted_ops() if hasattr(plan, "adopted_ops") else frozenset()
     for row in plan.actionable.itertuples(index=False):
         op = Operation(row.opId, row.kind, _none(row.sourceId), _none(row.sourceUpn), _none(row.sourceMail),
                        _none(row.targetId), _none(row.targetUpn))
@@ -114,6 +116,7 @@ def operations_from_plan(plan: Any) -> list[Operation]:
             else:
                 op.attrs[attr] = new
                 op.before[attr] = old
+        op.adopt = row.opId in adopted
         if op.source_id:
             op.link = f"ccsync:{source_tid}:{op.source_id}"
         if op.kind == "delete":
@@ -240,8 +243,8 @@ def finish_requests(op: Operation, target_id: str, prefix: str, create_as: str, 
 
 
 def select_for(op: Operation) -> list[str]:
-    """Properties to read to check an operation's 'before' state."""
-    props = {"id", "userPrincipalName"}
+    """Properties to read to check an operation's 'before' state, and the link the write-time guard checks."""
+    props = {"id", "userPrincipalName", "onPremisesExtensionAttributes"}
     for attr in op.before:
         props.add("onPremisesExtensionAttributes" if attr.startswith(EXT_PREFIX) else attr)
     return sorted(props)

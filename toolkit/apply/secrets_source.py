@@ -23,7 +23,6 @@ import io
 import os
 import secrets
 import string
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -92,18 +91,11 @@ def _write_private(path: Path, rows: list[tuple[str, str]]) -> None:
     writer.writerow(["userPrincipalName", "password", "forceChangePasswordNextSignIn"])
     for upn, pw in rows:
         writer.writerow([upn, pw, "TRUE"])
-    fd, tmp = tempfile.mkstemp(prefix=".passwords-", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            fh.write(buf.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        os.chmod(path, 0o600)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from ..report.atomic import write_text     # lazily: the report package loads openpyxl
+
+    # The output-path rule (toolkit/report/atomic.py: regular files only, no links, no temp file left) and 0600
+    # whatever the umask or the mode of a file it replaces: it holds passwords.
+    write_text(path, buf.getvalue(), encoding="utf-8-sig", secret=True)
 
 
 def attach_secrets(plan: Any, ops: list[Any], *, plan_path: str | os.PathLike[str] | None, what_if: bool) -> None:

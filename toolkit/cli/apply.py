@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .output import add_rows, cell, common_options, emit, info, key_value_table, new_table, state
+from .output import add_rows, cell, common_options, emit, info, key_value_table, new_table, state, warn
 
 PROGRESS_MODES = ("auto", "bar", "events", "none")
 
@@ -67,6 +67,9 @@ def _progress(mode: str) -> tuple[Any, Any]:
               help="$batch requests in flight at once.")
 @click.option("--quota-window-scale", type=click.FloatRange(min=0.0001), default=1.0, show_default=True,
               help="Multiply Graph's quota windows by this factor (only for a simulator run with scaled windows).")
+@click.option("--trust-unsigned-plan", is_flag=True, default=False,
+              help="Apply a plan that is not signed with your key (unsigned, made by someone else, or changed after "
+                   "signing) AFTER you reviewed it. The schema and write-time checks still apply.")
 @click.option("--auto-reconcile-proxy-conflict", is_flag=True, default=False,
               help="Restore a deleted user even if another object now holds one of its proxy addresses (Entra "
                    "drops those addresses from the restored user). Without it such a restore fails and says so.")
@@ -86,9 +89,9 @@ def _progress(mode: str) -> tuple[Any, Any]:
 @common_options
 def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, resume: bool, retry_failed: bool,
                   journal_path: str | None, results_path: str | None, csv_path: str | None, concurrency: int,
-                  quota_window_scale: float, auto_reconcile_proxy_conflict: bool, progress_mode: str,
-                  on_demand: bool = False, no_wait: bool = False, verify_only: bool = False, timeout_s: int = 3600,
-                  target_profile: str | None = None) -> None:
+                  quota_window_scale: float, trust_unsigned_plan: bool, auto_reconcile_proxy_conflict: bool,
+                  progress_mode: str, on_demand: bool = False, no_wait: bool = False, verify_only: bool = False,
+                  timeout_s: int = 3600, target_profile: str | None = None) -> None:
     """Carry out PLAN (a plan file written by 'ccsync plan') in its target tenant through Graph: batched,
     paced below the write quota, journaled, and resumable without duplicates. The plan's integrity hash, tenant and
     cloud are checked first, and for invitations across clouds the target's cross-tenant access settings (the
@@ -112,6 +115,9 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
     from toolkit.plan.planfile import load_plan
 
     plan = load_plan(plan_path)
+    signature = plan.check_signature(plan_path, trust_unsigned=trust_unsigned_plan)
+    if not signature.valid:
+        warn(f"The plan is {signature.describe()}; applying it because --trust-unsigned-plan says you reviewed it.")
     profile = get_profile(profile_name, state().config)
     if plan.header.get("engine") == "entra":
         _apply_entra(plan, plan_path, profile, what_if=what_if, yes=yes, resume=resume, journal_path=journal_path,
@@ -153,6 +159,9 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
             signal.signal(signal.SIGINT, previous)
         close_progress()
     data: dict[str, Any] = result.to_dict()
+    data["signature"] = signature.status
+    if result.stats.get("lockTakenOver"):
+        warn(f"The earlier run of this plan ended without releasing its lock: {result.stats['lockTakenOver']}.")
     if not what_if and not result.nothing_to_do:
         base = Path(plan_path)
         xlsx = Path(results_path) if results_path else base.with_name(base.name + ".results.xlsx")

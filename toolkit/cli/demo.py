@@ -51,10 +51,11 @@ def _save(run: TenantRun, name: str, items: list[dict[str, Any]]) -> str | None:
     """Keep what Graph returned in Graph's own collection shape, so offline inputs can read it back."""
     if run.out_dir is None:
         return None
+    from toolkit.report.atomic import write_text
+
     folder = run.out_dir / run.profile.name
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.json"
-    path.write_text(json.dumps({"value": items}, indent=2, ensure_ascii=False), encoding="utf-8")
+    path = write_text(folder / f"{name}.json", json.dumps({"value": items}, indent=2, ensure_ascii=False))
     return str(path)
 
 
@@ -336,9 +337,10 @@ def demo_command(ctx: click.Context, seed_dir: str | None, out_dir: str | None) 
                        "users": sum(t["steps"].get("users", {}).get("count", 0) for t in tenants),
                        "graphRequests": sum((t["graphCalls"] or {}).get("requests", 0) for t in tenants)}}
     if out is not None:
+        from toolkit.report.atomic import write_text
+
         out.mkdir(parents=True, exist_ok=True)
-        (out / "demo.json").write_text(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False),
-                                       encoding="utf-8")
+        write_text(out / "demo.json", json.dumps(to_jsonable(data), indent=2, ensure_ascii=False))
         info(f"Wrote {out / 'demo.json'}")
 
     def render(console: Any) -> None:

@@ -24,6 +24,8 @@ def _forget_old_journal(plan_file: Path) -> None:
 
 
 def step_apply(sync: Any) -> dict[str, Any]:
+    import pandas as pd
+
     from toolkit.apply import ApplyOptions, apply_plan, write_results_csv, write_results_workbook
 
     plan, plan_file = sync.data["plan"], Path(sync.data["planFile"])
@@ -39,7 +41,7 @@ def step_apply(sync: Any) -> dict[str, Any]:
     return {"message": result.message(), "states": s["states"], "kinds": s["kinds"],
             "writesSent": s["writesSent"], "elapsedSeconds": s["elapsedSeconds"], "journal": result.journal,
             "workbook": str(workbook), "csv": str(csv),
-            "failures": [{"user": r.sourceUpn, "status": None if r.httpStatus is None else int(r.httpStatus),
+            "failures": [{"user": r.sourceUpn, "status": None if pd.isna(r.httpStatus) else int(r.httpStatus),
                           "code": r.errorCode, "message": r.message} for r in result.failures.itertuples()]}
 
 

@@ -55,6 +55,9 @@ from .tenants import open_tenant, records
               help="Microsoft's newest licensing CSV for the cross-cloud licence check.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE.xlsx",
               help="Write the Excel plan workbook (summary, a sheet per operation, attribute changes).")
+@click.option("--confirm-empty-scope", is_flag=True, default=False,
+              help="Plan even when the scope matches no source user although the target has users linked to this "
+                   "source (every one of them would be deprovisioned). Without it, such a plan is refused.")
 @click.option("--show-default-mapping", is_flag=True, help="Print the default mapping file and exit.")
 @click.option("--engine", type=click.Choice(["direct", "entra"]), default=None,
               help="direct (default): ccsync writes target users itself. entra: predict what Entra's own "
@@ -79,9 +82,10 @@ def plan_command(source: str | None, target: str | None, source_cloud: str | Non
                  link_attribute: str, create_as: str, target_licenses: tuple[str, ...],
                  target_groups: tuple[str, ...], adopt: bool, expect_source: str | None, expect_target: str | None,
                  allow_older_target: bool, catalog_csv: str | None,
-                 report_path: str | None, show_default_mapping: bool, engine: str | None = None,
-                 job_profile: str | None = None, job_id: str | None = None, configuration: str | None = None,
-                 schema_file: str | None = None, assigned_groups: tuple[str, ...] = (), sync_all: bool = False,
+                 report_path: str | None, confirm_empty_scope: bool, show_default_mapping: bool,
+                 engine: str | None = None, job_profile: str | None = None, job_id: str | None = None,
+                 configuration: str | None = None, schema_file: str | None = None,
+                 assigned_groups: tuple[str, ...] = (), sync_all: bool = False,
                  provisioning_log: str | None = None) -> None:
     """Plan a sync from a source to a target tenant: create, update, disable, delete, conflict or blocked, per
     user, with the attribute changes old -> new. Nothing is written to any tenant; review the plan, then run
@@ -125,7 +129,7 @@ def plan_command(source: str | None, target: str | None, source_cloud: str | Non
     options = PlanOptions(on_deprovision=on_deprovision, deletion_threshold=deletion_threshold,
                           allow_deletes=allow_deletes, link_attribute=link_attribute, create_as=create_as,
                           allow_older_target=allow_older_target, target_licenses=target_licenses,
-                          target_groups=target_groups, adopt=adopt)
+                          target_groups=target_groups, adopt=adopt, confirm_empty_scope=confirm_empty_scope)
     src = open_tenant(source, groups=scope.groups if scope else (), role="source tenant", cloud=source_cloud,
                       cloud_flag="--source-cloud")
     tgt = open_tenant(target, role="target tenant", cloud=target_cloud, cloud_flag="--target-cloud")

@@ -77,7 +77,9 @@ def fresh_token_cache(folder: Path) -> Path:
     Tokens from an earlier simulator run are signed with that run's key and would be refused (401); they must
     not be offered again, nor mixed into the admin's real token cache.
     """
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from toolkit.private import make_private_dir
+
+    make_private_dir(folder, what="simulator token cache folder")      # 0700 whatever the umask
     for stale in folder.glob("*.bin"):
         stale.unlink()
     return folder
@@ -102,7 +104,10 @@ def write_secrets_file(path: Path, profiles: Iterable[Any], secret_for: Any,
             raise InputError(f"profiles '{owners[env]}' and '{profile.name}' both read their secret from {env}.",
                              hint="Give each simulated profile its own secret_env.")
         lines[env], owners[env], names[profile.name] = secret, profile.name, env
+    from toolkit.report.atomic import check_output_path
+
     path.parent.mkdir(parents=True, exist_ok=True)
+    check_output_path(path)          # never unlink a device, FIFO, folder or link someone put there
     if path.exists():
         path.unlink()  # recreate, so the mode below applies even if an older file was readable by others
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -123,12 +123,27 @@ def _users_base(users: list[dict[str, Any]], warnings: list[str]) -> pd.DataFram
         row = int(np.flatnonzero(frame["id"].isna().to_numpy())[0])
         raise InputError(f"user record #{row + 1} has no 'id'.", source="users", row=row + 1, field="id",
                          hint="Export users with $select including id, or re-export with 'ccsync export'.")
+    _refuse_conflicting_duplicates(users)
     dupes = frame["id"].duplicated()
     if dupes.any():
         warnings.append(f"{int(dupes.sum())} user record(s) repeated an id already seen (overlapping pages?); "
                         "the first copy of each was kept.")
         frame = frame[~dupes].reset_index(drop=True)
     return frame
+
+
+def _refuse_conflicting_duplicates(users: list[dict[str, Any]]) -> None:
+    """One id, two different records: a file edited or merged by hand, and either could be the real user, so it
+    is refused (issue 15). Identical copies (overlapping pages) are harmless and only warned about."""
+    seen: dict[Any, dict[str, Any]] = {}
+    for i, user in enumerate(users):
+        uid = user.get("id") if isinstance(user, dict) else None
+        if uid is None or isinstance(uid, (dict, list)):
+            continue
+        first = seen.setdefault(uid, user)
+        if first is not user and first != user:
+            raise InputError(f"user id {uid} appears more than once, with different content.", source="users",
+                             row=i + 1, field="id", hint="Each user must appear once; export the tenant again.")
 
 
 def _records(items: Iterable[Any] | None, what: str, columns: list[str] | None = None) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..frames import FRAMES, TenantData, conform
+from ..textfile import check_depth, read_text_file
 from .build import build_tenant_data
 from .raw import RawTenant
 from .snapshot import MANIFEST, SNAPSHOT_FORMAT, frame_from_parquet, sha256_file
@@ -48,15 +49,15 @@ def load_tenant(source: str | os.PathLike[str], *, cloud: str | None = None,
         raise InputError(f"{path} does not exist.", source=str(path),
                          hint="Give a snapshot folder, a folder of Graph JSON files, or a users JSON file.")
     if path.is_dir() and is_snapshot(path):
-        return _load_snapshot(path, cloud=cloud, tenant_id=tenant_id)
+        return _unique_user_ids(_load_snapshot(path, cloud=cloud, tenant_id=tenant_id), path)
     from toolkit.interop.clixml import is_clixml_source, load_clixml_tenant  # Export-Clixml files (PowerShell)
     if is_clixml_source(path):
-        return load_clixml_tenant(path, cloud=cloud, tenant_id=tenant_id)
+        return _unique_user_ids(load_clixml_tenant(path, cloud=cloud, tenant_id=tenant_id), path)
     if path.is_dir() and (path / "graph").is_dir() and (path / "parquet").is_dir():
         raise InputError(f"{path} looks like a snapshot but has no {MANIFEST}, so its files cannot be verified.",
                          source=str(path / MANIFEST),
                          hint=f"{_REEXPORT} To read its Graph JSON unverified, load {path / 'graph'} instead.")
-    return build_tenant_data(load_raw(path, cloud=cloud, tenant_id=tenant_id))
+    return _unique_user_ids(build_tenant_data(load_raw(path, cloud=cloud, tenant_id=tenant_id)), path)
 
 
 def load_raw(source: str | os.PathLike[str], *, cloud: str | None = None,
@@ -128,12 +129,15 @@ def read_graph_json(path: str | os.PathLike[str], warnings: list[str] | None = N
                          hint="Save the Graph response again; an empty tenant is saved as {\"value\": []}.")
     try:
         doc = json.loads(text)
+    except RecursionError:
+        raise _too_deep(path) from None
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
             raise InputError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.",
                              source=str(path), row=exc.lineno,
                              hint="Save the Graph response again, unchanged.") from exc
         return _json_lines(path, text, warnings)
+    check_depth(doc, str(path), what="Graph JSON file")
     return _items(doc, path, None, warnings)
 
 
@@ -144,10 +148,13 @@ def _json_lines(path: Path, text: str, warnings: list[str] | None) -> list[dict[
             continue
         try:
             doc = json.loads(line)
+        except RecursionError:
+            raise _too_deep(path) from None
         except json.JSONDecodeError as exc:
             raise InputError(f"JSON lines: line {number} is not valid JSON ({exc.msg}, column {exc.colno}).",
                              source=str(path), row=number,
                              hint="Each line must hold one Graph object or one page {\"value\": [...]}.") from exc
+        check_depth(doc, str(path), what="Graph JSON file")
         items.extend(_items(doc, path, number, warnings))
     return items
 
@@ -174,23 +181,32 @@ def _items(doc: Any, path: Path, line: int | None, warnings: list[str] | None) -
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror}.", source=str(path)) from exc
-    try:
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            return data.decode("utf-16")
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 or UTF-16 text (byte {exc.start}).", source=str(path),
-                         hint="Save the JSON as UTF-8.") from exc
+    # UTF-8 (BOM or not), UTF-16/32 with a BOM; errors name the file, line and column (toolkit.textfile).
+    return read_text_file(path, what="JSON file")
+
+
+def _too_deep(path: Path) -> InputError:
+    return InputError("the JSON nests too deeply to be read.", source=str(path),
+                      hint="Save the Graph response again, unchanged.")
+
+
+def _unique_user_ids(data: TenantData, source: Path) -> TenantData:
+    """Two users with one id cannot both be real: the file was edited or merged by hand. Refused, not guessed."""
+    ids = data.users["id"] if "id" in data.users.columns else None
+    if ids is not None and len(ids):
+        dup = ids[ids.duplicated(keep=False) & ids.notna()]
+        if len(dup):
+            shown = ", ".join(sorted(set(map(str, dup)))[:5])
+            raise InputError(f"{dup.nunique()} user id(s) appear more than once: {shown}.", source=str(source),
+                             field="id", hint="Each user must appear once; export the tenant again.")
+    return data
 
 
 # -- snapshots -------------------------------------------------------------------------------------------------------
 
 def _load_snapshot(folder: Path, *, cloud: str | None, tenant_id: str | None) -> TenantData:
     manifest = _read_manifest(folder)
+    _check_manifest(folder, manifest)
     files: dict[str, dict[str, Any]] = manifest.get("files") or {}
     if tenant_id and manifest.get("tenantId") and tenant_id.lower() != str(manifest["tenantId"]).lower():
         raise InputError(f"tenant {tenant_id} was asked for, but the snapshot is of tenant {manifest['tenantId']}.",
@@ -198,6 +214,7 @@ def _load_snapshot(folder: Path, *, cloud: str | None, tenant_id: str | None) ->
     for rel, meta in files.items():
         if rel.startswith("graph/"):
             _verify(folder, rel, meta)
+    _check_organization(folder, manifest)
     warnings: list[str] = []
     frames = _cached_frames(folder, files, warnings)
     if frames is None:
@@ -222,6 +239,9 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     try:
         manifest = json.loads(_read_text(path))
+        check_depth(manifest, str(path), what="snapshot manifest")
+    except RecursionError:
+        raise _too_deep(path) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"the snapshot manifest is corrupt (line {exc.lineno}: {exc.msg}).", source=str(path),
                          hint=_REEXPORT) from exc
@@ -230,6 +250,51 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
                          f"where {SNAPSHOT_FORMAT!r} was expected)." if isinstance(manifest, dict)
                          else "not a ccsync snapshot manifest.", source=str(path), hint=_REEXPORT)
     return manifest
+
+
+def _check_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """The manifest's shape, and every file in graph/ and parquet/ listed in it (an unlisted file could not be
+    verified, so it is refused rather than read or silently ignored)."""
+    path = str(folder / MANIFEST)
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(isinstance(m, dict) for m in files.values()):
+        raise InputError("the manifest's 'files' is not an object of file entries.", source=path, field="files",
+                         hint=_REEXPORT)
+    for rel in files:
+        parts = rel.split("/")
+        if (rel.startswith("/") or "\\" in rel or ".." in parts or parts[0] not in ("graph", "parquet")
+                or "" in parts):
+            raise InputError(f"the manifest lists {rel!r}, which is not a file inside graph/ or parquet/.",
+                             source=path, field="files", hint=_REEXPORT)
+    for key, kind in (("scopingGroupIds", list), ("counts", dict), ("warnings", list)):
+        if key in manifest and not isinstance(manifest[key], kind):
+            raise InputError(f"the manifest's '{key}' is not a JSON {kind.__name__.replace('dict', 'object')}.",
+                             source=path, field=key, hint=_REEXPORT)
+    for gid in manifest.get("scopingGroupIds") or []:
+        if not isinstance(gid, str) or f"graph/group-members/{gid}.json" not in files:
+            raise InputError(f"scoping group {gid!r} has no members file listed in the manifest.", source=path,
+                             field="scopingGroupIds", hint=_REEXPORT)
+    for sub in ("graph", "parquet"):
+        root = folder / sub
+        if not root.is_dir():
+            continue
+        for file in root.rglob("*"):
+            rel = file.relative_to(folder).as_posix()
+            if (file.is_file() or file.is_symlink()) and rel not in files:
+                raise InputError("this file is in the snapshot but not in its manifest, so it cannot be verified.",
+                                 source=str(file), hint=f"Remove the file, or {_REEXPORT[0].lower()}{_REEXPORT[1:]}")
+
+
+def _check_organization(folder: Path, manifest: dict[str, Any]) -> None:
+    """The manifest's tenant must be the tenant its organization JSON describes."""
+    if "graph/organization.json" not in (manifest.get("files") or {}):
+        return
+    org = read_graph_json(folder / "graph/organization.json")
+    org_id = str(org[0].get("id") or "") if org else ""
+    tenant = str(manifest.get("tenantId") or "")
+    if org_id and tenant.lower() != org_id.lower():
+        raise InputError(f"the manifest says tenant {tenant or '(none)'}, but its organization JSON is tenant "
+                         f"{org_id}.", source=str(folder / MANIFEST), field="tenantId", hint=_REEXPORT)
 
 
 def _verify(folder: Path, rel: str, meta: dict[str, Any]) -> bool:
@@ -276,9 +341,11 @@ def _raw_from_snapshot(folder: Path, manifest: dict[str, Any], cloud: str | None
     graph = folder / "graph"
     counts = (manifest.get("counts") or {}).get("graph") or {}
 
+    listed = manifest.get("files") or {}
+
     def collection(name: str) -> list[dict[str, Any]] | None:
         path = graph / f"{name}.json"
-        if not path.is_file():
+        if f"graph/{name}.json" not in listed:      # only files the manifest vouches for are read
             return None
         items = read_graph_json(path)
         if name in counts and counts[name] != len(items):
@@ -287,8 +354,9 @@ def _raw_from_snapshot(folder: Path, manifest: dict[str, Any], cloud: str | None
         return items
 
     members = {gid: collection(f"group-members/{gid}") or [] for gid in manifest.get("scopingGroupIds", [])}
+    users = collection("users") or []
     return RawTenant(tenant_id=str(manifest.get("tenantId") or ""), cloud=cloud or manifest.get("cloud") or "unknown",
-                     fetched_at=str(manifest.get("exportedAt") or ""), users=collection("users") or [],
+                     fetched_at=str(manifest.get("exportedAt") or ""), users=users,
                      subscribed_skus=collection("subscribedSkus"), domains=collection("domains"),
                      organization=collection("organization") or [], groups=collection("groups") or [],
                      contacts=collection("contacts") or [],

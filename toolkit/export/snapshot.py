@@ -46,14 +46,18 @@ def write_snapshot(raw: RawTenant, data: TenantData, out_dir: str | os.PathLike[
     An existing non-empty ``out_dir`` is an InputError unless ``overwrite`` is true, in which case it is replaced
     only after the new snapshot is complete.
     """
-    target = Path(out_dir).expanduser().absolute()
-    if target.exists() and not target.is_dir():
-        raise InputError(f"{target} exists and is not a folder.", hint="Choose another --out folder.")
+    from ..report.atomic import check_output_dir, output_error
+
+    target = check_output_dir(Path(out_dir).expanduser().absolute())
     if target.is_dir() and any(target.iterdir()) and not overwrite:
         raise InputError(f"{target} already exists and is not empty.",
                          hint="Choose a new --out folder, or pass --overwrite to replace it.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # mkdtemp makes the folder 0700: the snapshot names users, and stays private once renamed into place.
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    except OSError as exc:
+        raise output_error(exc, target) from exc
     try:
         files = _write_graph_json(raw, staging)
         frame_files = {}
@@ -78,9 +82,10 @@ def write_snapshot(raw: RawTenant, data: TenantData, out_dir: str | os.PathLike[
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
         _move_into_place(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    except OSError as exc:
+        raise output_error(exc, target) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)      # gone after a successful rename; the leftovers otherwise
     return target
 
 

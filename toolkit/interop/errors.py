@@ -27,6 +27,8 @@ _CATEGORIES: tuple[tuple[type, str], ...] = (
     (e.GraphServerError, "ResourceUnavailable"),
     (e.GraphError, "InvalidOperation"),
     (e.TransportError, "ConnectionError"),
+    (e.BusyError, "ResourceBusy"),                # another apply of the same plan is running (apply/lock.py)
+    (e.WriteRefused, "SecurityError"),            # the write-time guard refused a request (apply/guard.py)
     (e.AuthError, "AuthenticationError"),
     (e.CredentialError, "AuthenticationError"),
     (e.InputError, "InvalidArgument"),

@@ -47,7 +47,10 @@ class LogArchive:
 
     def __init__(self, path: str | os.PathLike[str], *, tenant_id: str | None = None, cloud: str | None = None,
                  create: bool = True):
-        self.path = Path(path).expanduser()
+        from ..report.atomic import check_output_path
+
+        # The output-path rule (report/atomic.py): a regular file or nothing; never a link, device, FIFO or folder.
+        self.path = check_output_path(path)
         if not self.path.exists():
             if not create:
                 raise InputError("This log archive does not exist.", source=str(self.path),
@@ -55,7 +58,7 @@ class LogArchive:
             if not self.path.parent.is_dir():
                 raise InputError(f"The folder {self.path.parent} does not exist.", source=str(self.path),
                                  hint="Create the folder first, or choose another archive path.")
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
             os.close(fd)
             os.chmod(self.path, 0o600)                   # whatever the umask
         try:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,8 +40,12 @@ def _clean(v: Any) -> Any:
     return v
 
 
+_UNHASHED = ("integrity", "signature")
+
+
 def canonical_digest(document: dict) -> str:
-    body = {k: v for k, v in document.items() if k != "integrity"}
+    """SHA-256 of the canonical JSON of everything but the integrity block and the signature."""
+    body = {k: v for k, v in document.items() if k not in _UNHASHED}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -53,6 +55,16 @@ class SyncPlan:
     header: dict
     ops: pd.DataFrame          # OPS_COLUMNS
     changes: pd.DataFrame      # CHANGES_COLUMNS
+    signature: dict | None = None    # as loaded from a file (toolkit.plan.signing)
+    digest: str | None = None        # the loaded file's verified integrity digest
+    # Operations that take over a target user ccsync did not create ("adopt": true in the file). The planner
+    # decides it (only with --adopt: PlanOptions.adopt, the header's options.adopt); a loaded plan says so itself
+    # (absent means false). Nothing else infers it: the write-time guard (toolkit/apply/guard.py) reads this set.
+    adopted: frozenset[str] = frozenset()
+
+    def adopted_ops(self) -> frozenset[str]:
+        """Ids of the operations this plan marks ``adopt`` (see ``adopted``)."""
+        return frozenset(self.adopted)
 
     # --- views ---------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -97,6 +109,7 @@ class SyncPlan:
                 changes_by_op.setdefault(op_id, []).append(
                     {"attribute": attr, "old": _clean(old), "new": _clean(new), "flow": flow})
         operations = []
+        adopted = self.adopted_ops()
         for row in self.ops.itertuples(index=False):
             operations.append({
                 "opId": row.opId, "kind": row.kind, "held": bool(row.held),
@@ -105,6 +118,7 @@ class SyncPlan:
                 "target": {"id": _clean(row.targetId), "userPrincipalName": _clean(row.targetUpn)},
                 "matchedBy": _clean(row.matchedBy), "reason": _clean(row.reason),
                 "changes": changes_by_op.get(row.opId, []),
+                **({"adopt": True} if row.opId in adopted else {}),
             })
             for extra in _EXTRA_OP_FIELDS:          # entra engine: present only when the plan has them
                 if extra in self.ops.columns:
@@ -115,34 +129,37 @@ class SyncPlan:
         document["integrity"] = {"algorithm": "sha256", "digest": canonical_digest(document)}
         return document
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_document(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    def dumps(self, *, sign: bool = False) -> str:
+        """The plan file's text; ``sign`` adds the HMAC signature with this user's key (toolkit.plan.signing)."""
+        document = self.to_document()
+        if sign:
+            from .signing import signature_for, signing_key
 
-    def save(self, path: str | Path) -> Path:
-        """Write atomically: a crash never leaves half a plan."""
-        target = Path(path)
-        folder = target.parent if str(target.parent) else Path(".")
-        if not folder.is_dir():
-            raise InputError(f"the folder {folder} does not exist", source=str(target),
-                             hint="Create it or choose another --out path.")
-        text = self.dumps()
-        fd, tmp = tempfile.mkstemp(prefix=".plan-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+            document["signature"] = signature_for(document["integrity"]["digest"], signing_key(create=True))
+        return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def save(self, path: str | Path, *, sign: bool = True) -> Path:
+        """Write atomically and privately (0600: a plan names users) through ``toolkit.report.atomic``, signed
+        with this user's plan-signing key unless ``sign`` is False."""
+        from ..report.atomic import write_text
+
+        return write_text(path, self.dumps(sign=sign))
+
+    def check_signature(self, source: str = "<plan>", *, trust_unsigned: bool = False) -> Any:
+        """Check the loaded plan's signature against this user's key (``toolkit.plan.signing.check_signature``)."""
+        from .signing import check_signature
+
+        digest = self.digest or canonical_digest(self.to_document())
+        return check_signature(self.signature, digest, source, trust_unsigned=trust_unsigned)
 
     @classmethod
-    def from_document(cls, document: dict, source: str = "<plan>") -> "SyncPlan":
-        if document.get("format") != "ccsync-plan/1":
-            raise InputError(f"not a ccsync plan (format {document.get('format')!r})", source=source,
-                             hint="Create one with 'ccsync plan'.")
+    def from_document(cls, document: Any, source: str = "<plan>") -> "SyncPlan":
+        """A plan from its JSON document: schema first (toolkit.plan.schema), then the integrity hash."""
+        from .schema import validate_plan_document
+
+        validate_plan_document(document, source)
         integrity = document.get("integrity") or {}
-        if integrity.get("digest") != canonical_digest(document):
+        if not isinstance(integrity, dict) or integrity.get("digest") != canonical_digest(document):
             raise InputError("the plan's integrity hash does not match its content: it was changed after "
                              "ccsync wrote it", source=source,
                              hint="Do not edit plan files; make a new plan with 'ccsync plan'.")
@@ -157,21 +174,22 @@ class SyncPlan:
             for c in op["changes"]:
                 change_rows.append({"opId": op["opId"], "attribute": c["attribute"], "oldValue": c["old"],
                                     "newValue": c["new"], "flow": c["flow"]})
-        header = {k: v for k, v in document.items() if k not in ("counts", "operations", "integrity")}
+        header = {k: v for k, v in document.items() if k not in ("counts", "operations", "integrity", "signature")}
         extras = [k for k in _EXTRA_OP_FIELDS if any(k in r for r in ops_rows)]
         ops = pd.DataFrame(ops_rows, columns=OPS_COLUMNS + extras)
         ops["held"] = ops["held"].astype(bool)
-        return cls(header=header, ops=ops,
-                   changes=pd.DataFrame(change_rows, columns=CHANGES_COLUMNS))
+        signature = document.get("signature")
+        adopted = frozenset(op["opId"] for op in document.get("operations", []) if op.get("adopt") is True)
+        return cls(header=header, ops=ops, changes=pd.DataFrame(change_rows, columns=CHANGES_COLUMNS),
+                   signature=signature if isinstance(signature, dict) else None, digest=integrity["digest"],
+                   adopted=adopted)
 
 
 def load_plan(path: str | Path) -> SyncPlan:
+    """Read a plan file as untrusted input: decoding and JSON (toolkit.textfile), schema, integrity hash. The
+    signature is checked separately (``SyncPlan.check_signature``), since only the admin can say to trust it."""
+    from ..textfile import parse_json, read_text_file
+
     p = Path(path)
-    try:
-        document = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read the plan: {exc.strerror}", source=str(p)) from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"the plan is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}",
-                         source=str(p), hint="Plan files must not be edited; make a new plan.") from exc
+    document = parse_json(read_text_file(p, what="plan"), str(p), what="plan")
     return SyncPlan.from_document(document, str(p))

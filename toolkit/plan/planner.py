@@ -60,6 +60,9 @@ class PlanOptions:
     # Given to every user ccsync creates in the target (chained after the create in one $batch).
     target_licenses: tuple[str, ...] = ()   # skuIds of the target tenant
     target_groups: tuple[str, ...] = ()     # object ids of target groups
+    # A scope that matches no source user, against a target with linked users, would deprovision every one of
+    # them: refused unless the admin says the empty scope is meant. Not part of the plan file's options.
+    confirm_empty_scope: bool = False
     # Matching an existing target user by mail or UPN takes it over (ccsync writes its link, and later may
     # disable or delete it): only with the admin's explicit opt-in (--adopt); otherwise such a match is a
     # conflict.
@@ -169,6 +172,7 @@ def _extension(users: pd.DataFrame, name: str) -> pd.Series:
 class _Result:
     ops: list[pd.DataFrame] = field(default_factory=list)
     changes: list[pd.DataFrame] = field(default_factory=list)
+    adopted: set[str] = field(default_factory=set)      # op ids that take over a user (--adopt)
 
     def add(self, kind: str, frame: pd.DataFrame, reason: pd.Series | str | None = None,
             matched_by: pd.Series | str | None = None) -> pd.Series:
@@ -213,6 +217,13 @@ def _check_inputs(source: TenantData, target: TenantData, mapping: Mapping, opti
         if unknown:
             raise InputError(f"the target tenant has no subscription for SKU(s) {', '.join(unknown)}",
                              hint="Use a skuId from the target's subscribedSkus ('ccsync export' lists them).")
+    link_column = f"onPremisesExtensionAttributes.{options.link_attribute}"
+    for rule in mapping.rules:
+        if rule.target == link_column:
+            raise InputError(f"the mapping writes '{rule.target}', which holds ccsync's own link to the source "
+                             "user: overwriting it would detach (or hijack) synced users", source=mapping.source,
+                             row=rule.line, field=rule.target,
+                             hint="Map another extension attribute, or choose another --link-attribute.")
     if options.target_licenses and mapping.rule("usageLocation") is None:
         # Graph refuses a licence for a user without usageLocation (user resource; docs/direct-engine.md).
         raise InputError("--target-license needs a usageLocation for every user it is given to, and the mapping "
@@ -463,6 +474,7 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
     tgt["_link"] = _extension(tgt, options.link_attribute)      # read once: every step below needs it
     tgt.attrs["link_attribute"] = options.link_attribute
 
+    _check_empty_scope(candidates, tgt, source, scope, options)
     matches, conflicts = _match(candidates, tgt, source.tenant_id, options)
     res = _Result()
 
@@ -540,6 +552,9 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
                              "out of scope")
             changed_any = changed_any & ~onprem
         is_blocked = base["sourceId"].isin(blocked_reason.index).to_numpy() & changed_any
+        # A mail/UPN match survives _match only as an adoption the admin opted into (--adopt): its update or
+        # disable takes the user over, and the plan marks it so ("adopt": true; the guard allows nothing else).
+        adopting = base["matchedBy"].isin(["mail", "upn"]).to_numpy(dtype=bool) & options.adopt
         op_ids = pd.Series([None] * len(base), dtype="object")
         for k in ("update", "disable"):
             sel = changed_any & (kind == k) & ~is_blocked
@@ -547,6 +562,7 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
                 ids = res.add(k, base[sel], matched_by=base.loc[sel, "matchedBy"].values,
                               reason=("source account is disabled" if k == "disable" else None))
                 op_ids[np.flatnonzero(sel)] = ids.values
+                res.adopted.update(ids.to_numpy(dtype=object)[adopting[sel]])
         if is_blocked.any():
             blk = base[is_blocked]
             res.add("blocked", blk, reason=blocked_reason.loc[blk["sourceId"]].values,
@@ -641,7 +657,24 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
         "mapping": {"source": mapping.source, "sha256": mapping.digest, "rules": mapping.to_dict()},
         "scope": {"source": scope.source, "sha256": scope.digest, **scope.describe()},
     }
-    return SyncPlan(header=header, ops=ops, changes=changes)
+    return SyncPlan(header=header, ops=ops, changes=changes, adopted=frozenset(res.adopted))
+
+
+def _check_empty_scope(candidates: pd.DataFrame, tgt: pd.DataFrame, source: TenantData, scope: Scope,
+                       options: PlanOptions) -> None:
+    """No source user in scope while the target holds users linked to this source: almost always a broken scope
+    (a misspelt group, a filter that matches nobody), and the plan would deprovision every linked user."""
+    scoped = bool(scope.groups or scope.filters)
+    if len(candidates) or options.confirm_empty_scope or not (scoped or len(source.users)):
+        return      # an empty source export is a different signal: every source user was deleted
+    prefix = f"{LINK_PREFIX}:{source.tenant_id}:"
+    linked = int(tgt["_link"].astype("string").str.startswith(prefix).fillna(False).sum())
+    if linked:
+        action = "delete" if options.on_deprovision == "delete" else "disable"
+        raise InputError(f"the scope matches no source user, so the plan would {action} all {linked} target "
+                         "users linked to this source", source=scope.source,
+                         hint="Check the scoping file (group names, filter values). If the empty scope is meant, "
+                              "plan again with --confirm-empty-scope (confirm_empty_scope=True).")
 
 
 def _on_premises_mastered(users: pd.DataFrame) -> pd.Series:

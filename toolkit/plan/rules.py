@@ -31,11 +31,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..textfile import read_text_file
 from .expressions import Expression, parse_expression
 
 __all__ = ["MappingRule", "Mapping", "parse_mapping", "load_mapping", "default_mapping", "Clause", "ScopeFilter",
            "Scope", "parse_scope", "load_scope", "OPERATORS", "TARGET_LIMITS", "BOOLEAN_TARGETS",
-           "WRITE_ONLY_TARGETS", "REFUSED_TARGETS", "CROSS_CLOUD_REFUSED"]
+           "WRITE_ONLY_TARGETS", "REFUSED_TARGETS", "CROSS_CLOUD_REFUSED", "WRITABLE_TARGETS", "is_writable_target",
+           "CREATE_ONLY_TARGETS"]
 
 # Graph's documented maximum lengths for user properties ccsync writes (user resource type, v1.0).
 TARGET_LIMITS = {
@@ -57,6 +59,30 @@ REFUSED_TARGETS = {
     "mail": "mail is set from the invitation; Entra refuses updates of mail on synced B2B users "
             "(AzureActiveDirectoryCannotUpdateObjectsOriginatedInExternalService)",
 }
+# Every user property a mapping may write (Graph user resource, v1.0: writable properties ccsync can compare),
+# plus onPremisesExtensionAttributes.extensionAttribute1..15. Anything else is refused, so a typo or a property
+# Graph would never accept from ccsync (passwordProfile, ...) is found when the mapping is read. The plan file's
+# schema (toolkit.plan.schema) allows the same attributes.
+WRITABLE_TARGETS = frozenset(set(TARGET_LIMITS) | BOOLEAN_TARGETS | {
+    "userType", "manager", "employeeHireDate", "faxNumber", "businessPhones", "ageGroup",
+    "consentProvidedForMinor", "employeeOrgData", "onPremisesSamAccountName"})
+EXTENSION_TARGET = re.compile(r"^onPremisesExtensionAttributes\.extensionAttribute(?:[1-9]|1[0-5])$")
+
+
+# A create may also set these: POST /users takes mail (a CSV migration's members, toolkit/migrate/convert.py);
+# as a mapping target it stays refused (REFUSED_TARGETS: synced B2B users cannot have it updated).
+CREATE_ONLY_TARGETS = frozenset({"mail"})
+
+
+def is_writable_target(attribute: str, *, create: bool = False) -> bool:
+    """True for an attribute a mapping (and so a plan) may write: a known user property or extensionAttributeN;
+    with ``create``, also what only a create sets (``CREATE_ONLY_TARGETS``)."""
+    if create and attribute in CREATE_ONLY_TARGETS:
+        return True
+    return (attribute in WRITABLE_TARGETS and attribute not in REFUSED_TARGETS) or bool(
+        EXTENSION_TARGET.match(attribute))
+
+
 CROSS_CLOUD_REFUSED = {
     "manager": "Microsoft Entra does not synchronize the manager attribute across clouds (nor inside the US "
                "Government cloud)",
@@ -135,6 +161,11 @@ def parse_mapping(text: str, source: str = "<mapping>") -> Mapping:
         if target in REFUSED_TARGETS:
             raise InputError(f"'{target}' cannot be a mapping target: {REFUSED_TARGETS[target]}", source=source,
                              row=number, field=target, hint="Remove this line.")
+        if not is_writable_target(target):
+            raise InputError(f"'{target}' is not a user attribute ccsync can write", source=source, row=number,
+                             field=target, hint="Use a Graph user property name (displayName, jobTitle, "
+                                                "department, ...) or onPremisesExtensionAttributes.extensionAttribute1"
+                                                "..15; see docs/mapping.md.")
         once = bool(m.group("once"))
         if target in WRITE_ONLY_TARGETS and not once:
             raise InputError(f"'{target}' can only be set when the user is created: Graph does not return it, so "
@@ -151,12 +182,8 @@ def parse_mapping(text: str, source: str = "<mapping>") -> Mapping:
 
 
 def _read(path: str | Path, what: str) -> tuple[str, str]:
-    p = Path(path)
-    try:
-        return p.read_text(encoding="utf-8-sig"), str(p)
-    except OSError as exc:
-        raise InputError(f"cannot read the {what} file: {exc.strerror}", source=str(p),
-                         hint="Check the path.") from exc
+    # Not UTF-8 (or UTF-16 with a BOM): an error naming the file, line and column (toolkit.textfile).
+    return read_text_file(path, what=f"{what} file"), str(Path(path))
 
 
 def load_mapping(path: str | Path) -> Mapping:
@@ -298,7 +325,7 @@ def parse_scope(text: str, source: str = "<scope>") -> Scope:
             close()
             if not rest.strip():
                 raise InputError("'group' needs a group name or object id", source=source, row=number)
-            groups.append(rest.strip().strip('"'))
+            groups.append(_unquote(rest.strip(), source, number, "group"))
         elif not indented and keyword.lower() == "filter":
             close()
             current = (rest.strip() or f"filter {len(filters) + 1}", number, [])
@@ -332,8 +359,7 @@ def _parse_clause(text: str, source: str, line: int) -> Clause:
             if not value_text:
                 raise InputError(f"{op} needs a value", source=source, row=line, field=attr,
                                  hint=f'Example: {attr} {op} "value"')
-            value = value_text[1:-1] if len(value_text) >= 2 and value_text[0] == value_text[-1] == '"' \
-                else value_text
+            value = _unquote(value_text, source, line, attr)
             if op in ("GREATER_THAN", "GREATER_THAN_OR_EQUALS", "&", "!&") and not re.fullmatch(r"-?\d+", value):
                 raise InputError(f"{op} compares integers only, got {value!r}", source=source, row=line,
                                  field=attr)
@@ -346,6 +372,17 @@ def _parse_clause(text: str, source: str, line: int) -> Clause:
             return Clause(attr, op, value, line)
     raise InputError(f"unknown operator in {text!r}", source=source, row=line, field=attr,
                      hint=f"Operators: {', '.join(OPERATORS)}.")
+
+
+def _unquote(text: str, source: str, line: int, field: str) -> str:
+    """A value written "in quotes" (or bare, without any quote); an unbalanced or stray quote is an error, never
+    part of the value (a clause comparing with '"Sales' matches nobody and would empty the scope silently)."""
+    if len(text) >= 2 and text[0] == text[-1] == '"' and '"' not in text[1:-1]:
+        return text[1:-1]
+    if '"' in text:
+        raise InputError(f"unbalanced or stray quote in {text!r}", source=source, row=line, field=field,
+                         hint='Write the value in one pair of double quotes, e.g. "Sales", without quotes inside.')
+    return text
 
 
 def load_scope(path: str | Path) -> Scope:

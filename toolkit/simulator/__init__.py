@@ -278,7 +278,8 @@ class Simulator:
                 value = str(e[key]).replace("\\", "\\\\").replace('"', '\\"')
                 lines.append(f'{key} = "{value}"')
             lines.append("")
+        from ..report.atomic import write_text
+
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("\n".join(lines), encoding="utf-8")
-        return out
+        return write_text(out, "\n".join(lines), private=False)   # no secret in it

@@ -12,6 +12,10 @@ function Connect-CcsTenant {
     .PARAMETER ProfileName
     Name of the profile in the config file (alias: Profile).
 
+    .PARAMETER UseCache
+    Accept a cached token instead of asking the identity platform for a new one (the result says how old it
+    is). Without it, the credentials are proved now, so a wrong or expired secret is found here.
+
     .PARAMETER ConfigPath
     Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
 
@@ -34,6 +38,8 @@ function Connect-CcsTenant {
         [Alias('Profile')]
         [ValidateNotNullOrEmpty()]
         [string] $ProfileName,
+
+        [switch] $UseCache,
 
         [string] $ConfigPath
     )

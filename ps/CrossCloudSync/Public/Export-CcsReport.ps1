@@ -42,6 +42,12 @@ function Export-CcsReport {
     Export-CcsReport -Kind Audit -Archive ./logs/contoso.sqlite -Since 7d -OutFile ./audit.xlsx
 
     Writes the last week's audit events from the archive.
+
+    .LINK
+    Get-CcsProvisioningLog
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -69,16 +75,15 @@ function Export-CcsReport {
     begin { $files = @() }
     process { foreach ($p in $Path) { $files += (Resolve-Path -Path $p).ProviderPath } }
     end {
-        $arguments = @($files) + @('--out', $OutFile)
-        if ($Archive) { $arguments += @('--archive', $Archive) }
-        if ($Since) { $arguments += @('--since', $Since) }
-        if ($Until) { $arguments += @('--until', $Until) }
-        if ($CsvPath) { $arguments += @('--csv', $CsvPath) }
+        $bound = [ordered]@{}
+        foreach ($key in $PSBoundParameters.Keys) { $bound[$key] = $PSBoundParameters[$key] }
+        $bound.Remove('Path')
+        if ($files.Count) { $bound['Path'] = $files }       # every file piped in, resolved
         if ($Kind -eq 'Provisioning') {
-            $document = Invoke-CcsCli -Command 'report provisioning' -Arguments $arguments
+            $document = Invoke-CcsCli -Command 'report provisioning' -BoundParameters $bound
         }
         else {
-            $document = Invoke-CcsCli -Command 'report audit' -Arguments $arguments
+            $document = Invoke-CcsCli -Command 'report audit' -BoundParameters $bound
         }
         [PSCustomObject]@{
             PSTypeName     = 'CrossCloudSync.LogReport'

@@ -48,6 +48,10 @@ function Invoke-CcsSyncPlan {
     Restore a deleted user even if another object now holds one of its proxy addresses (Entra drops those
     addresses from the restored user). Without it such a restore fails and says so.
 
+    .PARAMETER TrustUnsignedPlan
+    Apply a plan that is not signed with your own key (unsigned, made by a colleague, or changed after it was
+    signed) after you reviewed it. Schema validation and the write-time guard still apply.
+
     .PARAMETER ConfigPath
     Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
 
@@ -96,6 +100,8 @@ function Invoke-CcsSyncPlan {
         [double] $QuotaWindowScale,
 
         [switch] $AutoReconcileProxyConflict,
+
+        [switch] $TrustUnsignedPlan,
 
         [string] $ConfigPath
     )

@@ -35,6 +35,15 @@ function New-CcsMigrationPlan {
     New-CcsMigrationPlan -Path ./users.csv -Target fabrikam -OutFile migration.json -Report check.xlsx | Invoke-CcsSyncPlan -ProfileName fabrikam
 
     Plans the migration, then applies it (Invoke-CcsSyncPlan asks for confirmation).
+
+    .LINK
+    Test-CcsMigrationCsv
+
+    .LINK
+    Invoke-CcsSyncPlan
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -55,27 +64,17 @@ function New-CcsMigrationPlan {
 
         [switch] $SkipInvalid,
 
-        [string] $LinkAttribute = 'extensionAttribute15',
+        [string] $LinkAttribute,
 
         [string] $ConfigPath
     )
 
-    $arguments = @((Resolve-Path -LiteralPath $Path).ProviderPath, '--target', $Target, '--out', $OutFile,
-        '--link-attribute', $LinkAttribute)
-    if ($Report) { $arguments += @('--report', $Report) }
-    if ($SkipInvalid) { $arguments += '--skip-invalid' }
-    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-    try {
-        $document = Invoke-CcsCli -Command 'migrate plan' -Arguments $arguments
-    }
-    catch {
+    $problem = $null
+    $document = Invoke-CcsCli -Command 'migrate plan' -BoundParameters $PSBoundParameters -Problem ([ref]$problem)
+    if ($problem) {
         # Exit 1 with a plan: invalid rows were skipped (-SkipInvalid). Without a plan it is an error.
-        $result = $_.TargetObject
-        if ($null -eq $result -or $result -is [string] -or -not $result.planFile) {
-            $PSCmdlet.ThrowTerminatingError($_)
-        }
-        Write-Warning -Message "$($result.invalid) invalid row(s) were not planned; see the report."
-        $document = $result
+        if (-not $document.planFile) { $PSCmdlet.ThrowTerminatingError($problem) }
+        Write-Warning -Message "$($document.invalid) invalid row(s) were not planned; see the report."
     }
     foreach ($row in $document.rowResults | Where-Object { $_.valid }) {
         $key = if ($row.mode -eq 'member') { $row.userPrincipalName } else { $row.invitedUserEmailAddress }

@@ -75,6 +75,10 @@ function New-CcsSyncPlan {
     .PARAMETER Report
     Path of the Excel plan workbook to write.
 
+    .PARAMETER ConfirmEmptyScope
+    Plan even when the scope matches no source user although the target has users linked to this source (all of
+    them would be deprovisioned). Without it such a plan is refused.
+
     .PARAMETER ConfigPath
     Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
 
@@ -150,6 +154,8 @@ function New-CcsSyncPlan {
         [string] $TargetCloud,
 
         [string] $Report,
+
+        [switch] $ConfirmEmptyScope,
 
         [string] $ConfigPath
     )

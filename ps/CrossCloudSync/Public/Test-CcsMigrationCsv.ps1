@@ -34,6 +34,15 @@ function Test-CcsMigrationCsv {
     Get-ChildItem ./onboarding/*.csv | Test-CcsMigrationCsv | Group-Object Valid
 
     Validates every CSV in a folder and counts valid and invalid rows.
+
+    .LINK
+    New-CcsMigrationPlan
+
+    .LINK
+    Invoke-CcsSyncPlan
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -51,21 +60,8 @@ function Test-CcsMigrationCsv {
     )
 
     process {
-        $arguments = @((Resolve-Path -LiteralPath $Path).ProviderPath)
-        if ($Target) { $arguments += @('--target', $Target) }
-        if ($Report) { $arguments += @('--report', $Report) }
-        if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-        try {
-            $document = Invoke-CcsCli -Command 'migrate validate' -Arguments $arguments
-        }
-        catch {
-            # Exit 1 with a result: some rows are invalid. That is the answer, not a failure.
-            $result = $_.TargetObject
-            if ($null -eq $result -or $result -is [string] -or $result.PSObject.Properties.Name -notcontains 'rowResults') {
-                $PSCmdlet.ThrowTerminatingError($_)
-            }
-            $document = $result
-        }
+        # Exit 1 with a result: some rows are invalid. That is the answer, not a failure.
+        $document = Invoke-CcsCli -Command 'migrate validate' -BoundParameters $PSBoundParameters -ProblemsAsResult
         foreach ($row in $document.rowResults) {
             $key = if ($row.mode -eq 'member') { $row.userPrincipalName } else { $row.invitedUserEmailAddress }
             [PSCustomObject]@{

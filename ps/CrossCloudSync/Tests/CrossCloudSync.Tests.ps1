@@ -184,30 +184,33 @@ Describe 'Cmdlets build ccsync arguments from their parameters' {
     }
 
     It 'Get-CcsProvisioningLog runs "logs fetch" with its options and emits one object per log kind' {
-        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
-            [pscustomobject]@{ tenantId = 't1'; archive = 'a.sqlite'; throttled = 0; kinds = @(
-                    [pscustomobject]@{ kind = 'provisioning'; fetched = 5; new = 5; stored = 5; windows = 1 },
-                    [pscustomobject]@{ kind = 'audit'; fetched = 2; new = 1; stored = 9; windows = 1 }) }
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -Document ([pscustomobject]@{ tenantId = 't1'; archive = 'a.sqlite'; throttled = 0; kinds = @(
+                        [pscustomobject]@{ kind = 'provisioning'; fetched = 5; new = 5; stored = 5; windows = 1 },
+                        [pscustomobject]@{ kind = 'audit'; fetched = 2; new = 1; stored = 9; windows = 1 }) })
         }
         $fetched = @(Get-CcsProvisioningLog -Profile contoso -Since 7d -JobId job1 -Archive a.sqlite -Kind Provisioning)
         $fetched.Count | Should -Be 2
         $fetched[1].InArchive | Should -Be 9
-        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
-            $Command -eq 'logs fetch' -and
-            ($Arguments -join ' ') -eq '--profile contoso --since 7d --job job1 --archive a.sqlite --kind provisioning'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $line = $Arguments -join ' '
+            $Command -eq 'logs fetch' -and $line -match '--profile contoso' -and $line -match '--since 7d' -and
+            $line -match '--job job1' -and $line -match '--archive a\.sqlite' -and $line -match '--kind provisioning'
         }
     }
 
     It 'Export-CcsReport runs "report provisioning" or "report audit" by -Kind' {
-        Mock -ModuleName CrossCloudSync Invoke-CcsCli {
-            [pscustomobject]@{ kind = 'audit'; report = 'audit.xlsx'
-                summary = [pscustomobject]@{ sourceName = 'x'; events = 3; failures = 0; skippedRecords = 1; duplicates = 0 } }
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -Document ([pscustomobject]@{ kind = 'audit'; report = 'audit.xlsx'
+                    summary = [pscustomobject]@{ sourceName = 'x'; events = 3; failures = 0; skippedRecords = 1; duplicates = 0 } })
         }
         $report = Export-CcsReport -Kind Audit -Archive a.sqlite -OutFile audit.xlsx
         $report.Events | Should -Be 3
         $report.SkippedRecords | Should -Be 1
-        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsCli -Times 1 -Exactly -ParameterFilter {
-            $Command -eq 'report audit' -and ($Arguments -join ' ') -eq '--out audit.xlsx --archive a.sqlite'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $line = $Arguments -join ' '
+            $Command -eq 'report audit' -and $line -match '--out audit\.xlsx' -and $line -match '--archive a\.sqlite' -and
+            $line -notmatch '--kind'
         }
     }
 }
