@@ -24,6 +24,13 @@ against an edit. So every plan is validated before anything else looks at it, wh
 Source user ids are not put into URLs (only target ids are), so besides object ids they may be the addresses a
 CSV migration uses as its source key (``toolkit/migrate/convert.py``): no spaces or control characters.
 
+An entra-engine plan (``engine: entra``, toolkit/plan/entra_predict.py) predicts what Entra's own job will write;
+ccsync never sends its operations. What ccsync does send are the plan's ``scopeChanges`` (group assignments and
+direct-member changes in the source tenant), so those are checked strictly: a known ``action``, GUIDs for the
+group and user ids (they go into Graph URLs), a ``changeId`` identifier; and the job id (also in URLs) an
+identifier. Its operations are checked for shape (known keys, its own kinds, unique ids, text within limits);
+their attributes are the job schema's target attributes, not ccsync's allow-list.
+
 Errors are ``InputError`` naming the file, the operation id (as the row) and the field.
 """
 
@@ -57,6 +64,11 @@ _SPECIAL: dict[str, Any] = {
     "@managerOp": ID_PATTERN,
 }
 _REPEATABLE = {"@assignLicense", "@addToGroup"}
+# entra-engine plans (predictions of Entra's job): their kinds, extra per-operation fields and scope changes.
+_ENTRA_KINDS = ("create", "update", "disable", "delete", "skip", "fail", "unknown")
+_ENTRA_OP_KEYS = _OP_KEYS | {"cannotPredict", "licence"}
+_SCOPE_ACTIONS = ("assignGroup", "unassignGroup", "addMember", "removeMember")
+_SCOPE_KEYS = {"changeId", "action", "groupId", "groupName", "userId", "userPrincipalName"}
 _HINT = "Plan files must not be edited: make a new plan with 'ccsync plan'."
 
 
@@ -104,6 +116,9 @@ def validate_plan_document(document: Any, source: str = "<plan>") -> None:
     if document.get("format") != PLAN_FORMAT:
         raise InputError(f"not a ccsync plan (format {_short(document.get('format'))})", source=source,
                          hint="Create one with 'ccsync plan'.")
+    if document.get("engine") == "entra":
+        _validate_entra(c, document)
+        return
     _header(c, document)
     ops = document.get("operations")
     if not isinstance(ops, list):
@@ -238,3 +253,80 @@ def _change(c: _Checker, ch: Any, op_id: str, kind: str, seen: set[str]) -> None
         if isinstance(allowed, re.Pattern) and not allowed.match(new):
             what = {"@managerOp": "an operation id", "@inviteRedirectUrl": "an http(s) URL"}.get(attr, "a GUID")
             c.fail(f"{attr} takes {what}, got {_short(new)}", op=op_id, field="changes.attribute")
+
+
+def _validate_entra(c: _Checker, doc: dict) -> None:
+    """An entra-engine plan: strict on what ccsync sends (scope changes, the job id), shape-checked elsewhere."""
+    for side in ("source", "target"):
+        tenant = c.obj(doc.get(side), side)
+        c.ident(tenant.get("tenantId"), f"{side}.tenantId", nullable=False)
+        c.text(tenant.get("cloud"), f"{side}.cloud", nullable=False, limit=32)
+    threshold = c.obj(doc.get("options"), "options").get("deletionThreshold")
+    if threshold is not None and (not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0):
+        c.fail("'options.deletionThreshold' must be a whole number or null (no threshold)",
+               field="options.deletionThreshold")
+    job = c.obj(doc.get("job"), "job")
+    c.ident(job.get("id"), "job.id", nullable=False)
+    sha = c.obj(doc.get("schema"), "schema").get("sha256")
+    if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
+        c.fail("'schema.sha256' must be the SHA-256 of the job's schema", field="schema.sha256")
+    changes = doc.get("scopeChanges") or []
+    if not isinstance(changes, list):
+        c.fail("'scopeChanges' must be a list", field="scopeChanges")
+    seen: set[str] = set()
+    for i, ch in enumerate(changes):
+        if not isinstance(ch, dict) or set(ch) - _SCOPE_KEYS:
+            c.fail(f"scope change #{i + 1} must be an object with only {', '.join(sorted(_SCOPE_KEYS))}",
+                   field="scopeChanges")
+        change_id = ch.get("changeId")
+        if not isinstance(change_id, str) or not ID_PATTERN.match(change_id) or change_id in seen:
+            c.fail(f"scope change #{i + 1} needs a unique 'changeId' identifier, got {_short(change_id)}",
+                   field="scopeChanges.changeId")
+        seen.add(change_id)
+        action = ch.get("action")
+        if action not in _SCOPE_ACTIONS:
+            c.fail(f"unknown scope change {_short(action)} (known: {', '.join(_SCOPE_ACTIONS)})", op=change_id,
+                   field="scopeChanges.action")
+        if not isinstance(ch.get("groupId"), str) or not _GUID.match(ch["groupId"]):
+            c.fail(f"'groupId' must be a group's object id (GUID), got {_short(ch.get('groupId'))}", op=change_id,
+                   field="scopeChanges.groupId")
+        user = ch.get("userId")
+        if action in ("addMember", "removeMember") and not (isinstance(user, str) and _GUID.match(user)):
+            c.fail(f"'userId' must be a user's object id (GUID), got {_short(user)}", op=change_id,
+                   field="scopeChanges.userId")
+        c.text(ch.get("groupName"), "scopeChanges.groupName", op=change_id, limit=256)
+        c.text(ch.get("userPrincipalName"), "scopeChanges.userPrincipalName", op=change_id,
+               limit=TARGET_LIMITS["mail"])
+    ops = doc.get("operations")
+    if not isinstance(ops, list) or len(ops) > MAX_OPERATIONS:
+        c.fail("'operations' must be a list of at most {MAX_OPERATIONS} operations", field="operations")
+    ids: set[str] = set()
+    for i, op in enumerate(ops):
+        if not isinstance(op, dict):
+            c.fail(f"operation #{i + 1} must be a JSON object, not {type(op).__name__}", field="operations")
+        op_id = op.get("opId")
+        if not isinstance(op_id, str) or not ID_PATTERN.match(op_id) or op_id in ids:
+            c.fail(f"operation #{i + 1} needs a unique 'opId' identifier, got {_short(op_id)}", field="opId")
+        ids.add(op_id)
+        unknown = sorted(set(op) - _ENTRA_OP_KEYS)
+        if unknown:
+            c.fail(f"unknown field(s) {', '.join(unknown)}", op=op_id, field=unknown[0])
+        if op.get("kind") not in _ENTRA_KINDS:
+            c.fail(f"unknown operation kind {_short(op.get('kind'))} (known: {', '.join(_ENTRA_KINDS)})", op=op_id,
+                   field="kind")
+        if not isinstance(op.get("held", False), bool):
+            c.fail(f"'held' must be true or false, not {_short(op.get('held'))}", op=op_id, field="held")
+        for side in ("source", "target"):
+            ref = c.obj(op.get(side) or {}, side, op=op_id)
+            c.ident(ref.get("id"), f"{side}.id", op=op_id)
+        for key in ("reason", "cannotPredict", "licence"):
+            c.text(op.get(key), key, op=op_id, limit=64 * MAX_TEXT)
+        if not isinstance(op.get("changes", []), list):
+            c.fail("'changes' must be a list", op=op_id, field="changes")
+        for ch in op.get("changes", []):
+            if not isinstance(ch, dict) or set(ch) != _CHANGE_KEYS:
+                c.fail(f"each change must be an object with exactly {', '.join(sorted(_CHANGE_KEYS))}", op=op_id,
+                       field="changes")
+            c.text(ch["attribute"], "changes.attribute", op=op_id, nullable=False, limit=256)
+            for key in ("old", "new"):
+                c.text(ch[key], f"changes.{ch['attribute']}.{key}", op=op_id, limit=16 * MAX_TEXT)
