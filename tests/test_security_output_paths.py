@@ -205,8 +205,11 @@ def test_demo_leaves_no_temp_files_and_keeps_user_files_private(tmp_path, monkey
     files = [p for p in out.rglob("*")]
     assert not [p for p in files if p.name.startswith(".") or p.name.endswith(".tmp") or "partial" in p.name]
     for name in ("plan.json", "plan.json.journal.sqlite", "apply-results.csv", "apply-results.xlsx", "plan.xlsx",
-                 "eligibility.xlsx", "demo.json"):
+                 "eligibility.xlsx", "demo.json", "migration-plan.json.passwords.csv", "logs-audit.xlsx"):
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o600, name
+    # The folders that hold them are private too: the demo's output and each tenant's saved Graph JSON.
+    for folder in [out, *(p for p in out.iterdir() if p.is_dir() and (p / "users.json").exists())]:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 
 def test_demo_on_a_full_disk_fails_cleanly_without_leftovers(tmp_path, monkeypatch):

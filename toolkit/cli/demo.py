@@ -53,8 +53,9 @@ def _save(run: TenantRun, name: str, items: list[dict[str, Any]]) -> str | None:
         return None
     from toolkit.report.atomic import write_text
 
-    folder = run.out_dir / run.profile.name
-    folder.mkdir(parents=True, exist_ok=True)
+    from toolkit.private import make_private_dir
+
+    folder = make_private_dir(run.out_dir / run.profile.name, what="demo output folder")   # it names users
     path = write_text(folder / f"{name}.json", json.dumps({"value": items}, indent=2, ensure_ascii=False))
     return str(path)
 
@@ -325,7 +326,9 @@ def demo_command(ctx: click.Context, seed_dir: str | None, out_dir: str | None) 
         ok = {t["profile"] for t in tenants if "error" not in t}
         by_cloud = {r.profile.cloud: r for r in runs if r.client is not None and r.profile.name in ok}
         if DEMO_SOURCE_CLOUD in by_cloud and DEMO_TARGET_CLOUD in by_cloud and out is not None:
-            out.mkdir(parents=True, exist_ok=True)
+            from toolkit.private import make_private_dir
+
+            make_private_dir(out, what="demo output folder")       # snapshots, plans and logs name users
             sync = SyncRun(by_cloud[DEMO_SOURCE_CLOUD], by_cloud[DEMO_TARGET_CLOUD], out, _samples_dir(seed_dir),
                            sim)
             sync_result = run_sync(sync, SYNC_STEPS)
@@ -337,9 +340,10 @@ def demo_command(ctx: click.Context, seed_dir: str | None, out_dir: str | None) 
                        "users": sum(t["steps"].get("users", {}).get("count", 0) for t in tenants),
                        "graphRequests": sum((t["graphCalls"] or {}).get("requests", 0) for t in tenants)}}
     if out is not None:
+        from toolkit.private import make_private_dir
         from toolkit.report.atomic import write_text
 
-        out.mkdir(parents=True, exist_ok=True)
+        make_private_dir(out, what="demo output folder")
         write_text(out / "demo.json", json.dumps(to_jsonable(data), indent=2, ensure_ascii=False))
         info(f"Wrote {out / 'demo.json'}")
 
