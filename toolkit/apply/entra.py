@@ -8,7 +8,8 @@
    plan exactly as ``ccsync apply`` journals target writes: ``sent`` is on disk before a request leaves; a change
    whose outcome is unknown after a crash is sent again, which is safe because each is idempotent in Graph's
    answers (adding what exists answers 400 "already exist(s)", removing what is gone answers 404; both count as
-   done). Paced by the Graph client's write pacer.
+   done). Paced by the Graph client's write pacer. As with the direct engine, a journal an earlier run left
+   unfinished (a change sent or failed, or the job not yet started) is continued only with ``resume``.
 3. **Run**: start the job (``POST .../start``), or provision the planned users on demand (5 requests per 10 s).
 4. **Wait** for a cycle that ended after the run began (``status.lastExecution.timeEnded``), up to a timeout.
 5. **Verify** (``toolkit.apply.entra_verify``): planned vs. observed per user, from the job's provisioning logs
@@ -141,6 +142,14 @@ def _already(err: Exception, action: str) -> bool:
     return isinstance(err, GraphNotFound)
 
 
+def _unfinished(journal: Journal) -> bool:
+    """An earlier run stopped before starting the job: a scope change sent or failed, or no run recorded."""
+    if "runStartedAt" not in journal.meta():
+        return True
+    return any(e.state == "failed" or (e.state in ("pending", "sent") and e.attempts > 0)
+               for e in journal.entries().values())
+
+
 def _apply_scope_changes(plan: Any, side: Any, journal: Journal, snap: Any) -> pd.DataFrame:
     from toolkit.xts.app import read_assignments
     from toolkit.xts.control import locate_one
@@ -191,6 +200,12 @@ def apply_entra_plan(plan: Any, side: Any, *, journal_path: str | Path, resume: 
     digest = canonical_digest(plan.to_document())
     with Journal(journal_path, digest, target_tenant=side.tenant_id) as journal:
         resuming = "staleCheckedAt" in journal.meta()
+        if resuming and not resume and _unfinished(journal):
+            # As the direct engine (executor.py): an interrupted run is continued only when the admin asks.
+            raise InputError("an earlier apply of this plan was interrupted (scope changes unfinished or failed, "
+                             "or the job not yet started)", source=str(journal.path),
+                             hint="Continue it with --resume (ccsync checks the job again and resends only the "
+                                  "scope changes not known to be done).")
         snap = check_stale(plan, side, resuming=resuming)
         if not resuming:
             journal.set_meta("staleCheckedAt", clock())
