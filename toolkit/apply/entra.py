@@ -57,7 +57,9 @@ class EntraApplyResult:
     def to_dict(self) -> dict[str, Any]:
         ver = None if self.verification is None else self.verification.to_dict("records")
         return {"run": self.run, "startedAt": self.started_at, "cycleEnded": self.cycle_ended,
-                "scopeChanges": self.scope_changes.to_dict("records"), "onDemand": self.on_demand,
+                # NaN (no user on a group assignment) is not JSON: None instead.
+                "scopeChanges": self.scope_changes.astype(object).where(self.scope_changes.notna(), None)
+                .to_dict("records"), "onDemand": self.on_demand,
                 "users": [{"sourceId": r["sourceId"], "sourceUpn": r["sourceUpn"], "planned": r["planned"],
                            "observed": r["observed"], "match": r["match"], "detail": r["detail"]}
                           for r in (ver or [])],
