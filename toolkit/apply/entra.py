@@ -11,7 +11,8 @@
    done). Paced by the Graph client's write pacer. As with the direct engine, a journal an earlier run left
    unfinished (a change sent or failed, or the job not yet started) is continued only with ``resume``.
 3. **Run**: start the job (``POST .../start``), or provision the planned users on demand (5 requests per 10 s).
-4. **Wait** for a cycle that ended after the run began (``status.lastExecution.timeEnded``), up to a timeout.
+4. **Wait** for a cycle that ended after the run began (``status.lastExecution.timeEnded``, other than the one
+   that had ended when it began), up to a timeout.
 5. **Verify** (``toolkit.apply.entra_verify``): planned vs. observed per user, from the job's provisioning logs
    since the run began and, when a target side is given, the target users.
 """
@@ -197,7 +198,7 @@ def apply_entra_plan(plan: Any, side: Any, *, journal_path: str | Path, resume: 
                      clock: Callable[[], str] = _now) -> EntraApplyResult:
     """Steps 1-5 of the module docstring; ``side`` is the source tenant's ``toolkit.xts`` TenantSide."""
     from toolkit.xts.control import locate_one
-    from toolkit.xts.job import control_call, job_path, provision_on_demand
+    from toolkit.xts.job import control_call, provision_on_demand
 
     digest = canonical_digest(plan.to_document())
     with Journal(journal_path, digest, target_tenant=side.tenant_id) as journal:
@@ -220,6 +221,9 @@ def apply_entra_plan(plan: Any, side: Any, *, journal_path: str | Path, resume: 
         target = locate_one(side, job_id=plan.header["job"]["id"])
         started = journal.meta().get("runStartedAt")
         if started is None:
+            if not on_demand:
+                # The cycle that ended before this run: the wait below needs a different one.
+                journal.set_meta("cycleEndedBefore", _last_ended(side, target) or "")
             started = clock()
             journal.set_meta("runStartedAt", started)
             if on_demand:
@@ -238,11 +242,13 @@ def apply_entra_plan(plan: Any, side: Any, *, journal_path: str | Path, resume: 
             return result
         if not on_demand:
             waited = 0.0
+            before = journal.meta().get("cycleEndedBefore")
             while True:
-                job = side.read(job_path(target.sp_id, target.job_id), step="source.status",
-                                permission="Synchronization.Read.All")
-                ended = (((job or {}).get("status") or {}).get("lastExecution") or {}).get("timeEnded")
-                if ended and str(ended) >= started:
+                ended = _last_ended(side, target)
+                # A cycle that ended after the start: compared to the second (the start is recorded to the second,
+                # Graph's timeEnded has a fraction, and a cycle often ends in the same second as the start), and
+                # not the cycle that had already ended when the run began.
+                if ended and str(ended)[:19] >= started[:19] and str(ended) != before:
                     result.cycle_ended = str(ended)
                     break
                 if waited >= timeout_s:
@@ -254,6 +260,14 @@ def apply_entra_plan(plan: Any, side: Any, *, journal_path: str | Path, resume: 
         result.verification = verify_entra_plan(plan, side, since=started, target_side=target_side,
                                                 sp_id=target.sp_id)
         return result
+
+
+def _last_ended(side: Any, target: Any) -> str | None:
+    """The job's ``status.lastExecution.timeEnded`` (None before its first cycle)."""
+    from toolkit.xts.job import job_path
+
+    job = side.read(job_path(target.sp_id, target.job_id), step="source.status", permission="Synchronization.Read.All")
+    return (((job or {}).get("status") or {}).get("lastExecution") or {}).get("timeEnded")
 
 
 def verify_entra_plan(plan: Any, side: Any, *, since: str, sp_id: str, target_side: Any = None) -> pd.DataFrame:
