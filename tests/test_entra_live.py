@@ -150,3 +150,20 @@ def test_apply_reports_what_the_logs_show_when_no_cycle_ends_in_time(world, tmp_
     assert any("no cycle ended within 10 s" in n for n in result.notes)
     # Nothing happened yet: the planned create and delete are reported as mismatches, not hidden.
     assert result.mismatches >= 2
+
+
+def test_an_interrupted_apply_is_continued_only_with_resume(world, tmp_path: Path):
+    sim, src, sp, job_id, config, source, target, env = world
+    plan = _sales_plan(config, env, source, target, tmp_path)
+    add = next(c for c in json.loads(plan.read_text())["scopeChanges"] if c["action"] == "addMember")
+    assert src.call("DELETE", f"users/{add['userId']}").status_code == 204     # gone before the apply
+    first = run(config, env, "apply", str(plan), "--profile", source, "--yes", "--no-wait")
+    assert first.exit_code == 1, first.output
+    states = {c["changeId"]: c["state"] for c in json.loads(first.stdout)["scopeChanges"]}
+    assert states.pop(add["changeId"]) == "failed" and set(states.values()) == {"done"}
+    assert "job was not started" in first.stderr
+    again = run(config, env, "apply", str(plan), "--profile", source, "--yes", "--no-wait")
+    assert again.exit_code == 2 and "interrupted" in again.output and "--resume" in again.output
+    resumed = run(config, env, "apply", str(plan), "--profile", source, "--yes", "--no-wait", "--resume")
+    assert resumed.exit_code == 1, resumed.output                 # resumed: the change is sent again, still fails
+    assert json.loads(resumed.stdout)["failedScopeChanges"] == 1
