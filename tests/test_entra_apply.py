@@ -201,3 +201,30 @@ def test_results_workbook_shows_planned_vs_observed(tmp_path):
     assert wb.sheetnames == ["Summary", "Mismatches", "Planned vs observed", "Scope changes"]
     rows = list(wb["Mismatches"].iter_rows(min_row=2, values_only=True))
     assert len(rows) == 1 and rows[0][0] == "user3@contoso.com" and rows[0][2] == "failure"
+
+
+def test_an_unfinished_run_continues_only_with_resume(tmp_path):
+    # As the direct engine: a journal an earlier run left unfinished is refused without --resume, continued with it.
+    plan = make_plan()
+    graph = FakeTenant({"src-0001", "src-0002"}, [rec("create", "src-0001", "t1"), rec("create", "src-0003", "t3")])
+    graph.fail_next = ("POST", "/groups/g1/members/$ref", 400, "Insufficient privileges to complete the operation.")
+    journal = tmp_path / "j.sqlite"
+    first = apply_entra_plan(plan, side(graph), journal_path=journal, sleep=lambda s: None,
+                             clock=lambda: "2026-11-30T05:00:00Z")
+    assert first.failed_changes == 1 and first.run == "none"
+    assert not [s for s in graph.sent if s[1].endswith("/start")]
+    sent = list(graph.sent)
+    with pytest.raises(InputError, match="interrupted") as refused:
+        apply_entra_plan(plan, side(graph), journal_path=journal, sleep=lambda s: None,
+                         clock=lambda: "2026-11-30T05:00:00Z")
+    assert "--resume" in (refused.value.hint or "") and str(journal) in str(refused.value)
+    assert graph.sent == sent                                   # refused before reading or writing anything
+    resumed = apply_entra_plan(plan, side(graph), journal_path=journal, resume=True, sleep=lambda s: None,
+                               clock=lambda: "2026-11-30T05:00:00Z")
+    assert list(resumed.scope_changes["state"]) == ["done", "done"] and graph.members == {"src-0001", "src-0003"}
+    assert resumed.run == "start" and resumed.mismatches == 0
+    # finished now: a further run needs no --resume and writes nothing
+    writes = [s for s in graph.sent if s[0] in ("POST", "DELETE")]
+    apply_entra_plan(plan, side(graph), journal_path=journal, sleep=lambda s: None,
+                     clock=lambda: "2026-11-30T05:00:00Z")
+    assert [s for s in graph.sent if s[0] in ("POST", "DELETE")] == writes

@@ -137,6 +137,22 @@ def test_deletion_threshold_quarantines_and_holds():
     assert off.plan.header["cycle"]["quarantine"] is None and off.plan.counts()["held"] == 0
 
 
+
+@pytest.mark.parametrize("settings, expected", [
+    (None, 500),                                                      # no SyncNotificationSettings secret
+    ({"Enabled": False}, 500),                                        # flag absent: the documented default
+    ({"DeleteThresholdEnabled": True}, 500),
+    ({"DeleteThresholdEnabled": "True", "DeleteThresholdValue": 7}, 7),
+    ({"DeleteThresholdEnabled": False, "DeleteThresholdValue": 7}, None),
+])
+def test_deletion_threshold_follows_the_documented_default_like_the_engine(settings, expected):
+    # [CTS-PORTAL] step 10: "By default, the threshold is set to 500"; planner and simulated engine agree.
+    from toolkit.simulator.syncengine import delete_threshold
+
+    secrets = {} if settings is None else {"SyncNotificationSettings": json.dumps(settings)}
+    assert job({}, secrets=secrets).deletion_threshold == expected
+    assert delete_threshold(settings or {}) == expected
+
 def test_flow_types_without_delete_keep_target_users():
     schema = copy.deepcopy(SCHEMA)
     schema["synchronizationRules"][0]["objectMappings"][0]["flowTypes"] = "Add, Update"

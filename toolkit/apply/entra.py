@@ -8,9 +8,11 @@
    plan exactly as ``ccsync apply`` journals target writes: ``sent`` is on disk before a request leaves; a change
    whose outcome is unknown after a crash is sent again, which is safe because each is idempotent in Graph's
    answers (adding what exists answers 400 "already exist(s)", removing what is gone answers 404; both count as
-   done). Paced by the Graph client's write pacer.
+   done). Paced by the Graph client's write pacer. As with the direct engine, a journal an earlier run left
+   unfinished (a change sent or failed, or the job not yet started) is continued only with ``resume``.
 3. **Run**: start the job (``POST .../start``), or provision the planned users on demand (5 requests per 10 s).
-4. **Wait** for a cycle that ended after the run began (``status.lastExecution.timeEnded``), up to a timeout.
+4. **Wait** for a cycle that ended after the run began (``status.lastExecution.timeEnded``, other than the one
+   that had ended when it began), up to a timeout.
 5. **Verify** (``toolkit.apply.entra_verify``): planned vs. observed per user, from the job's provisioning logs
    since the run began and, when a target side is given, the target users.
 """
@@ -56,7 +58,9 @@ class EntraApplyResult:
     def to_dict(self) -> dict[str, Any]:
         ver = None if self.verification is None else self.verification.to_dict("records")
         return {"run": self.run, "startedAt": self.started_at, "cycleEnded": self.cycle_ended,
-                "scopeChanges": self.scope_changes.to_dict("records"), "onDemand": self.on_demand,
+                # NaN (no user on a group assignment) is not JSON: None instead.
+                "scopeChanges": self.scope_changes.astype(object).where(self.scope_changes.notna(), None)
+                .to_dict("records"), "onDemand": self.on_demand,
                 "users": [{"sourceId": r["sourceId"], "sourceUpn": r["sourceUpn"], "planned": r["planned"],
                            "observed": r["observed"], "match": r["match"], "detail": r["detail"]}
                           for r in (ver or [])],
@@ -141,6 +145,14 @@ def _already(err: Exception, action: str) -> bool:
     return isinstance(err, GraphNotFound)
 
 
+def _unfinished(journal: Journal) -> bool:
+    """An earlier run stopped before starting the job: a scope change sent or failed, or no run recorded."""
+    if "runStartedAt" not in journal.meta():
+        return True
+    return any(e.state == "failed" or (e.state in ("pending", "sent") and e.attempts > 0)
+               for e in journal.entries().values())
+
+
 def _apply_scope_changes(plan: Any, side: Any, journal: Journal, snap: Any) -> pd.DataFrame:
     from toolkit.xts.app import read_assignments
     from toolkit.xts.control import locate_one
@@ -186,11 +198,17 @@ def apply_entra_plan(plan: Any, side: Any, *, journal_path: str | Path, resume: 
                      clock: Callable[[], str] = _now) -> EntraApplyResult:
     """Steps 1-5 of the module docstring; ``side`` is the source tenant's ``toolkit.xts`` TenantSide."""
     from toolkit.xts.control import locate_one
-    from toolkit.xts.job import control_call, job_path, provision_on_demand
+    from toolkit.xts.job import control_call, provision_on_demand
 
     digest = canonical_digest(plan.to_document())
     with Journal(journal_path, digest, target_tenant=side.tenant_id) as journal:
         resuming = "staleCheckedAt" in journal.meta()
+        if resuming and not resume and _unfinished(journal):
+            # As the direct engine (executor.py): an interrupted run is continued only when the admin asks.
+            raise InputError("an earlier apply of this plan was interrupted (scope changes unfinished or failed, "
+                             "or the job not yet started)", source=str(journal.path),
+                             hint="Continue it with --resume (ccsync checks the job again and resends only the "
+                                  "scope changes not known to be done).")
         snap = check_stale(plan, side, resuming=resuming)
         if not resuming:
             journal.set_meta("staleCheckedAt", clock())
@@ -203,6 +221,9 @@ def apply_entra_plan(plan: Any, side: Any, *, journal_path: str | Path, resume: 
         target = locate_one(side, job_id=plan.header["job"]["id"])
         started = journal.meta().get("runStartedAt")
         if started is None:
+            if not on_demand:
+                # The cycle that ended before this run: the wait below needs a different one.
+                journal.set_meta("cycleEndedBefore", _last_ended(side, target) or "")
             started = clock()
             journal.set_meta("runStartedAt", started)
             if on_demand:
@@ -221,11 +242,13 @@ def apply_entra_plan(plan: Any, side: Any, *, journal_path: str | Path, resume: 
             return result
         if not on_demand:
             waited = 0.0
+            before = journal.meta().get("cycleEndedBefore")
             while True:
-                job = side.read(job_path(target.sp_id, target.job_id), step="source.status",
-                                permission="Synchronization.Read.All")
-                ended = (((job or {}).get("status") or {}).get("lastExecution") or {}).get("timeEnded")
-                if ended and str(ended) >= started:
+                ended = _last_ended(side, target)
+                # A cycle that ended after the start: compared to the second (the start is recorded to the second,
+                # Graph's timeEnded has a fraction, and a cycle often ends in the same second as the start), and
+                # not the cycle that had already ended when the run began.
+                if ended and str(ended)[:19] >= started[:19] and str(ended) != before:
                     result.cycle_ended = str(ended)
                     break
                 if waited >= timeout_s:
@@ -237,6 +260,14 @@ def apply_entra_plan(plan: Any, side: Any, *, journal_path: str | Path, resume: 
         result.verification = verify_entra_plan(plan, side, since=started, target_side=target_side,
                                                 sp_id=target.sp_id)
         return result
+
+
+def _last_ended(side: Any, target: Any) -> str | None:
+    """The job's ``status.lastExecution.timeEnded`` (None before its first cycle)."""
+    from toolkit.xts.job import job_path
+
+    job = side.read(job_path(target.sp_id, target.job_id), step="source.status", permission="Synchronization.Read.All")
+    return (((job or {}).get("status") or {}).get("lastExecution") or {}).get("timeEnded")
 
 
 def verify_entra_plan(plan: Any, side: Any, *, since: str, sp_id: str, target_side: Any = None) -> pd.DataFrame:

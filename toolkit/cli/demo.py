@@ -23,6 +23,7 @@ from .demo_apply import demo_plan_options, render_apply, render_replan, step_app
 from .demo_migrate import render_migrate, step_migrate
 from .demo_logs import render_logs, step_logs
 from .demo_xts import render_xts, step_xts
+from .demo_entra import render_entra, step_entra
 
 USER_SELECT = "id,displayName,userPrincipalName,userType,accountEnabled,usageLocation"
 SAMPLE_ROWS = 5
@@ -226,6 +227,7 @@ SYNC_STEPS: list[SyncStep] = [
     SyncStep("replan", "re-planning against the target after the apply", step_replan, render_replan),
     SyncStep("migrate", "migrating samples/migration-portal.csv into the target", step_migrate, render_migrate),
     SyncStep("xts", "configuring Entra's own cross-cloud sync (ccsync xts) and running a cycle", step_xts, render_xts),
+    SyncStep("entra", "planning a scope change through Entra's sync job, applying it, planned vs. observed", step_entra, render_entra),
     SyncStep("logs", "fetching the provisioning and audit logs of these runs", step_logs, render_logs),
 ]
 

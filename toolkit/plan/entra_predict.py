@@ -92,16 +92,24 @@ class JobState:
 
     @property
     def deletion_threshold(self) -> int | None:
-        """The accidental-deletion threshold, or None when prevention is off (SyncNotificationSettings JSON)."""
+        """The accidental-deletion threshold, or None when prevention is off (SyncNotificationSettings JSON).
+
+        [CTS-PORTAL] step 10: "By default, the threshold is set to 500"; accidental-deletions.md gives no other
+        default. Microsoft's docs are silent on a job whose settings lack ``DeleteThresholdEnabled`` (or the
+        whole secret): we read that as the documented default, on at 500, as the simulated engine does; only an
+        explicit ``DeleteThresholdEnabled: false`` turns prevention off.
+        """
         raw = self.secrets.get("SyncNotificationSettings")
-        if not raw or raw == "*":
-            return None
+        if raw == "*":
+            return None             # masked by GET .../secrets: not readable, so no threshold is claimed
+        if not raw:
+            return DEFAULT_DELETE_THRESHOLD
         try:
             settings = json.loads(raw) if isinstance(raw, str) else dict(raw)
         except (ValueError, TypeError) as exc:
             raise InputError("the job's SyncNotificationSettings secret is not JSON",
                              hint="Read it again with GET .../synchronization/secrets.") from exc
-        if str(settings.get("DeleteThresholdEnabled", False)).lower() != "true":
+        if str(settings.get("DeleteThresholdEnabled", True)).lower() == "false":
             return None
         value = settings.get("DeleteThresholdValue")
         return int(value) if value not in (None, "") else DEFAULT_DELETE_THRESHOLD
