@@ -33,6 +33,12 @@ function Disable-CcsCrossTenantSync {
     Disable-CcsCrossTenantSync -Source contoso-ccsync -Target fabrikamfederal -WhatIf
 
     Lists what would be removed, writing nothing.
+
+    .LINK
+    Enable-CcsCrossTenantSync
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
     [OutputType([pscustomobject])]
@@ -52,19 +58,19 @@ function Disable-CcsCrossTenantSync {
         [string] $ConfigPath
     )
 
-    $arguments = @('--source', $Source, '--target', $Target)
-    if ($Name) { $arguments += @('--name', $Name) }
-    if ($Policies) { $arguments += '--policies' }
-    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-    if ($PSCmdlet.ShouldProcess("tenants of profiles '$Source' and '$Target'", 'Remove cross-tenant synchronization')) {
-        $arguments += '--yes'
+    if ($WhatIfPreference) {
+        # ccsync lists every call and writes nothing; one 'What if' line per call that would write.
+        $document = Invoke-CcsCli -Command 'xts disable' -Arguments @('--what-if') -BoundParameters $PSBoundParameters
+        foreach ($call in @($document.calls | Where-Object state -ne 'read')) {
+            $null = $PSCmdlet.ShouldProcess("$($call.tenant) tenant $($call.tenantId): $($call.method) $($call.path)", $call.purpose)
+        }
+        return
     }
-    else {
-        $arguments += '--what-if'
+    if (-not $PSCmdlet.ShouldProcess("tenants of profiles '$Source' and '$Target'", 'Remove cross-tenant synchronization')) {
+        return
     }
-    $document = Invoke-CcsCli -Command 'xts disable' -Arguments $arguments
-    $calls = if ($document.whatIf) { $document.calls } else { $document.sent }
-    foreach ($call in $calls) {
+    $document = Invoke-CcsCli -Command 'xts disable' -Arguments @('--yes') -BoundParameters $PSBoundParameters
+    foreach ($call in $document.sent) {
         [PSCustomObject]@{
             PSTypeName = 'CrossCloudSync.SyncSetupCall'
             Kind       = 'Call'

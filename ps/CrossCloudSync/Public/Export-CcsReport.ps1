@@ -42,6 +42,12 @@ function Export-CcsReport {
     Export-CcsReport -Kind Audit -Archive ./logs/contoso.sqlite -Since 7d -OutFile ./audit.xlsx
 
     Writes the last week's audit events from the archive.
+
+    .LINK
+    Get-CcsProvisioningLog
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -66,19 +72,25 @@ function Export-CcsReport {
         [string] $CsvPath
     )
 
-    begin { $files = @() }
-    process { foreach ($p in $Path) { $files += (Resolve-Path -Path $p).ProviderPath } }
+    begin { $files = [System.Collections.Generic.List[string]]::new() }
+
+    process {
+        # Wildcards (./ProvisioningLogs*.csv) are expanded here: ccsync takes file names.
+        foreach ($p in $Path) { foreach ($resolved in (Resolve-Path -Path $p).ProviderPath) { $files.Add($resolved) } }
+    }
+
     end {
-        $arguments = @($files) + @('--out', $OutFile)
-        if ($Archive) { $arguments += @('--archive', $Archive) }
-        if ($Since) { $arguments += @('--since', $Since) }
-        if ($Until) { $arguments += @('--until', $Until) }
-        if ($CsvPath) { $arguments += @('--csv', $CsvPath) }
+        $bound = [ordered]@{}
+        foreach ($key in $PSBoundParameters.Keys) {
+            if ($key -ne 'Path') { $bound[$key] = $PSBoundParameters[$key] }
+        }
+        if ($files.Count) { $bound['Path'] = [string[]]$files }
+        # -Kind chooses the command (PowerShellOnly in the parameter map).
         if ($Kind -eq 'Provisioning') {
-            $document = Invoke-CcsCli -Command 'report provisioning' -Arguments $arguments
+            $document = Invoke-CcsCli -Command 'report provisioning' -BoundParameters $bound
         }
         else {
-            $document = Invoke-CcsCli -Command 'report audit' -Arguments $arguments
+            $document = Invoke-CcsCli -Command 'report audit' -BoundParameters $bound
         }
         [PSCustomObject]@{
             PSTypeName     = 'CrossCloudSync.LogReport'

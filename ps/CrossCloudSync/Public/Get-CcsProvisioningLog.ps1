@@ -37,6 +37,15 @@ function Get-CcsProvisioningLog {
     Get-CcsProvisioningLog -Profile contoso -Since 7d -Archive ./logs/contoso.sqlite
 
     Fetches the last seven days of provisioning and audit logs and shows how many records were new.
+
+    .LINK
+    Export-CcsReport
+
+    .LINK
+    Get-CcsCrossTenantSyncStatus
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -60,14 +69,7 @@ function Get-CcsProvisioningLog {
         [string] $ConfigPath
     )
 
-    $arguments = @('--profile', $ProfileName)
-    if ($Since) { $arguments += @('--since', $Since) }
-    if ($Until) { $arguments += @('--until', $Until) }
-    if ($JobId) { $arguments += @('--job', $JobId) }
-    if ($Archive) { $arguments += @('--archive', $Archive) }
-    foreach ($k in $Kind) { $arguments += @('--kind', $k.ToLowerInvariant()) }
-    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-    $document = Invoke-CcsCli -Command 'logs fetch' -Arguments $arguments
+    $document = Invoke-CcsCli -Command 'logs fetch' -BoundParameters $PSBoundParameters
     foreach ($entry in $document.kinds) {
         [PSCustomObject]@{
             PSTypeName = 'CrossCloudSync.LogFetch'

@@ -30,6 +30,15 @@ function Invoke-CcsCrossTenantSyncProvisioning {
     Invoke-CcsCrossTenantSyncProvisioning -Source contoso-ccsync -User adele.vance@contoso.com -Confirm:$false
 
     Provisions one user now and shows each step's result.
+
+    .LINK
+    Get-CcsCrossTenantSyncStatus
+
+    .LINK
+    Get-CcsProvisioningLog
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
     [OutputType([pscustomobject])]
@@ -49,30 +58,29 @@ function Invoke-CcsCrossTenantSyncProvisioning {
         [string] $ConfigPath
     )
 
-    begin { $users = @() }
+    begin {
+        $users = [System.Collections.Generic.List[string]]::new()
+        $bound = [ordered]@{}
+    }
 
-    process { $users += $User }
+    process {
+        # Asked per user; only the users confirmed are provisioned, in one paced run.
+        foreach ($u in $User) {
+            if ($PSCmdlet.ShouldProcess("$u (sync job in the tenant of profile '$Source')", 'Provision on demand into the target tenant')) {
+                $users.Add($u)
+            }
+        }
+        foreach ($key in $PSBoundParameters.Keys) {
+            if ($key -ne 'User') { $bound[$key] = $PSBoundParameters[$key] }
+        }
+    }
 
     end {
-        if (-not $PSCmdlet.ShouldProcess("target of the sync job in '$Source'", "Provision $($users.Count) user(s) on demand")) {
-            return
-        }
-        $arguments = @('--source', $Source) + @($users)
-        if ($JobId) { $arguments += @('--job', $JobId) }
-        if ($Name) { $arguments += @('--name', $Name) }
-        if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-        $failure = $null
-        try {
-            $document = Invoke-CcsCli -Command 'xts provision' -Arguments $arguments
-        }
-        catch {
-            $result = $_.TargetObject
-            if ($null -eq $result -or $result -is [string] -or $result.PSObject.Properties.Name -notcontains 'results') {
-                $PSCmdlet.ThrowTerminatingError($_)
-            }
-            $document = $result
-            $failure = $_
-        }
+        if ($users.Count -eq 0) { return }
+        $bound['User'] = [string[]]$users
+        # Exit 1 with a result: some users failed. Every user is emitted, then the error written.
+        $problem = $null
+        $document = Invoke-CcsCli -Command 'xts provision' -BoundParameters $bound -Problem ([ref]$problem)
         foreach ($r in $document.results) {
             # A user without steps (not found, refused) still gets one object carrying its message.
             $steps = @($r.steps)
@@ -90,6 +98,6 @@ function Invoke-CcsCrossTenantSyncProvisioning {
                 }
             }
         }
-        if ($failure) { $PSCmdlet.WriteError($failure) }
+        if ($problem) { $PSCmdlet.WriteError($problem) }
     }
 }
