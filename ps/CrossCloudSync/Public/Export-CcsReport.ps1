@@ -72,11 +72,11 @@ function Export-CcsReport {
         [string] $CsvPath
     )
 
-    begin { $files = [System.Collections.Generic.List[string]]::new() }
+    begin { $files = @() }
 
     process {
         # Wildcards (./ProvisioningLogs*.csv) are expanded here: ccsync takes file names.
-        foreach ($p in $Path) { foreach ($resolved in (Resolve-Path -Path $p).ProviderPath) { $files.Add($resolved) } }
+        foreach ($p in $Path) { foreach ($resolved in (Resolve-Path -Path $p).ProviderPath) { $files += $resolved } }
     }
 
     end {

@@ -59,7 +59,7 @@ function Invoke-CcsCrossTenantSyncProvisioning {
     )
 
     begin {
-        $users = [System.Collections.Generic.List[string]]::new()
+        $users = @()
         $bound = [ordered]@{}
     }
 
@@ -67,7 +67,7 @@ function Invoke-CcsCrossTenantSyncProvisioning {
         # Asked per user; only the users confirmed are provisioned, in one paced run.
         foreach ($u in $User) {
             if ($PSCmdlet.ShouldProcess("$u (sync job in the tenant of profile '$Source')", 'Provision on demand into the target tenant')) {
-                $users.Add($u)
+                $users += $u
             }
         }
         foreach ($key in $PSBoundParameters.Keys) {
