@@ -8,7 +8,7 @@ function Disable-CcsCrossTenantSync {
     in the source, then the target's inbound user sync setting; with -Policies also the partner entries that
     hold only what enable sets (entries with B2B or trust settings are kept), and the cloud setting when no
     partner is left. Users already synchronized stay in the
-    target, as Entra leaves them. With -WhatIf every call is listed and nothing is written; otherwise
+    target, as Entra leaves them. With -WhatIf every call that would write is shown as a 'What if' line and nothing is written; otherwise
     PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object
     per call with its Status.
     Needs application permissions: source Application.ReadWrite.All, Synchronization.ReadWrite.All; target

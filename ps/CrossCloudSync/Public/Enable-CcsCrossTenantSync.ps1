@@ -10,7 +10,7 @@ function Enable-CcsCrossTenantSync {
     test connection, the Azure2Azure job, its secrets, the scoping groups' assignments, start. Existing
     settings are read first and only what differs is written: a second run sends no write. Steps Microsoft
     documents only in the portal are emitted as ManualStep objects with their verification status (never
-    claimed done without evidence). With -WhatIf every call is listed and nothing is written. Changing two
+    claimed done without evidence). With -WhatIf every call that would write is shown as a 'What if' line; nothing is written or emitted. Changing two
     tenants asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object per
     call (Kind 'Call') and per manual step (Kind 'ManualStep'). If the setup stops part-way (for example at a
     portal step not done yet), it emits each step done and each step left (Kind 'Step'), then the error.

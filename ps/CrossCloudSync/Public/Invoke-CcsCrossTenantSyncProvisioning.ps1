@@ -7,7 +7,9 @@ function Invoke-CcsCrossTenantSyncProvisioning {
     Wraps 'ccsync xts provision'. Each user (UPN or object id in the source) is provisioned with the job's
     user rule, paced at Graph's limit of 5 requests per 10 seconds. Emits one object per user and step with
     its status. Users that failed are emitted, then reported as an error (ccsync exit code 1). Writes to the
-    target tenant, so PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given.
+    target tenant, so PowerShell asks for confirmation per user (ConfirmImpact High) unless -Confirm:$false is
+    given; the users confirmed are provisioned in one paced run. With -WhatIf each user is named in a 'What if'
+    line and nothing is sent.
     Needs application permissions in the source: Application.Read.All, Synchronization.ReadWrite.All,
     User.Read.All.
 
@@ -30,6 +32,12 @@ function Invoke-CcsCrossTenantSyncProvisioning {
     Invoke-CcsCrossTenantSyncProvisioning -Source contoso-ccsync -User adele.vance@contoso.com -Confirm:$false
 
     Provisions one user now and shows each step's result.
+
+    .EXAMPLE
+    Import-Csv ./pilot.csv | Invoke-CcsCrossTenantSyncProvisioning -Source contoso-ccsync | Where-Object Status -ne 'success'
+
+    Asks for each user of the CSV (its UserPrincipalName column), provisions the confirmed ones and lists the
+    steps that did not succeed.
 
     .LINK
     Get-CcsCrossTenantSyncStatus

@@ -4,7 +4,7 @@ function Restart-CcsCrossTenantSync {
     Restarts Entra's cross-tenant sync job (lifts quarantine; optionally carries out held-back deletions).
 
     .DESCRIPTION
-    Wraps 'ccsync xts restart'. Without switches the documented resetScope 'Watermark, Escrows, QuarantineState' is sent (the portal's 'Restart provisioning'); -ForceDeletes sends ForceDeletes (releases a TooManyDeletes quarantine by carrying out the held-back deletions), -Full sends Full. With -WhatIf the call is shown and nothing is sent; otherwise
+    Wraps 'ccsync xts restart'. Without switches the documented resetScope 'Watermark, Escrows, QuarantineState' is sent (the portal's 'Restart provisioning'); -ForceDeletes sends ForceDeletes (releases a TooManyDeletes quarantine by carrying out the held-back deletions), -Full sends Full. With -WhatIf the call is shown as a 'What if' line and nothing is sent; otherwise
     PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object
     with the call sent and its Status.
     Needs application permissions in the source: Application.Read.All, Synchronization.ReadWrite.All.

@@ -4,7 +4,7 @@ function Start-CcsCrossTenantSync {
     Starts or resumes Entra's cross-tenant sync job.
 
     .DESCRIPTION
-    Wraps 'ccsync xts start'. Starts the job; cycles then run on Entra's fixed schedule (about every 40 minutes). With -WhatIf the call is shown and nothing is sent; otherwise
+    Wraps 'ccsync xts start'. Starts the job; cycles then run on Entra's fixed schedule (about every 40 minutes). With -WhatIf the call is shown as a 'What if' line and nothing is sent; otherwise
     PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object
     with the call sent and its Status.
     Needs application permissions in the source: Application.Read.All, Synchronization.ReadWrite.All.

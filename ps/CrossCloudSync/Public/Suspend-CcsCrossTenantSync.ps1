@@ -4,7 +4,7 @@ function Suspend-CcsCrossTenantSync {
     Pauses Entra's cross-tenant sync job (its state is kept).
 
     .DESCRIPTION
-    Wraps 'ccsync xts pause'. Pauses the job; Start-CcsCrossTenantSync continues where it stopped. With -WhatIf the call is shown and nothing is sent; otherwise
+    Wraps 'ccsync xts pause'. Pauses the job; Start-CcsCrossTenantSync continues where it stopped. With -WhatIf the call is shown as a 'What if' line and nothing is sent; otherwise
     PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object
     with the call sent and its Status.
     Needs application permissions in the source: Application.Read.All, Synchronization.ReadWrite.All.
