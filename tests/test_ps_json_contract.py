@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import pytest
 from click.testing import CliRunner
 
+from conftest import SEED_APP
 from test_ps_module import PUBLIC, cli_invocations, functions, text, walk
 from toolkit.cli.main import cli
 from toolkit.simulator import DEFAULT_SEED_DIR, SimConfig, Simulator
@@ -32,7 +33,7 @@ def _json(args: list[str], env: dict[str, str] | None = None, ok_codes: tuple[in
 
 
 @pytest.fixture(scope="module")
-def documents(tmp_path_factory):
+def documents(tmp_path_factory, entra):
     """command path -> a real JSON answer of that command."""
     tmp = tmp_path_factory.mktemp("contract")
     docs: dict[str, Any] = {"clouds": _json(["clouds"])}
@@ -96,7 +97,40 @@ def documents(tmp_path_factory):
         cli, ["demo", "--seed-dir", str(tmp / "seeds"), "--output", "json", "--out", str(tmp / "demo-failed")])
     assert failed.exit_code == 1, failed.stderr
     docs["demo"] = [ok, json.loads(failed.stdout)]
+    docs["plan"], docs["apply"] = [docs["plan"], *entra[:1]], [docs["apply"], *entra[1:]]
     return docs
+
+
+@pytest.fixture(scope="module")
+def entra(tmp_path_factory) -> list[Any]:
+    """The entra engine's answers (as in tests/test_entra_live.py): plan through the live job, apply -WhatIf,
+    apply -NoWait, then -VerifyOnly after the simulated cycle."""
+    from xts_sim import SOURCE, TARGET, callers, pair_sim, ready_cross_cloud_pair
+
+    tmp = tmp_path_factory.mktemp("contract-entra")
+    sim = pair_sim(users=8)
+    try:
+        src, tgt, _ = callers(sim)
+        ready_cross_cloud_pair(sim, src, tgt)
+        sim.run_sync_cycle(SOURCE)
+        config = str(sim.write_profiles(tmp / "config.toml"))
+        entries = {(e["tenant"], e["client_id"]): e for e in sim.profile_entries()}
+        s, t = entries[(SOURCE, SEED_APP)], entries[(TARGET, SEED_APP)]
+        env = {s["secret_env"]: sim.secret_for(SOURCE, SEED_APP), t["secret_env"]: sim.secret_for(TARGET, SEED_APP)}
+        scope = tmp / "scope.txt"
+        scope.write_text('filter Sales\n    department EQUALS "Sales"\n', encoding="utf-8")
+        plan = str(tmp / "plan.json")
+        common = ["--config", config]
+        planned = _json(["plan", "--job", s["name"], "--target", t["name"], "--scope", str(scope), "--out", plan,
+                         *common], env)
+        what_if = _json(["apply", plan, "--profile", s["name"], "--what-if", *common], env)
+        started = _json(["apply", plan, "--profile", s["name"], "--no-wait", "--yes", *common], env)
+        sim.run_sync_cycle(SOURCE)
+        verified = _json(["apply", plan, "--profile", s["name"], "--verify-only", "--target-profile", t["name"],
+                          *common], env, ok_codes=(0, 1))
+    finally:
+        sim.stop()
+    return [planned, what_if, started, verified]
 
 
 # Keys that only some answers carry, so the documents above do not show them.

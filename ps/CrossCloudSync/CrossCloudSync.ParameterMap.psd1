@@ -19,18 +19,24 @@
         'Find-CcsTenantCloud' = @{ Tenant = 'tenant'; TimeoutSec = '--timeout' }  # TENANT argument; -TimeoutSec as Invoke-RestMethod
         'Export-CcsTenant'    = @{ OutDir = '--out' }
         'Start-CcsDemo'       = @{ OutDir = '--out' }
-        'New-CcsSyncPlan'     = @{ OutFile = '--out' }
-        'Invoke-CcsSyncPlan'  = @{ Path = 'plan_path'; Report = '--results'; JournalPath = '--journal' }
-        'Test-CcsMigrationCsv' = @{ Path = 'csv_path' }                       # CSV_PATH argument; -Path for Get-ChildItem | ...
-        'New-CcsMigrationPlan' = @{ Path = 'csv_path'; OutFile = '--out' }
-        'Export-CcsReport'     = @{ Path = 'files'; OutFile = '--out' }       # FILES arguments
-        'Get-CcsProvisioningLog' = @{ JobId = '--job' }                       # -JobId: what the Graph field is called
+        'New-CcsSyncPlan'     = @{ OutFile = '--out'; SchemaFile = '--schema' }
+        'Invoke-CcsSyncPlan'  = @{ Path = 'plan_path'; Report = '--results'; JournalPath = '--journal'; TimeoutSec = '--timeout' }
+        # xts and logs: --job takes a job's id; -JobId says so (New-CcsSyncPlan's -Job is a profile, -JobId an id).
+        'Get-CcsCrossTenantSyncStatus'          = @{ JobId = '--job' }
+        'Start-CcsCrossTenantSync'              = @{ JobId = '--job' }
+        'Suspend-CcsCrossTenantSync'            = @{ JobId = '--job' }
+        'Restart-CcsCrossTenantSync'            = @{ JobId = '--job' }
+        'Invoke-CcsCrossTenantSyncProvisioning' = @{ JobId = '--job'; User = 'users' }   # USERS argument
+        'Get-CcsProvisioningLog'                = @{ JobId = '--job' }
+        'Export-CcsReport'                      = @{ Path = 'files'; OutFile = '--out' } # FILES argument
+        'Test-CcsMigrationCsv'                  = @{ Path = 'csv_path' }          # CSV_PATH argument; -Path for Get-ChildItem | ...
+        'New-CcsMigrationPlan'                  = @{ Path = 'csv_path'; OutFile = '--out' }
     }
 
     # Parameters that exist only in PowerShell (they shape or filter output; no ccsync option behind them).
     PowerShellOnly = @{
-        'Get-CcsCloud' = @('Name', 'Pair')
-        'Export-CcsReport' = @('Kind')          # picks the command: 'report provisioning' or 'report audit'
+        'Get-CcsCloud'     = @('Name', 'Pair')
+        'Export-CcsReport' = @('Kind')   # chooses the command: 'report provisioning' or 'report audit'
     }
 
     # Options the module sets itself, per command ('*': every command), so no parameter carries them.
@@ -38,6 +44,12 @@
         '*'     = @('--output', '--verbose', '-v', '-o')   # always JSON; messages go to the verbose stream
         'apply' = @('--what-if', '--yes', '-y', '--progress')  # from -WhatIf/-Confirm (ShouldProcess); progress relayed
         'plan'  = @('--show-default-mapping')                   # Get-CcsDefaultMapping
+        # From -WhatIf/-Confirm (ShouldProcess): the module sends --what-if, or --yes once PowerShell has asked.
+        'xts enable'  = @('--what-if', '--yes', '-y')
+        'xts disable' = @('--what-if', '--yes', '-y')
+        'xts restart' = @('--what-if', '--yes', '-y')
+        'xts pause'   = @('--what-if')
+        'xts start'   = @('--what-if')
     }
 
     # Common options (--config) need a parameter only on cmdlets that read profiles; every other option of a
@@ -58,6 +70,12 @@
 
     # Commands that change a tenant, with the ConfirmImpact their cmdlets declare (SupportsShouldProcess).
     TenantWriters  = @{
-        'apply' = 'High'
+        'apply'         = 'High'
+        'xts enable'    = 'High'
+        'xts disable'   = 'High'
+        'xts provision' = 'High'
+        'xts pause'     = 'High'
+        'xts start'     = 'High'
+        'xts restart'   = 'High'
     }
 }

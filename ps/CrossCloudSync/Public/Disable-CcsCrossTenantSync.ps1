@@ -8,7 +8,7 @@ function Disable-CcsCrossTenantSync {
     in the source, then the target's inbound user sync setting; with -Policies also the partner entries that
     hold only what enable sets (entries with B2B or trust settings are kept), and the cloud setting when no
     partner is left. Users already synchronized stay in the
-    target, as Entra leaves them. With -WhatIf every call is listed and nothing is written; otherwise
+    target, as Entra leaves them. With -WhatIf every call that would write is shown as a 'What if' line and nothing is written; otherwise
     PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object
     per call with its Status.
     Needs application permissions: source Application.ReadWrite.All, Synchronization.ReadWrite.All; target
@@ -33,6 +33,12 @@ function Disable-CcsCrossTenantSync {
     Disable-CcsCrossTenantSync -Source contoso-ccsync -Target fabrikamfederal -WhatIf
 
     Lists what would be removed, writing nothing.
+
+    .LINK
+    Enable-CcsCrossTenantSync
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
     [OutputType([pscustomobject])]
@@ -52,19 +58,19 @@ function Disable-CcsCrossTenantSync {
         [string] $ConfigPath
     )
 
-    $arguments = @('--source', $Source, '--target', $Target)
-    if ($Name) { $arguments += @('--name', $Name) }
-    if ($Policies) { $arguments += '--policies' }
-    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-    if ($PSCmdlet.ShouldProcess("tenants of profiles '$Source' and '$Target'", 'Remove cross-tenant synchronization')) {
-        $arguments += '--yes'
+    if ($WhatIfPreference) {
+        # ccsync lists every call and writes nothing; one 'What if' line per call that would write.
+        $document = Invoke-CcsCli -Command 'xts disable' -Arguments @('--what-if') -BoundParameters $PSBoundParameters
+        foreach ($call in @($document.calls | Where-Object state -ne 'read')) {
+            $null = $PSCmdlet.ShouldProcess("$($call.tenant) tenant $($call.tenantId): $($call.method) $($call.path)", $call.purpose)
+        }
+        return
     }
-    else {
-        $arguments += '--what-if'
+    if (-not $PSCmdlet.ShouldProcess("tenants of profiles '$Source' and '$Target'", 'Remove cross-tenant synchronization')) {
+        return
     }
-    $document = Invoke-CcsCli -Command 'xts disable' -Arguments $arguments
-    $calls = if ($document.whatIf) { $document.calls } else { $document.sent }
-    foreach ($call in $calls) {
+    $document = Invoke-CcsCli -Command 'xts disable' -Arguments @('--yes') -BoundParameters $PSBoundParameters
+    foreach ($call in $document.sent) {
         [PSCustomObject]@{
             PSTypeName = 'CrossCloudSync.SyncSetupCall'
             Kind       = 'Call'

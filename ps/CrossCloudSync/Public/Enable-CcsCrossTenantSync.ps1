@@ -10,7 +10,7 @@ function Enable-CcsCrossTenantSync {
     test connection, the Azure2Azure job, its secrets, the scoping groups' assignments, start. Existing
     settings are read first and only what differs is written: a second run sends no write. Steps Microsoft
     documents only in the portal are emitted as ManualStep objects with their verification status (never
-    claimed done without evidence). With -WhatIf every call is listed and nothing is written. Changing two
+    claimed done without evidence). With -WhatIf every call that would write is shown as a 'What if' line; nothing is written or emitted. Changing two
     tenants asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object per
     call (Kind 'Call') and per manual step (Kind 'ManualStep'). If the setup stops part-way (for example at a
     portal step not done yet), it emits each step done and each step left (Kind 'Step'), then the error.
@@ -51,6 +51,15 @@ function Enable-CcsCrossTenantSync {
     Enable-CcsCrossTenantSync -Source contoso-ccsync -Target fabrikamfederal -Group CCS-Sync-Scope -Confirm:$false
 
     Sets the sync up without asking.
+
+    .LINK
+    Get-CcsCrossTenantSyncStatus
+
+    .LINK
+    Disable-CcsCrossTenantSync
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
     [OutputType([pscustomobject])]
@@ -77,23 +86,23 @@ function Enable-CcsCrossTenantSync {
         [string] $ConfigPath
     )
 
-    $arguments = @('--source', $Source, '--target', $Target, '--deletion-threshold', $DeletionThreshold)
-    foreach ($g in $Group) { $arguments += @('--group', $g) }
-    if ($Name) { $arguments += @('--name', $Name) }
-    if ($NotifyEmail) { $arguments += @('--notify-email', $NotifyEmail) }
-    if ($Force) { $arguments += '--force' }
-    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-    if ($PSCmdlet.ShouldProcess("tenants of profiles '$Source' and '$Target'", 'Configure cross-tenant synchronization')) {
-        $arguments += '--yes'
+    $where = "tenants of profiles '$Source' and '$Target'"
+    if ($WhatIfPreference) {
+        # ccsync lists every call and writes nothing; one 'What if' line per call that would write.
+        $document = Invoke-CcsCli -Command 'xts enable' -Arguments @('--what-if') -BoundParameters $PSBoundParameters
+        foreach ($call in @($document.calls | Where-Object state -ne 'read')) {
+            $null = $PSCmdlet.ShouldProcess("$($call.tenant) tenant $($call.tenantId): $($call.method) $($call.path)", $call.purpose)
+        }
+        return
     }
-    else {
-        $arguments += '--what-if'
+    if (-not $PSCmdlet.ShouldProcess($where, 'Configure cross-tenant synchronization (cross-tenant access, sync configuration and job)')) {
+        return
     }
     try {
-        $document = Invoke-CcsCli -Command 'xts enable' -Arguments $arguments
+        $document = Invoke-CcsCli -Command 'xts enable' -Arguments @('--yes') -BoundParameters $PSBoundParameters
     }
     catch {
-        # Exit 1 part-way (SyncSetupIncomplete): emit each step done and each step left, then the error.
+        # Stopped part-way (SyncSetupIncomplete): emit each step done and each step left, then the error.
         $result = $_.TargetObject
         if ($null -eq $result -or $result -is [string] -or $result.PSObject.Properties.Name -notcontains 'done') {
             $PSCmdlet.ThrowTerminatingError($_)

@@ -73,12 +73,19 @@ function Export-CcsReport {
     )
 
     begin { $files = @() }
-    process { foreach ($p in $Path) { $files += (Resolve-Path -Path $p).ProviderPath } }
+
+    process {
+        # Wildcards (./ProvisioningLogs*.csv) are expanded here: ccsync takes file names.
+        foreach ($p in $Path) { foreach ($resolved in (Resolve-Path -Path $p).ProviderPath) { $files += $resolved } }
+    }
+
     end {
         $bound = [ordered]@{}
-        foreach ($key in $PSBoundParameters.Keys) { $bound[$key] = $PSBoundParameters[$key] }
-        $bound.Remove('Path')
-        if ($files.Count) { $bound['Path'] = $files }       # every file piped in, resolved
+        foreach ($key in $PSBoundParameters.Keys) {
+            if ($key -ne 'Path') { $bound[$key] = $PSBoundParameters[$key] }
+        }
+        if ($files.Count) { $bound['Path'] = [string[]]$files }
+        # -Kind chooses the command (PowerShellOnly in the parameter map).
         if ($Kind -eq 'Provisioning') {
             $document = Invoke-CcsCli -Command 'report provisioning' -BoundParameters $bound
         }

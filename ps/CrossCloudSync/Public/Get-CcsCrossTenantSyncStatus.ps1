@@ -27,6 +27,18 @@ function Get-CcsCrossTenantSyncStatus {
     Get-CcsCrossTenantSyncStatus -Source contoso-ccsync | Format-List Configuration, State, Code, Quarantine, Diagnoses
 
     Shows each job's state and what to do about a failure.
+
+    .LINK
+    Enable-CcsCrossTenantSync
+
+    .LINK
+    Restart-CcsCrossTenantSync
+
+    .LINK
+    Get-CcsProvisioningLog
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -42,23 +54,9 @@ function Get-CcsCrossTenantSyncStatus {
         [string] $ConfigPath
     )
 
-    $arguments = @('--source', $Source)
-    if ($JobId) { $arguments += @('--job', $JobId) }
-    if ($Name) { $arguments += @('--name', $Name) }
-    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-    $failure = $null
-    try {
-        $document = Invoke-CcsCli -Command 'xts status' -Arguments $arguments
-    }
-    catch {
-        # Exit 1 with a result: a job is in quarantine or failing. Emit the jobs, then report.
-        $result = $_.TargetObject
-        if ($null -eq $result -or $result -is [string] -or $result.PSObject.Properties.Name -notcontains 'jobs') {
-            $PSCmdlet.ThrowTerminatingError($_)
-        }
-        $document = $result
-        $failure = $_
-    }
+    # Exit 1 with a result: a job is in quarantine or failing. The jobs are emitted, then the error written.
+    $problem = $null
+    $document = Invoke-CcsCli -Command 'xts status' -BoundParameters $PSBoundParameters -Problem ([ref]$problem)
     foreach ($job in $document.jobs) {
         [PSCustomObject]@{
             PSTypeName         = 'CrossCloudSync.SyncJobStatus'
@@ -76,5 +74,5 @@ function Get-CcsCrossTenantSyncStatus {
             Diagnoses          = $job.diagnoses
         }
     }
-    if ($failure) { $PSCmdlet.WriteError($failure) }
+    if ($problem) { $PSCmdlet.WriteError($problem) }
 }

@@ -42,6 +42,9 @@ function Get-CcsProvisioningLog {
     Export-CcsReport
 
     .LINK
+    Get-CcsCrossTenantSyncStatus
+
+    .LINK
     about_CrossCloudSync
     #>
     [CmdletBinding()]

@@ -7,7 +7,9 @@ function Invoke-CcsCrossTenantSyncProvisioning {
     Wraps 'ccsync xts provision'. Each user (UPN or object id in the source) is provisioned with the job's
     user rule, paced at Graph's limit of 5 requests per 10 seconds. Emits one object per user and step with
     its status. Users that failed are emitted, then reported as an error (ccsync exit code 1). Writes to the
-    target tenant, so PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given.
+    target tenant, so PowerShell asks for confirmation per user (ConfirmImpact High) unless -Confirm:$false is
+    given; the users confirmed are provisioned in one paced run. With -WhatIf each user is named in a 'What if'
+    line and nothing is sent.
     Needs application permissions in the source: Application.Read.All, Synchronization.ReadWrite.All,
     User.Read.All.
 
@@ -30,6 +32,21 @@ function Invoke-CcsCrossTenantSyncProvisioning {
     Invoke-CcsCrossTenantSyncProvisioning -Source contoso-ccsync -User adele.vance@contoso.com -Confirm:$false
 
     Provisions one user now and shows each step's result.
+
+    .EXAMPLE
+    Import-Csv ./pilot.csv | Invoke-CcsCrossTenantSyncProvisioning -Source contoso-ccsync | Where-Object Status -ne 'success'
+
+    Asks for each user of the CSV (its UserPrincipalName column), provisions the confirmed ones and lists the
+    steps that did not succeed.
+
+    .LINK
+    Get-CcsCrossTenantSyncStatus
+
+    .LINK
+    Get-CcsProvisioningLog
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
     [OutputType([pscustomobject])]
@@ -49,30 +66,29 @@ function Invoke-CcsCrossTenantSyncProvisioning {
         [string] $ConfigPath
     )
 
-    begin { $users = @() }
+    begin {
+        $users = @()
+        $bound = [ordered]@{}
+    }
 
-    process { $users += $User }
+    process {
+        # Asked per user; only the users confirmed are provisioned, in one paced run.
+        foreach ($u in $User) {
+            if ($PSCmdlet.ShouldProcess("$u (sync job in the tenant of profile '$Source')", 'Provision on demand into the target tenant')) {
+                $users += $u
+            }
+        }
+        foreach ($key in $PSBoundParameters.Keys) {
+            if ($key -ne 'User') { $bound[$key] = $PSBoundParameters[$key] }
+        }
+    }
 
     end {
-        if (-not $PSCmdlet.ShouldProcess("target of the sync job in '$Source'", "Provision $($users.Count) user(s) on demand")) {
-            return
-        }
-        $arguments = @('--source', $Source) + @($users)
-        if ($JobId) { $arguments += @('--job', $JobId) }
-        if ($Name) { $arguments += @('--name', $Name) }
-        if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-        $failure = $null
-        try {
-            $document = Invoke-CcsCli -Command 'xts provision' -Arguments $arguments
-        }
-        catch {
-            $result = $_.TargetObject
-            if ($null -eq $result -or $result -is [string] -or $result.PSObject.Properties.Name -notcontains 'results') {
-                $PSCmdlet.ThrowTerminatingError($_)
-            }
-            $document = $result
-            $failure = $_
-        }
+        if ($users.Count -eq 0) { return }
+        $bound['User'] = [string[]]$users
+        # Exit 1 with a result: some users failed. Every user is emitted, then the error written.
+        $problem = $null
+        $document = Invoke-CcsCli -Command 'xts provision' -BoundParameters $bound -Problem ([ref]$problem)
         foreach ($r in $document.results) {
             # A user without steps (not found, refused) still gets one object carrying its message.
             $steps = @($r.steps)
@@ -90,6 +106,6 @@ function Invoke-CcsCrossTenantSyncProvisioning {
                 }
             }
         }
-        if ($failure) { $PSCmdlet.WriteError($failure) }
+        if ($problem) { $PSCmdlet.WriteError($problem) }
     }
 }

@@ -13,7 +13,11 @@ function Invoke-CcsSyncPlan {
     This changes the target tenant (ConfirmImpact High): PowerShell asks before applying each plan unless
     -Confirm:$false is given; declined plans are not applied and emit nothing. With -WhatIf, ccsync checks the
     plan against the target (writing nothing) and each operation it would carry out is shown as a 'What if'
-    line per user; nothing is emitted. A reviewed plan is applied as a whole: to leave users out, plan again
+    line per user; nothing is emitted. A plan made by New-CcsSyncPlan -Job (the entra engine) is applied
+    through Entra's own sync job in the SOURCE tenant (-Profile names its profile): the scope changes are
+    made, the job is started (or the users provisioned on demand with -OnDemand) and the cycle's outcome is
+    compared with the plan; it emits one EntraApplyRun object whose Users hold planned vs. observed per user.
+    A reviewed plan is applied as a whole: to leave users out, plan again
     with a narrower scope. Emits one object per operation with its final state; failures carry Graph's error
     code, request-id and what to do, followed by a non-terminating error.
 
@@ -52,6 +56,24 @@ function Invoke-CcsSyncPlan {
     Apply a plan that is not signed with your own key (unsigned, made by a colleague, or changed after it was
     signed) after you reviewed it. Schema validation and the write-time guard still apply.
 
+    .PARAMETER OnDemand
+    Entra-engine plans: provision the planned users on demand (5 requests per 10 seconds) instead of starting
+    the job.
+
+    .PARAMETER NoWait
+    Entra-engine plans: start the job and return; compare planned with observed later with -VerifyOnly.
+
+    .PARAMETER VerifyOnly
+    Entra-engine plans: write nothing; only compare the plan with what the job's last run did (no
+    confirmation is asked).
+
+    .PARAMETER TimeoutSec
+    Entra-engine plans: seconds to wait for the job's cycle to end (ccsync's default: 3600).
+
+    .PARAMETER TargetProfile
+    Entra-engine plans: also check the target users themselves after the cycle, through this target-tenant
+    profile.
+
     .PARAMETER ConfigPath
     Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
 
@@ -64,6 +86,12 @@ function Invoke-CcsSyncPlan {
     Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam | Where-Object State -eq 'failed' | Format-Table SourceUpn, ErrorCode, Action
 
     Applies the plan (asking first) and lists what failed and what to do about it.
+
+    .EXAMPLE
+    (Invoke-CcsSyncPlan -Path entra-plan.json -Profile contoso-ccsync -TargetProfile fabrikamfederal).Users | Where-Object Match -eq $false
+
+    Applies an entra-engine plan through the sync job (Profile is the SOURCE tenant's), waits for the cycle and
+    lists the users whose outcome differs from the plan.
 
     .LINK
     New-CcsSyncPlan
@@ -103,10 +131,52 @@ function Invoke-CcsSyncPlan {
 
         [switch] $TrustUnsignedPlan,
 
+        [switch] $OnDemand,
+
+        [switch] $NoWait,
+
+        [switch] $VerifyOnly,
+
+        [ValidateRange(0, [int]::MaxValue)]
+        [int] $TimeoutSec,
+
+        [string] $TargetProfile,
+
         [string] $ConfigPath
     )
 
-    begin { $done = @{} }
+    begin {
+        $done = @{}
+        # An entra-engine plan's answer: one run object; Users holds planned vs. observed per user.
+        $entraRun = {
+            param($document)
+            [PSCustomObject]@{
+                PSTypeName         = 'CrossCloudSync.EntraApplyRun'
+                Run                = $document.run
+                StartedAt          = $document.startedAt
+                CycleEnded         = $document.cycleEnded
+                ScopeChanges       = $document.scopeChanges
+                OnDemand           = $document.onDemand
+                Mismatches         = $document.mismatches
+                FailedScopeChanges = $document.failedScopeChanges
+                Users              = @(foreach ($u in $document.users) {
+                        [PSCustomObject]@{
+                            PSTypeName = 'CrossCloudSync.PlannedVsObserved'
+                            SourceUpn  = $u.sourceUpn
+                            SourceId   = $u.sourceId
+                            Planned    = $u.planned
+                            Observed   = $u.observed
+                            Match      = $u.match
+                            Detail     = $u.detail
+                        }
+                    })
+                Notes              = $document.notes
+                Journal            = $document.journal
+                Workbook           = $document.workbook
+                Csv                = $document.csv
+            }
+        }
+    }
 
     process {
         # New-CcsSyncPlan emits one object per operation, all naming the same plan file: apply it once.
@@ -115,9 +185,25 @@ function Invoke-CcsSyncPlan {
         $bound = [ordered]@{}
         foreach ($key in $PSBoundParameters.Keys) { $bound[$key] = $PSBoundParameters[$key] }
 
+        if ($VerifyOnly) {
+            # Entra-engine plans: reads the job's logs and compares; writes nothing, so nothing to confirm.
+            $problem = $null
+            $document = Invoke-CcsCli -Command 'apply' -Arguments @('--progress', 'events') -BoundParameters $bound -Problem ([ref]$problem)
+            & $entraRun $document
+            if ($problem) { $PSCmdlet.WriteError($problem) }
+            return
+        }
         if ($WhatIfPreference) {
             # Check against the target, write nothing; one 'What if' line per operation, nothing emitted.
             $document = Invoke-CcsCli -Command 'apply' -Arguments @('--what-if', '--progress', 'events') -BoundParameters $bound
+            if ($document.PSObject.Properties.Name -contains 'run') {
+                # Entra-engine plan: each scope change, then the run through the job.
+                foreach ($change in $document.scopeChanges) {
+                    $null = $PSCmdlet.ShouldProcess("$($change.groupName) $($change.userPrincipalName) (profile '$ProfileName')", $change.action)
+                }
+                $null = $PSCmdlet.ShouldProcess("sync job of profile '$ProfileName'", $(if ($document.run -eq 'on-demand') { 'Provision the planned users on demand' } else { 'Start the job' }))
+                return
+            }
             foreach ($op in $document.operations) {
                 $target = if ($op.targetUpn) { $op.targetUpn } elseif ($op.sourceUpn) { $op.sourceUpn } else { $op.opId }
                 $null = $PSCmdlet.ShouldProcess("$target (profile '$ProfileName')", "$($op.kind) ($($op.state))")
@@ -129,6 +215,11 @@ function Invoke-CcsSyncPlan {
         }
         $problem = $null
         $document = Invoke-CcsCli -Command 'apply' -Arguments @('--yes', '--progress', 'events') -BoundParameters $bound -Problem ([ref]$problem)
+        if ($document.PSObject.Properties.Name -contains 'run') {
+            & $entraRun $document
+            if ($problem) { $PSCmdlet.WriteError($problem) }
+            return
+        }
         foreach ($op in $document.operations) {
             [PSCustomObject]@{
                 PSTypeName  = 'CrossCloudSync.AppliedOperation'

@@ -11,8 +11,14 @@ function New-CcsSyncPlan {
     is reviewed, then applied with Invoke-CcsSyncPlan (pipe the operations into it). Emits one object per
     planned operation. Options left out take ccsync's defaults (see 'ccsync plan --help').
 
+    With -Job (or -SchemaFile, offline) the plan predicts what Entra's own cross-tenant sync job will do instead
+    (the entra engine): the job's schema, assigned groups and settings are read, the scoping file becomes
+    scope changes (group assignments and memberships), and each user's outcome is predicted. Applying such a
+    plan with Invoke-CcsSyncPlan starts the job (or provisions on demand) and compares planned with observed.
+
     .PARAMETER Source
-    The source tenant: a profile name or a snapshot folder / Graph JSON / Clixml file.
+    The source tenant: a profile name or a snapshot folder / Graph JSON / Clixml file. With -Job it defaults
+    to the job's profile.
 
     .PARAMETER Target
     The target tenant: a profile name or a snapshot folder / Graph JSON / Clixml file.
@@ -79,6 +85,32 @@ function New-CcsSyncPlan {
     Plan even when the scope matches no source user although the target has users linked to this source (all of
     them would be deprovisioned). Without it such a plan is refused.
 
+    .PARAMETER Engine
+    Direct (the default: ccsync writes target users itself) or Entra (predict Entra's own sync job; implied by
+    -Job or -SchemaFile).
+
+    .PARAMETER Job
+    Entra engine: the source-tenant profile through which the live sync job (schema, assigned groups,
+    settings, provisioning-log links) is read.
+
+    .PARAMETER JobId
+    Entra engine: the job's id, when the configuration has several.
+
+    .PARAMETER Configuration
+    Entra engine: the configuration's name, when the source tenant has several.
+
+    .PARAMETER SchemaFile
+    Entra engine, offline: the job's schema as saved from Graph or the portal's schema editor.
+
+    .PARAMETER AssignedGroup
+    Entra engine, offline: groups assigned to the configuration (names or ids).
+
+    .PARAMETER SyncAll
+    Entra engine, offline: the job syncs all users (SyncAll) rather than assigned users and groups.
+
+    .PARAMETER ProvisioningLog
+    Entra engine, offline: the job's provisioning logs (Graph JSON), for the users it has already linked.
+
     .PARAMETER ConfigPath
     Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
 
@@ -92,6 +124,11 @@ function New-CcsSyncPlan {
 
     Plans, then shows what applying the plan would do to each user.
 
+    .EXAMPLE
+    New-CcsSyncPlan -Job contoso-ccsync -Target fabrikamfederal -ScopeFile ./scope.txt -OutFile entra-plan.json -Report entra-plan.xlsx | Group-Object Kind
+
+    Predicts what Entra's own sync job will do to each user once the scope file's groups are assigned.
+
     .LINK
     Invoke-CcsSyncPlan
 
@@ -101,10 +138,13 @@ function New-CcsSyncPlan {
     .LINK
     about_CrossCloudSync
     #>
-    [CmdletBinding()]
+    [CmdletBinding(DefaultParameterSetName = 'Direct')]
     [OutputType([pscustomobject])]
     param(
-        [Parameter(Mandatory, Position = 0)]
+        # The entra engine reads the source through the job's profile unless -Source is given.
+        [Parameter(Mandatory, Position = 0, ParameterSetName = 'Direct')]
+        [Parameter(Position = 0, ParameterSetName = 'EntraJob')]
+        [Parameter(Position = 0, ParameterSetName = 'EntraSchema')]
         [ValidateNotNullOrEmpty()]
         [string] $Source,
 
@@ -156,6 +196,33 @@ function New-CcsSyncPlan {
         [string] $Report,
 
         [switch] $ConfirmEmptyScope,
+
+        [ValidateSet('Direct', 'Entra')]
+        [string] $Engine,
+
+        [Parameter(Mandatory, ParameterSetName = 'EntraJob')]
+        [ValidateNotNullOrEmpty()]
+        [string] $Job,
+
+        [Parameter(ParameterSetName = 'EntraJob')]
+        [Parameter(ParameterSetName = 'EntraSchema')]
+        [string] $JobId,
+
+        [Parameter(ParameterSetName = 'EntraJob')]
+        [string] $Configuration,
+
+        [Parameter(Mandatory, ParameterSetName = 'EntraSchema')]
+        [ValidateNotNullOrEmpty()]
+        [string] $SchemaFile,
+
+        [Parameter(ParameterSetName = 'EntraSchema')]
+        [string[]] $AssignedGroup,
+
+        [Parameter(ParameterSetName = 'EntraSchema')]
+        [switch] $SyncAll,
+
+        [Parameter(ParameterSetName = 'EntraSchema')]
+        [string] $ProvisioningLog,
 
         [string] $ConfigPath
     )

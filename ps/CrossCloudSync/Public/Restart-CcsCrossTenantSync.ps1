@@ -4,7 +4,7 @@ function Restart-CcsCrossTenantSync {
     Restarts Entra's cross-tenant sync job (lifts quarantine; optionally carries out held-back deletions).
 
     .DESCRIPTION
-    Wraps 'ccsync xts restart'. Without switches the documented resetScope 'Watermark, Escrows, QuarantineState' is sent (the portal's 'Restart provisioning'); -ForceDeletes sends ForceDeletes (releases a TooManyDeletes quarantine by carrying out the held-back deletions), -Full sends Full. With -WhatIf the call is shown and nothing is sent; otherwise
+    Wraps 'ccsync xts restart'. Without switches the documented resetScope 'Watermark, Escrows, QuarantineState' is sent (the portal's 'Restart provisioning'); -ForceDeletes sends ForceDeletes (releases a TooManyDeletes quarantine by carrying out the held-back deletions), -Full sends Full. With -WhatIf the call is shown as a 'What if' line and nothing is sent; otherwise
     PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object
     with the call sent and its Status.
     Needs application permissions in the source: Application.Read.All, Synchronization.ReadWrite.All.
@@ -31,6 +31,12 @@ function Restart-CcsCrossTenantSync {
     Restart-CcsCrossTenantSync -Source contoso-ccsync -ForceDeletes -Confirm:$false
 
     Releases a TooManyDeletes quarantine by carrying out the deletions it held back.
+
+    .LINK
+    Get-CcsCrossTenantSyncStatus
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
     [OutputType([pscustomobject])]
@@ -50,19 +56,18 @@ function Restart-CcsCrossTenantSync {
         [string] $ConfigPath
     )
 
-    $arguments = @('--source', $Source)
-    if ($JobId) { $arguments += @('--job', $JobId) }
-    if ($Name) { $arguments += @('--name', $Name) }
-    if ($ForceDeletes) { $arguments += '--force-deletes' }
-    if ($Full) { $arguments += '--full' }
-    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-    if ($PSCmdlet.ShouldProcess("sync job in the tenant of profile '$Source'", 'Restart the sync job')) {
-        $arguments += '--yes'
+    $job = if ($JobId) { "sync job $JobId" } elseif ($Name) { "sync job of configuration '$Name'" } else { 'sync job' }
+    $where = "$job in the tenant of profile '$Source'"
+    if ($WhatIfPreference) {
+        # ccsync finds the job and shows the call, sending nothing.
+        $document = Invoke-CcsCli -Command 'xts restart' -Arguments @('--what-if') -BoundParameters $PSBoundParameters
+        $null = $PSCmdlet.ShouldProcess("$where ($($document.jobId))", "Restart the sync job: $($document.call.method) $($document.call.path)")
+        return
     }
-    else {
-        $arguments += '--what-if'
+    if (-not $PSCmdlet.ShouldProcess($where, 'Restart the sync job')) {
+        return
     }
-    $document = Invoke-CcsCli -Command 'xts restart' -Arguments $arguments
+    $document = Invoke-CcsCli -Command 'xts restart' -Arguments @('--yes') -BoundParameters $PSBoundParameters
     [PSCustomObject]@{
         PSTypeName         = 'CrossCloudSync.SyncJobAction'
         Action             = $document.action

@@ -4,7 +4,7 @@ function Start-CcsCrossTenantSync {
     Starts or resumes Entra's cross-tenant sync job.
 
     .DESCRIPTION
-    Wraps 'ccsync xts start'. Starts the job; cycles then run on Entra's fixed schedule (about every 40 minutes). With -WhatIf the call is shown and nothing is sent; otherwise
+    Wraps 'ccsync xts start'. Starts the job; cycles then run on Entra's fixed schedule (about every 40 minutes). With -WhatIf the call is shown as a 'What if' line and nothing is sent; otherwise
     PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object
     with the call sent and its Status.
     Needs application permissions in the source: Application.Read.All, Synchronization.ReadWrite.All.
@@ -25,6 +25,15 @@ function Start-CcsCrossTenantSync {
     Start-CcsCrossTenantSync -Source contoso-ccsync -Confirm:$false
 
     Start the sync job of the Contoso configuration.
+
+    .LINK
+    Suspend-CcsCrossTenantSync
+
+    .LINK
+    Get-CcsCrossTenantSyncStatus
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
     [OutputType([pscustomobject])]
@@ -40,14 +49,18 @@ function Start-CcsCrossTenantSync {
         [string] $ConfigPath
     )
 
-    $arguments = @('--source', $Source)
-    if ($JobId) { $arguments += @('--job', $JobId) }
-    if ($Name) { $arguments += @('--name', $Name) }
-    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-    if (-not $PSCmdlet.ShouldProcess("sync job in the tenant of profile '$Source'", 'Start the sync job')) {
-        $arguments += '--what-if'
+    $job = if ($JobId) { "sync job $JobId" } elseif ($Name) { "sync job of configuration '$Name'" } else { 'sync job' }
+    $where = "$job in the tenant of profile '$Source'"
+    if ($WhatIfPreference) {
+        # ccsync finds the job and shows the call, sending nothing.
+        $document = Invoke-CcsCli -Command 'xts start' -Arguments @('--what-if') -BoundParameters $PSBoundParameters
+        $null = $PSCmdlet.ShouldProcess("$where ($($document.jobId))", "Start the sync job: $($document.call.method) $($document.call.path)")
+        return
     }
-    $document = Invoke-CcsCli -Command 'xts start' -Arguments $arguments
+    if (-not $PSCmdlet.ShouldProcess($where, 'Start the sync job')) {
+        return
+    }
+    $document = Invoke-CcsCli -Command 'xts start' -Arguments @() -BoundParameters $PSBoundParameters
     [PSCustomObject]@{
         PSTypeName         = 'CrossCloudSync.SyncJobAction'
         Action             = $document.action

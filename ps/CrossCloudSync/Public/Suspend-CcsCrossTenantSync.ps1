@@ -4,7 +4,7 @@ function Suspend-CcsCrossTenantSync {
     Pauses Entra's cross-tenant sync job (its state is kept).
 
     .DESCRIPTION
-    Wraps 'ccsync xts pause'. Pauses the job; Start-CcsCrossTenantSync continues where it stopped. With -WhatIf the call is shown and nothing is sent; otherwise
+    Wraps 'ccsync xts pause'. Pauses the job; Start-CcsCrossTenantSync continues where it stopped. With -WhatIf the call is shown as a 'What if' line and nothing is sent; otherwise
     PowerShell asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object
     with the call sent and its Status.
     Needs application permissions in the source: Application.Read.All, Synchronization.ReadWrite.All.
@@ -25,6 +25,15 @@ function Suspend-CcsCrossTenantSync {
     Suspend-CcsCrossTenantSync -Source contoso-ccsync -Confirm:$false
 
     Pause the sync job of the Contoso configuration.
+
+    .LINK
+    Start-CcsCrossTenantSync
+
+    .LINK
+    Get-CcsCrossTenantSyncStatus
+
+    .LINK
+    about_CrossCloudSync
     #>
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
     [OutputType([pscustomobject])]
@@ -40,14 +49,18 @@ function Suspend-CcsCrossTenantSync {
         [string] $ConfigPath
     )
 
-    $arguments = @('--source', $Source)
-    if ($JobId) { $arguments += @('--job', $JobId) }
-    if ($Name) { $arguments += @('--name', $Name) }
-    if ($ConfigPath) { $arguments += @('--config', (Resolve-Path -LiteralPath $ConfigPath).ProviderPath) }
-    if (-not $PSCmdlet.ShouldProcess("sync job in the tenant of profile '$Source'", 'Pause the sync job')) {
-        $arguments += '--what-if'
+    $job = if ($JobId) { "sync job $JobId" } elseif ($Name) { "sync job of configuration '$Name'" } else { 'sync job' }
+    $where = "$job in the tenant of profile '$Source'"
+    if ($WhatIfPreference) {
+        # ccsync finds the job and shows the call, sending nothing.
+        $document = Invoke-CcsCli -Command 'xts pause' -Arguments @('--what-if') -BoundParameters $PSBoundParameters
+        $null = $PSCmdlet.ShouldProcess("$where ($($document.jobId))", "Pause the sync job: $($document.call.method) $($document.call.path)")
+        return
     }
-    $document = Invoke-CcsCli -Command 'xts pause' -Arguments $arguments
+    if (-not $PSCmdlet.ShouldProcess($where, 'Pause the sync job')) {
+        return
+    }
+    $document = Invoke-CcsCli -Command 'xts pause' -Arguments @() -BoundParameters $PSBoundParameters
     [PSCustomObject]@{
         PSTypeName         = 'CrossCloudSync.SyncJobAction'
         Action             = $document.action

@@ -192,14 +192,16 @@ Describe 'Cmdlets build ccsync arguments from their parameters' {
         $fetched = @(Get-CcsProvisioningLog -Profile contoso -Since 7d -JobId job1 -Archive a.sqlite -Kind Provisioning)
         $fetched.Count | Should -Be 2
         $fetched[1].InArchive | Should -Be 9
+        $fetched[0].PSObject.TypeNames[0] | Should -Be 'CrossCloudSync.LogFetch'
         Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
             $line = $Arguments -join ' '
             $Command -eq 'logs fetch' -and $line -match '--profile contoso' -and $line -match '--since 7d' -and
-            $line -match '--job job1' -and $line -match '--archive a\.sqlite' -and $line -match '--kind provisioning'
+            $line -match '--job job1' -and $line -match '--archive a\.sqlite' -and $line -match '--kind provisioning' -and
+            $line -notmatch '--job-id'
         }
     }
 
-    It 'Export-CcsReport runs "report provisioning" or "report audit" by -Kind' {
+    It 'Export-CcsReport runs "report provisioning" or "report audit" by -Kind, never passing -Kind' {
         Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
             New-Outcome -Document ([pscustomobject]@{ kind = 'audit'; report = 'audit.xlsx'
                     summary = [pscustomobject]@{ sourceName = 'x'; events = 3; failures = 0; skippedRecords = 1; duplicates = 0 } })
@@ -212,6 +214,210 @@ Describe 'Cmdlets build ccsync arguments from their parameters' {
             $Command -eq 'report audit' -and $line -match '--out audit\.xlsx' -and $line -match '--archive a\.sqlite' -and
             $line -notmatch '--kind'
         }
+    }
+
+    It 'Export-CcsReport expands wildcards and passes the files as arguments' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -Document ([pscustomobject]@{ kind = 'provisioning'; report = 'p.xlsx'; summary = [pscustomobject]@{ events = 0 } })
+        }
+        $folder = Join-Path $TestDrive 'logs'
+        $null = New-Item -ItemType Directory -Path $folder
+        'a', 'b' | ForEach-Object { Set-Content -Path (Join-Path $folder "ProvisioningLogs-$_.csv") -Value 'x' }
+        $null = Export-CcsReport -Kind Provisioning -Path (Join-Path $folder 'ProvisioningLogs-*.csv') -OutFile p.xlsx
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'report provisioning' -and $Arguments[0] -like '*ProvisioningLogs-a.csv' -and
+            $Arguments[1] -like '*ProvisioningLogs-b.csv' -and ($Arguments -join ' ') -match '--out p\.xlsx'
+        }
+    }
+
+    It 'New-CcsSyncPlan -Job plans through the entra engine without -Source' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -Document ([pscustomobject]@{ planFile = 'entra.json'; engine = 'entra'; operations = @(
+                        [pscustomobject]@{ opId = 'cre-1'; kind = 'create'; held = $false; sourceUpn = 'a@contoso.com' }) })
+        }
+        $ops = @(New-CcsSyncPlan -Job contoso-ccsync -JobId job1 -Configuration 'To Fabrikam' -Target fabrikam -OutFile entra.json)
+        $ops[0].PlanFile | Should -Be 'entra.json'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $line = $Arguments -join ' '
+            $Command -eq 'plan' -and $line -match '--job contoso-ccsync' -and $line -match '--job-id job1' -and
+            $line -match '--configuration To Fabrikam' -and $line -notmatch '--source'
+        }
+    }
+
+    It 'New-CcsSyncPlan -SchemaFile plans offline with the assigned groups' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine { New-Outcome -Document ([pscustomobject]@{ planFile = 'p.json'; operations = @() }) }
+        $null = New-CcsSyncPlan -Source ./snap -Target ./fab -SchemaFile schema.json -AssignedGroup 'G1', 'G2' -SyncAll -ProvisioningLog logs.json -Engine Entra -OutFile p.json
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $line = $Arguments -join ' '
+            $line -match '--schema schema\.json' -and $line -match '--assigned-group G1 --assigned-group G2' -and
+            $line -match '--sync-all' -and $line -match '--provisioning-log logs\.json' -and $line -match '--engine entra'
+        }
+    }
+
+    It 'New-CcsSyncPlan refuses -Job together with -SchemaFile (one way to read the job)' {
+        { New-CcsSyncPlan -Job contoso -SchemaFile s.json -Target t -OutFile p.json } | Should -Throw
+    }
+}
+
+Describe "Entra's own sync: one confirmation per tenant pair, job or user" {
+    BeforeEach {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            $state = if ($Arguments -contains '--what-if') { 'planned' } else { 'sent' }
+            $call = [pscustomobject]@{ tenant = 'source'; tenantId = 't1'; method = 'POST'; path = '/x/start'; purpose = 'start'; state = $state }
+            switch ($Command) {
+                'xts enable' {
+                    New-Outcome -Document ([pscustomobject]@{ calls = @($call); sent = @($call)
+                            manualSteps = @([pscustomobject]@{ tenant = 'target'; key = 'portal'; instructions = 'do it'; status = 'verified' }) })
+                }
+                'xts disable' { New-Outcome -Document ([pscustomobject]@{ whatIf = ($Arguments -contains '--what-if'); calls = @($call); sent = @($call) }) }
+                'xts provision' {
+                    New-Outcome -Document ([pscustomobject]@{ results = @(
+                                [pscustomobject]@{ user = 'a@contoso.com'; userId = 'u1'; result = 'success'
+                                    steps = @([pscustomobject]@{ name = 'EntryImport'; status = 'success'; description = 'read' }) }) })
+                }
+                default { New-Outcome -Document ([pscustomobject]@{ action = $Command.Split(' ')[1]; jobId = 'job1'; servicePrincipalId = 'sp1'; call = $call }) }
+            }
+        }
+    }
+
+    It 'Enable-CcsCrossTenantSync -WhatIf asks ccsync for the calls with --what-if and emits nothing' {
+        $out = @(Enable-CcsCrossTenantSync -Source contoso -Target fabrikam -Group 'G1', 'G2' -WhatIf)
+        $out.Count | Should -Be 0
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $line = $Arguments -join ' '
+            $Command -eq 'xts enable' -and $Arguments -contains '--what-if' -and $Arguments -notcontains '--yes' -and
+            $line -match '--source contoso' -and $line -match '--target fabrikam' -and $line -match '--group G1 --group G2' -and
+            $line -notmatch '--deletion-threshold'
+        }
+    }
+
+    It 'Enable-CcsCrossTenantSync -Confirm:$false sends --yes and emits calls and manual steps' {
+        $out = @(Enable-CcsCrossTenantSync -Source contoso -Target fabrikam -DeletionThreshold 50 -Confirm:$false)
+        ($out | Where-Object Kind -eq 'Call').Status | Should -Be 'sent'
+        ($out | Where-Object Kind -eq 'ManualStep').Status | Should -Be 'verified'
+        $out[0].PSObject.TypeNames[0] | Should -Be 'CrossCloudSync.SyncSetupCall'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'xts enable' -and $Arguments -contains '--yes' -and ($Arguments -join ' ') -match '--deletion-threshold 50'
+        }
+    }
+
+    It 'Enable-CcsCrossTenantSync emits the steps done and left, then the error, when it stops part-way' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -ExitCode 1 -Document ([pscustomobject]@{ done = @('partner entry'); remaining = @('job') }) `
+                -ErrorInfo ([pscustomobject]@{ ErrorId = 'Ccsync.SyncSetupIncomplete'; Category = 'InvalidArgument'
+                    Message = 'a portal step is not done'; Hint = 'Do it, then run again.'; Exception = $null })
+        }
+        $out = @(Enable-CcsCrossTenantSync -Source contoso -Target fabrikam -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue)
+        ($out | ForEach-Object Status) | Should -Be @('done', 'left')
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'Ccsync.SyncSetupIncomplete*'
+    }
+
+    It 'Disable-CcsCrossTenantSync -Confirm:$false sends --yes and emits the calls sent' {
+        $out = @(Disable-CcsCrossTenantSync -Source contoso -Target fabrikam -Policies -Confirm:$false)
+        $out.Count | Should -Be 1
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'xts disable' -and $Arguments -contains '--yes' -and $Arguments -contains '--policies'
+        }
+    }
+
+    It '<_> -WhatIf shows the call and sends nothing' -ForEach @('Suspend-CcsCrossTenantSync', 'Start-CcsCrossTenantSync', 'Restart-CcsCrossTenantSync') {
+        $out = @(& $_ -Source contoso -JobId job1 -WhatIf)
+        $out.Count | Should -Be 0
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Arguments -contains '--what-if' -and $Arguments -notcontains '--yes' -and ($Arguments -join ' ') -match '--job job1'
+        }
+    }
+
+    It 'Suspend-CcsCrossTenantSync -Confirm:$false pauses the job (no --yes: pause takes none)' {
+        $action = Suspend-CcsCrossTenantSync -Source contoso -Confirm:$false
+        $action.PSObject.TypeNames[0] | Should -Be 'CrossCloudSync.SyncJobAction'
+        $action.Status | Should -Be 'sent'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'xts pause' -and @($Arguments).Count -eq 2 -and ($Arguments -join ' ') -eq '--source contoso'
+        }
+    }
+
+    It 'Restart-CcsCrossTenantSync -ForceDeletes -Confirm:$false sends --force-deletes and --yes' {
+        $null = Restart-CcsCrossTenantSync -Source contoso -ForceDeletes -Confirm:$false
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'xts restart' -and $Arguments -contains '--force-deletes' -and $Arguments -contains '--yes'
+        }
+    }
+
+    It 'Invoke-CcsCrossTenantSyncProvisioning provisions piped users in one run, the users as arguments' {
+        $piped = @([pscustomobject]@{ UserPrincipalName = 'a@contoso.com' }, [pscustomobject]@{ UserPrincipalName = 'b@contoso.com' })
+        $steps = @($piped | Invoke-CcsCrossTenantSyncProvisioning -Source contoso -JobId job1 -Confirm:$false)
+        $steps[0].Step | Should -Be 'EntryImport'
+        $steps[0].PSObject.TypeNames[0] | Should -Be 'CrossCloudSync.OnDemandStep'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'xts provision' -and $Arguments[0] -eq 'a@contoso.com' -and $Arguments[1] -eq 'b@contoso.com' -and
+            ($Arguments -join ' ') -match '--source contoso' -and ($Arguments -join ' ') -match '--job job1'
+        }
+    }
+
+    It 'Invoke-CcsCrossTenantSyncProvisioning -WhatIf names each user and provisions none' {
+        $out = @(Invoke-CcsCrossTenantSyncProvisioning -Source contoso -User 'a@contoso.com', 'b@contoso.com' -WhatIf)
+        $out.Count | Should -Be 0
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 0 -Exactly
+    }
+
+    It 'Get-CcsCrossTenantSyncStatus emits the jobs, then an error, when one is in quarantine (exit 1)' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            New-Outcome -ExitCode 1 -Document ([pscustomobject]@{ jobs = @(
+                        [pscustomobject]@{ configuration = 'c'; jobId = 'job1'; state = 'Quarantine'; failing = $true }) })
+        }
+        $jobs = @(Get-CcsCrossTenantSyncStatus -Source contoso -JobId job1 -ErrorVariable failures -ErrorAction SilentlyContinue)
+        $jobs[0].State | Should -Be 'Quarantine'
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'Ccsync.ProblemsFound*'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Command -eq 'xts status' -and ($Arguments -join ' ') -eq '--source contoso --job job1'
+        }
+    }
+}
+
+Describe 'Invoke-CcsSyncPlan with an entra-engine plan' {
+    BeforeEach {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            if ($Arguments -contains '--what-if') {
+                New-Outcome -Document ([pscustomobject]@{ whatIf = $true; run = 'start'; scopeChanges = @(
+                            [pscustomobject]@{ action = 'addMember'; groupName = 'Sales'; userPrincipalName = 'a@contoso.com' }) })
+            }
+            else {
+                New-Outcome -Document ([pscustomobject]@{ run = 'start'; startedAt = '2026-01-01T00:00:00Z'; mismatches = 0
+                        scopeChanges = @(); users = @([pscustomobject]@{ sourceUpn = 'a@contoso.com'; planned = 'create'; observed = 'create'; match = $true }) })
+            }
+        }
+    }
+
+    It '-WhatIf shows the scope changes and the run, and emits nothing' {
+        $out = @(Invoke-CcsSyncPlan -Path entra.json -Profile contoso-ccsync -WhatIf)
+        $out.Count | Should -Be 0
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter { $Arguments -contains '--what-if' }
+    }
+
+    It 'applies through the job with the entra options and emits one run with planned vs. observed' {
+        $run = Invoke-CcsSyncPlan -Path entra.json -Profile contoso-ccsync -OnDemand -TimeoutSec 600 -TargetProfile fabrikam -Confirm:$false
+        $run.PSObject.TypeNames[0] | Should -Be 'CrossCloudSync.EntraApplyRun'
+        $run.Users[0].Match | Should -BeTrue
+        $run.Users[0].PSObject.TypeNames[0] | Should -Be 'CrossCloudSync.PlannedVsObserved'
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $line = $Arguments -join ' '
+            $Arguments -contains '--yes' -and $Arguments -contains '--on-demand' -and $line -match '--timeout 600' -and
+            $line -match '--target-profile fabrikam'
+        }
+    }
+
+    It '-VerifyOnly writes nothing, so it neither asks nor sends --yes' {
+        $run = Invoke-CcsSyncPlan -Path entra.json -Profile contoso-ccsync -VerifyOnly -Confirm:$true
+        $run.Mismatches | Should -Be 0
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Arguments -contains '--verify-only' -and $Arguments -notcontains '--yes' -and $Arguments -notcontains '--what-if'
+        }
+    }
+
+    It '-NoWait starts the job and returns' {
+        $null = Invoke-CcsSyncPlan -Path entra.json -Profile contoso-ccsync -NoWait -Confirm:$false
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter { $Arguments -contains '--no-wait' }
     }
 }
 
@@ -284,6 +490,16 @@ Describe 'Private helpers' {
             $line = ConvertTo-CcsCliArgument -CmdletName 'Invoke-CcsSyncPlan' -BoundParameters ([ordered]@{
                     Path = 'plan.json'; ProfileName = 'fabrikam'; RetryFailed = [switch]$true; Report = 'r.xlsx'; Concurrency = 2; WhatIf = [switch]$true })
             $line | Should -Be @('plan.json', '--profile', 'fabrikam', '--retry-failed', '--results', 'r.xlsx', '--concurrency', '2')
+        }
+    }
+
+    It 'ConvertTo-CcsCliArgument applies per-cmdlet renames: -JobId is --job on xts, -User the USERS argument' {
+        InModuleScope CrossCloudSync {
+            $line = ConvertTo-CcsCliArgument -CmdletName 'Invoke-CcsCrossTenantSyncProvisioning' -BoundParameters ([ordered]@{
+                    Source = 'contoso'; JobId = 'job1'; User = [string[]]@('a@contoso.com', 'b@contoso.com'); Confirm = [switch]$false })
+            $line | Should -Be @('a@contoso.com', 'b@contoso.com', '--source', 'contoso', '--job', 'job1')
+            $plan = ConvertTo-CcsCliArgument -CmdletName 'New-CcsSyncPlan' -BoundParameters ([ordered]@{ Job = 'contoso'; JobId = 'job1'; SchemaFile = 's.json' })
+            $plan | Should -Be @('--job', 'contoso', '--job-id', 'job1', '--schema', 's.json')
         }
     }
 
