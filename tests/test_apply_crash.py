@@ -82,19 +82,25 @@ def _check_exactly_once(sim: Simulator, existing: int, new: int, gone: int) -> N
     assert len(invited) == existing - gone + new          # no stray users without a link either
 
 
-def _wait_until_sending(proc: subprocess.Popen, journal: Path, timeout: float = 60.0) -> None:
-    """Wait until the run has sent its first request (or ended): start-up time varies with the machine's load,
-    so delays before a kill are measured from here, not from the process start."""
+def _attempts(journal: Path) -> int:
+    """How many sends the journal has recorded so far (0 before it exists)."""
+    if not journal.exists():
+        return 0
+    try:
+        with sqlite3.connect(journal) as db:
+            return int(db.execute("SELECT COALESCE(SUM(attempts), 0) FROM ops").fetchone()[0])
+    except sqlite3.OperationalError:          # the child is still creating the journal
+        return 0
+
+
+def _wait_until_sending(proc: subprocess.Popen, journal: Path, before: int, timeout: float = 60.0) -> None:
+    """Wait until this run has sent a request (the journal's send count passed ``before``), or ended: start-up
+    and reconciliation time vary with the machine's load, so delays before a kill are measured from here."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
-        if journal.exists():
-            try:
-                with sqlite3.connect(journal) as db:
-                    if db.execute("SELECT COUNT(*) FROM ops WHERE attempts > 0").fetchone()[0]:
-                        return
-            except sqlite3.OperationalError:      # the child is still creating the journal
-                continue
+        if _attempts(journal) > before:
+            return
 
 
 def _kill_and_resume(sim: Simulator, tmp_path: Path, plan: Path, kills: int, rng: random.Random,
@@ -104,8 +110,9 @@ def _kill_and_resume(sim: Simulator, tmp_path: Path, plan: Path, kills: int, rng
     in_flight_kills = 0
     journal = tmp_path / "plan.json.journal.sqlite"
     for _ in range(kills):
+        before = _attempts(journal)
         proc = _cli(sim, tmp_path, plan)
-        _wait_until_sending(proc, journal)
+        _wait_until_sending(proc, journal, before)
         time.sleep(rng.uniform(*window))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
@@ -151,9 +158,9 @@ def test_many_sigkills_over_a_few_thousand_operations(sim: Simulator, tmp_path: 
 def test_ctrl_c_stops_after_in_flight_requests_and_resume_finishes(sim: Simulator, tmp_path: Path) -> None:
     existing, new, gone = 100, 400, 0
     _, plan, _ = _scenario(sim, tmp_path, existing, new, gone)
-    proc = _cli(sim, tmp_path, plan)
     journal = tmp_path / "plan.json.journal.sqlite"
-    _wait_until_sending(proc, journal)
+    proc = _cli(sim, tmp_path, plan)
+    _wait_until_sending(proc, journal, _attempts(journal))
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1, err
