@@ -34,7 +34,7 @@ import uuid
 from typing import Any, Callable, Mapping
 
 from .graph_api import GraphRequest, GraphResult, GraphService, ROLES, route
-from .odata import GraphFault, parse_top, unsupported_query
+from .odata import FilterTokens, GraphFault, parse_top, unsupported_query
 
 __all__ = ["provisioning_record", "dense_provisioning_log", "PROVISIONING_FILTERS", "AUDIT_FILTERS"]
 
@@ -86,46 +86,12 @@ def _get(obj: Any, path: str) -> Any:
     return obj
 
 
-class _Filter:
+class _Filter(FilterTokens):
     """A small recursive-descent parser for the documented subset (see the module docstring)."""
 
     def __init__(self, text: str, rules: Mapping[str, set[str]], resource: str, case_sensitive: bool):
-        self.text, self.rules, self.resource, self.cs = text, rules, resource, case_sensitive
-        self.tokens: list[tuple[str, str]] = []
-        pos = 0
-        while pos < len(text) and text[pos:].strip():
-            m = _TOKEN.match(text, pos)
-            if not m or m.end() == pos:
-                raise self.syntax(f"unexpected character at position {pos}")
-            kind = m.lastgroup or ""
-            self.tokens.append((kind, m.group(kind)))
-            pos = m.end()
-        self.i = 0
-
-    def syntax(self, detail: str) -> GraphFault:
-        return GraphFault(400, "BadRequest", f"Invalid filter clause: {detail} in '{self.text}'.")
-
-    def unsupported(self, prop: str) -> GraphFault:
-        return unsupported_query(f"Unsupported or invalid query filter clause specified for property '{prop}' "
-                                 f"of resource '{self.resource}'.")
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
-
-    def take(self) -> tuple[str, str]:
-        tok = self.peek()
-        if tok is None:
-            raise self.syntax("unexpected end of expression")
-        self.i += 1
-        return tok
-
-    def expect(self, value: str) -> None:
-        if self.take()[1] != value:
-            raise self.syntax(f"expected '{value}'")
-
-    def word(self, w: str) -> bool:
-        tok = self.peek()
-        return tok is not None and tok[0] == "word" and tok[1].lower() == w
+        super().__init__(text, resource, _TOKEN, unquote=False)
+        self.rules, self.cs = rules, case_sensitive
 
     def parse(self) -> Callable[[Mapping[str, Any]], bool]:
         pred = self.parse_or()
@@ -135,14 +101,14 @@ class _Filter:
 
     def parse_or(self) -> Callable[[Mapping[str, Any]], bool]:
         parts = [self.parse_and()]
-        while self.word("or"):
+        while self.is_word("or"):
             self.take()
             parts.append(self.parse_and())
         return parts[0] if len(parts) == 1 else (lambda o: any(p(o) for p in parts))
 
     def parse_and(self) -> Callable[[Mapping[str, Any]], bool]:
         parts = [self.parse_primary()]
-        while self.word("and"):
+        while self.is_word("and"):
             self.take()
             parts.append(self.parse_primary())
         return parts[0] if len(parts) == 1 else (lambda o: all(p(o) for p in parts))
@@ -187,7 +153,7 @@ class _Filter:
         if low in ("contains", "startswith"):
             self.expect("(")
             lower = False
-            if self.word("tolower"):
+            if self.is_word("tolower"):
                 self.take()
                 self.expect("(")
                 _, name = self.take()

@@ -139,25 +139,26 @@ _TOKEN = re.compile(r"""\s*(?:
 _COMPARE = {"eq", "ne", "gt", "ge", "lt", "le"}
 
 
-class _Parser:
-    def __init__(self, text: str, rules: Mapping[str, PropertyRule], resource: str):
-        self.text, self.rules, self.resource = text, rules, resource
+class FilterTokens:
+    """The token stream of a ``$filter`` expression, shared by the simulator's ``$filter`` parsers (users and
+    groups here, audit logs in ``auditlogs.py``): tokenizing with the parser's own pattern, Graph's error shapes,
+    and the cursor. ``unquote`` turns ``'it''s'`` tokens into ``it's``."""
+
+    def __init__(self, text: str, resource: str, token_re: re.Pattern[str], *, unquote: bool):
+        self.text, self.resource = text, resource
         self.tokens: list[tuple[str, Any]] = []
         pos = 0
-        while pos < len(text):
-            if text[pos:].strip() == "":
-                break
-            m = _TOKEN.match(text, pos)
+        while pos < len(text) and text[pos:].strip():
+            m = token_re.match(text, pos)
             if not m or m.end() == pos:
                 raise self.syntax(f"unexpected character at position {pos}")
             kind = m.lastgroup or ""
             val: Any = m.group(kind)
-            if kind == "str":
+            if kind == "str" and unquote:
                 val = val[1:-1].replace("''", "'")
             self.tokens.append((kind, val))
             pos = m.end()
         self.i = 0
-        self.advanced = False
 
     def syntax(self, detail: str) -> GraphFault:
         return GraphFault(400, "BadRequest", f"Invalid filter clause: {detail} in '{self.text}'.")
@@ -177,13 +178,20 @@ class _Parser:
         return tok
 
     def expect(self, value: str) -> None:
-        kind, val = self.take()
+        _kind, val = self.take()
         if val != value:
             raise self.syntax(f"expected '{value}' but found '{val}'")
 
     def is_word(self, word: str) -> bool:
         tok = self.peek()
         return tok is not None and tok[0] == "word" and str(tok[1]).lower() == word
+
+
+class _Parser(FilterTokens):
+    def __init__(self, text: str, rules: Mapping[str, PropertyRule], resource: str):
+        super().__init__(text, resource, _TOKEN, unquote=True)
+        self.rules = rules
+        self.advanced = False
 
     # grammar: or -> and ('or' and)* ; and -> unary ('and' unary)* ; unary -> 'not' unary | primary
     def parse(self) -> Callable[[Mapping[str, Any]], bool]:
