@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
+from .. import defaults
 from ..clouds import get_cloud
 from ..errors import CcsyncError, GraphError, InputError
 from ..graph import BatchRequest, BatchResult, GraphClient
@@ -190,8 +191,8 @@ class _Run:
         self.ops = {op.op_id: op for op in ops}
         self.order = [op.op_id for op in ops]
         options = plan.header["options"]
-        self.create_as = options.get("createAs", "invite")
-        self.link_attr = options.get("linkAttribute", "extensionAttribute15")
+        self.create_as = options.get("createAs", defaults.CREATE_AS)
+        self.link_attr = options.get("linkAttribute", defaults.LINK_ATTRIBUTE)
         self.root = client.root
         self.guard = WriteGuard(str(plan.header["source"]["tenantId"]), self.link_attr)   # see guard.py
         self.redirect_url = get_cloud(str(plan.header["target"]["cloud"])).my_apps_url

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from .. import defaults
 from .output import add_rows, cell, common_options, emit, info, key_value_table, new_table, warn
 from .tenants import open_tenant
 
@@ -125,7 +126,7 @@ def validate_command(csv_path: str, target: str | None, report_path: str | None)
               help="Write the validation workbook, and the same rows as FILE.csv (UTF-8 with BOM).")
 @click.option("--skip-invalid", is_flag=True, default=False,
               help="Plan the valid rows even though others are invalid (they are listed, and exit code is 1).")
-@click.option("--link-attribute", default="extensionAttribute15", show_default=True,
+@click.option("--link-attribute", default=defaults.LINK_ATTRIBUTE, show_default=True,
               help="The extension attribute where ccsync records which CSV row created a user (exactly once).")
 @common_options
 def plan_command(csv_path: str, target: str, out_path: str, report_path: str | None, skip_invalid: bool,

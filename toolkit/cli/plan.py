@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from .. import defaults
+
 from .output import add_rows, common_options, emit, info, key_value_table, new_table, warn
 from .tenants import open_tenant, records
 
@@ -25,16 +27,16 @@ from .tenants import open_tenant, records
               help="Attribute mapping file; default: Entra's cross-tenant sync defaults (--show-default-mapping).")
 @click.option("--scope", "scope_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Scoping file: 'group NAME' lines and 'filter' blocks; default: every internal member.")
-@click.option("--on-deprovision", type=click.Choice(["delete", "disable"]), default="delete", show_default=True,
+@click.option("--on-deprovision", type=click.Choice(["delete", "disable"]), default=defaults.ON_DEPROVISION, show_default=True,
               help="What happens in the target when a user leaves scope or is deleted: soft delete (Entra's "
                    "behaviour) or disable.")
-@click.option("--deletion-threshold", type=click.IntRange(min=0), default=500, show_default=True,
-              help="Deletes and disables above this number are held (Entra's accidental-deletion default: 500).")
-@click.option("--allow-deletes", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--deletion-threshold", type=click.IntRange(min=0), default=defaults.DELETION_THRESHOLD,
+              show_default=True, help="Deletes and disables above this number are held (Entra's accidental-deletion default).")
+@click.option("--allow-deletes", type=click.IntRange(min=0), default=defaults.ALLOW_DELETES, show_default=True,
               help="Explicitly allow this many deletes/disables above the threshold.")
-@click.option("--link-attribute", default="extensionAttribute15", show_default=True,
+@click.option("--link-attribute", default=defaults.LINK_ATTRIBUTE, show_default=True,
               help="The target extension attribute holding ccsync's durable link to the source user.")
-@click.option("--create-as", type=click.Choice(["invite", "member"]), default="invite", show_default=True,
+@click.option("--create-as", type=click.Choice(["invite", "member"]), default=defaults.CREATE_AS, show_default=True,
               help="invite: external members through the invitation API (cross-tenant); member: POST /users "
                    "(in-tenant migration; the mapping must give userPrincipalName, mailNickname, displayName).")
 @click.option("--target-license", "target_licenses", multiple=True, metavar="SKU_ID",

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from .. import defaults
 from .output import add_rows, cell, common_options, emit, info, key_value_table, new_table, state, warn
 
 def _side(role: str, profile_name: str) -> Any:
@@ -115,7 +116,8 @@ name_option = click.option("--name", default=None, metavar="NAME",
 @click.option("--group", "groups", multiple=True, metavar="NAME",
               help="Scoping group (displayName or id) in the source; its direct members are synced. Repeatable.")
 @name_option
-@click.option("--deletion-threshold", type=click.IntRange(min=0), default=500, show_default=True,
+@click.option("--deletion-threshold", type=click.IntRange(min=0), default=defaults.DELETION_THRESHOLD,
+              show_default=True,
               help="Accidental-deletion threshold (deletions and disables per cycle); 0 turns the protection off.")
 @click.option("--notify-email", default=None, metavar="EMAIL", callback=lambda _c, _p, v: _email(v),
               help="Send Entra's quarantine notifications to this address.")

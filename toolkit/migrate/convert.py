@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import defaults
 from ..errors import InputError
 from ..plan.planfile import SyncPlan
 from ..plan.planner import CHANGES_COLUMNS, OPS_COLUMNS, PlanOptions, link_value
@@ -83,7 +84,7 @@ def _invite_changes(r: RowResult) -> dict[str, Any]:
 
 
 def plan_migration(validation: Validation, *, skip_invalid: bool = False,
-                   link_attribute: str = "extensionAttribute15") -> SyncPlan:
+                   link_attribute: str = defaults.LINK_ATTRIBUTE) -> SyncPlan:
     """The plan for ``validation``'s valid rows. Needs a validation made against a target (tenant checks).
 
     Raises InputError when rows are invalid and ``skip_invalid`` is False, when there is no target, or when no

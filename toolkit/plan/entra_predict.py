@@ -43,6 +43,7 @@ from typing import Any, Mapping as TMapping
 import numpy as np
 import pandas as pd
 
+from .. import defaults
 from ..clouds import check_pair
 from ..errors import InputError
 from ..frames import TenantData
@@ -56,7 +57,7 @@ __all__ = ["JobState", "EntraPrediction", "predict_cycle", "ENTRA_KINDS", "DEFAU
 
 ENTRA_KINDS = ("create", "update", "disable", "delete", "skip", "fail", "unknown")
 # Accidental-deletion prevention: the portal's default threshold ([CTS-PORTAL] step 10; accidental-deletions.md).
-DEFAULT_DELETE_THRESHOLD = 500
+DEFAULT_DELETE_THRESHOLD = defaults.DELETION_THRESHOLD
 # One row per source (or linked target) user the cycle touches or considers; "unchanged" = Entra will find
 # nothing to export (provisioning log: skipped, RedundantExport).
 OUTCOME_COLUMNS = ["sourceId", "targetId", "outcome", "reason", "matchedBy", "cannotPredict", "licence"]

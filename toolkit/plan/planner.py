@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import defaults
 from ..clouds import check_pair
 from ..errors import InputError
 from ..frames import TenantData
@@ -50,11 +51,11 @@ LINK_PREFIX = "ccsync"
 
 @dataclass(frozen=True)
 class PlanOptions:
-    on_deprovision: str = "delete"          # delete (soft delete, Entra's default) | disable
-    deletion_threshold: int = 500           # Entra's default; deletes + disables together
-    allow_deletes: int = 0                  # explicit allowance above the threshold (admin's opt-in)
-    link_attribute: str = "extensionAttribute15"
-    create_as: str = "invite"               # invite (B2B member via /invitations) | member (POST /users)
+    on_deprovision: str = defaults.ON_DEPROVISION          # delete (soft delete, Entra's default) | disable
+    deletion_threshold: int = defaults.DELETION_THRESHOLD           # Entra's default; deletes + disables together
+    allow_deletes: int = defaults.ALLOW_DELETES                  # explicit allowance above the threshold (admin's opt-in)
+    link_attribute: str = defaults.LINK_ATTRIBUTE
+    create_as: str = defaults.CREATE_AS               # invite (B2B member via /invitations) | member (POST /users)
     allow_older_target: bool = False
     check_licences: bool = True
     # Given to every user ccsync creates in the target (chained after the create in one $batch).
