@@ -6,9 +6,9 @@ streamed to disk, formula-safe cells, real dates, an Excel table, print setup). 
 installed). For the README's choice of writer, the same rows also go through xlsxwriter in constant-memory mode
 (if it is installed): the raw writer, without the report layer.
 
-Each variant runs in a child process of its own so the peak memories do not mix; a sampler thread (peak_rss.py) reads the
-process's resident set every 5 ms and the figure reported is the peak *during the write* minus the resident set
-before it (the frame itself is not counted). Rows per second are wall clock.
+Each variant runs in a child process of its own so the peak memories do not mix; a sampler thread
+(bench/peak_rss.py) reads the process's resident set every 5 ms and the figure reported is the peak *during the
+write* minus the resident set before it (the frame itself is not counted). Rows per second are wall clock.
 Prints human-readable lines, then one JSON object on the last line (ratios first, absolute figures after).
 
     python bench/bench_logs_report.py [--quick] [--events N]
