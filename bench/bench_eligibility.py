@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 import tracemalloc
@@ -25,6 +24,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from peak_rss import max_rss_kib  # noqa: E402  (bench/peak_rss.py, beside this file)
 from toolkit.frames import TenantData  # noqa: E402
 from toolkit.licensing import Catalog, evaluate_eligibility  # noqa: E402
 
@@ -134,11 +134,11 @@ def main() -> int:
     print(f"built {n:,} users, {len(tenant.license_assignments):,} assignments in {build_s:.1f}s", file=sys.stderr)
     catalog = Catalog.bundled()
 
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_before = max_rss_kib()
     t0, c0 = time.perf_counter(), time.process_time()
     result = evaluate_eligibility(tenant, "commercial", "gcch", catalog=catalog)
     ccsync_s, ccsync_cpu = time.perf_counter() - t0, time.process_time() - c0
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_after = max_rss_kib()
     # A second, traced run gives the peak of Python/numpy allocations during evaluation alone.
     tracemalloc.start()
     evaluate_eligibility(tenant, "commercial", "gcch", catalog=catalog)

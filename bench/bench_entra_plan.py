@@ -22,12 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import resource
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from peak_rss import max_rss_mib  # noqa: E402  (bench/peak_rss.py, beside this file)
 
 SOURCE_TID = "11111111-1111-4111-8111-111111111111"
 TARGET_TID = "22222222-2222-4222-8222-222222222222"
@@ -67,19 +68,15 @@ def build(n: int):
     return source, target, links
 
 
-def _peak() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run_entra(n: int, queue) -> None:
     from toolkit.plan.entra_predict import JobState, predict_cycle
 
     source, target, links = build(n)
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    base = _peak()
+    base = max_rss_mib()
     start = time.perf_counter()
     pred = predict_cycle(schema, source, target, JobState(assigned_groups=("g",), links=links))
-    queue.put({"seconds": time.perf_counter() - start, "peak_mb": _peak(), "input_mb": base,
+    queue.put({"seconds": time.perf_counter() - start, "peak_mb": max_rss_mib(), "input_mb": base,
                "counts": pred.plan.counts()})
 
 
@@ -87,10 +84,10 @@ def run_direct(n: int, queue) -> None:
     from toolkit.plan.planner import PlanOptions, plan_sync
 
     source, target, _ = build(n)
-    base = _peak()
+    base = max_rss_mib()
     start = time.perf_counter()
     plan = plan_sync(source, target, options=PlanOptions(deletion_threshold=10 ** 9))
-    queue.put({"seconds": time.perf_counter() - start, "peak_mb": _peak(), "input_mb": base,
+    queue.put({"seconds": time.perf_counter() - start, "peak_mb": max_rss_mib(), "input_mb": base,
                "counts": plan.counts()})
 
 

@@ -6,9 +6,9 @@ streamed to disk, formula-safe cells, real dates, an Excel table, print setup). 
 installed). For the README's choice of writer, the same rows also go through xlsxwriter in constant-memory mode
 (if it is installed): the raw writer, without the report layer.
 
-Each variant runs in a child process of its own so the peak memories do not mix; a sampler thread reads the
-process's resident set every 5 ms and the figure reported is the peak *during the write* minus the resident set
-before it (the frame itself is not counted). Rows per second are wall clock.
+Each variant runs in a child process of its own so the peak memories do not mix; a sampler thread
+(bench/peak_rss.py) reads the process's resident set every 5 ms and the figure reported is the peak *during the
+write* minus the resident set before it (the frame itself is not counted). Rows per second are wall clock.
 Prints human-readable lines, then one JSON object on the last line (ratios first, absolute figures after).
 
     python bench/bench_logs_report.py [--quick] [--events N]
@@ -22,11 +22,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from peak_rss import measure_peak  # noqa: E402  (bench/peak_rss.py, beside this file)
 
 COLUMNS = ["activityDateTime", "provisioningAction", "status", "sourceDisplayName", "sourceUpn", "sourceIdentityType",
            "targetId", "errorCode", "errorReason", "durationInMilliseconds", "servicePrincipalName", "jobId",
@@ -56,28 +56,6 @@ def events_frame(n: int):
         "jobId": "Azure2Azure.sim", "cycleId": np.char.add("cycle-", (np.arange(n) // 5000).astype(str)),
         "changeId": np.char.add("chg-", idx)})
     return conform(df, PROVISIONING_EVENTS)
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _measure(fn) -> tuple[float, int]:
-    base, peak, stop = _rss(), [0], threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            peak[0] = max(peak[0], _rss())
-            time.sleep(0.005)
-    t = threading.Thread(target=sample, daemon=True)
-    t.start()
-    started = time.perf_counter()
-    fn()
-    seconds = time.perf_counter() - started
-    stop.set()
-    t.join()
-    return seconds, max(peak[0], _rss()) - base
 
 
 def child(variant: str, n: int, out: str) -> None:
@@ -115,7 +93,7 @@ def child(variant: str, n: int, out: str) -> None:
                     else:
                         ws.write(r, c, value)
             wb.close()
-    seconds, peak = _measure(fn)
+    seconds, peak = measure_peak(fn)
     print(json.dumps({"seconds": seconds, "peakBytes": peak, "bytes": os.path.getsize(out)}))
 
 

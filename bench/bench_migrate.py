@@ -24,13 +24,14 @@ import csv
 import json
 import multiprocessing as mp
 import re
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from peak_rss import max_rss_mib  # noqa: E402  (bench/peak_rss.py, beside this file)
 
 D = "fabrikam.com"
 
@@ -64,18 +65,14 @@ def write_csv(path: Path, n: int) -> None:
             w.writerow([upn, f"User {i}", pw, "US", "Sales", "ENTERPRISEPACK"])
 
 
-def _peak() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run_ccsync(n: int, path: str, queue) -> None:
     from toolkit.migrate import validate_file
 
     target = build_target(n)
-    base = _peak()
+    base = max_rss_mib()
     start = time.perf_counter()
     v = validate_file(path, target)
-    queue.put({"seconds": time.perf_counter() - start, "peak_mb": _peak(), "input_mb": base,
+    queue.put({"seconds": time.perf_counter() - start, "peak_mb": max_rss_mib(), "input_mb": base,
                "invalid": len(v.invalid_rows), "problems": len(v.problems())})
 
 
@@ -100,7 +97,7 @@ def _basic_checks(row: dict) -> list[str]:
 def run_per_row(n: int, path: str, queue) -> None:
     target = build_target(n)
     users = target.users
-    base = _peak()
+    base = max_rss_mib()
     start = time.perf_counter()
     upn_l = users["userPrincipalName"].str.lower()
     mail_l = users["mail"].str.lower()
@@ -116,13 +113,13 @@ def run_per_row(n: int, path: str, queue) -> None:
                 errors.append("duplicate")
             seen.append(upn)
             invalid += bool(errors)
-    queue.put({"seconds": time.perf_counter() - start, "peak_mb": _peak(), "input_mb": base, "invalid": invalid})
+    queue.put({"seconds": time.perf_counter() - start, "peak_mb": max_rss_mib(), "input_mb": base, "invalid": invalid})
 
 
 def run_indexed(n: int, path: str, queue) -> None:
     target = build_target(n)
     users = target.users
-    base = _peak()
+    base = max_rss_mib()
     start = time.perf_counter()
     taken = set(users["userPrincipalName"].str.lower()) | set(users["mail"].str.lower())
     seen: dict[str, int] = {}
@@ -136,7 +133,7 @@ def run_indexed(n: int, path: str, queue) -> None:
             seen[upn] = seen.get(upn, 0) + 1
             rows.append((upn, errors))
     invalid = sum(1 for upn, errors in rows if errors or seen[upn] > 1)
-    queue.put({"seconds": time.perf_counter() - start, "peak_mb": _peak(), "input_mb": base, "invalid": invalid})
+    queue.put({"seconds": time.perf_counter() - start, "peak_mb": max_rss_mib(), "input_mb": base, "invalid": invalid})
 
 
 def measure(func, n: int, path: str) -> dict:

@@ -52,76 +52,28 @@ Each row fills ``toolkit.frames.ELIGIBILITY``: which plan, SKU and source grant 
 naming the user, the SKU and the cause; a ``fix`` naming the SKU to assign (the tenant's SKU with the most free
 seats, with the count) or to buy, and whether the other entitlement also needs a licence; and the Entra
 admin center link of the source cloud. Everything is vectorised (numpy/pandas), with no per-user Python loop.
+
+The statuses as data (labels, meanings, fix templates, codes) are in ``statuses.py``; the Arrow/pandas string
+helpers the text columns are built with are in ``columns.py``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..clouds import CloudPair, check_pair, get_cloud
 from ..frames import ELIGIBILITY, SEATS, TenantData, conform, empty
-from .catalog import AAD_PREMIUM, AAD_PREMIUM_P2, ENTRA_IDENTITY_GOVERNANCE, OFFICIAL_CSV_PAGE, Catalog
+from .catalog import Catalog
+from .columns import const, fill, labels, lower_in, string_col
 from .seats import plan_seats
+from .statuses import (BITS, CAUSES, CODE, ENT_TEXT, ERROR_HINTS, MASK_NAMES, PLAN_BIT, STATUS_ORDER,
+                       STATUSES)
 
 __all__ = ["STATUSES", "STATUS_ORDER", "EligibilityResult", "evaluate_eligibility"]
-
-# status -> (label, meaning, fix template). Templates use {sku}, {source}, {plan}, {error}, {target}.
-STATUSES: dict[str, tuple[str, str, str]] = {
-    "not_in_scope": ("Not in scope", "The user is not in the synchronization scope.",
-                     "Nothing, unless the user should be synchronized: then add them to a scoping group."),
-    "account_disabled": ("Account disabled", "The account is disabled (accountEnabled is false).",
-                         "Enable the account if the user should be synchronized."),
-    "not_syncable_external": ("Guest or external", "Guests and external users (userType Guest or creationType "
-                              "Invitation) cannot be synchronized; only internal members can.",
-                              "Nothing in this tenant: synchronize the user from their home tenant."),
-    "eligible": ("Eligible", "Every entitlement the cloud pair needs is enabled on the user.", ""),
-    "assignment_error": ("Licence assignment error", "A licence that would grant the entitlement is assigned "
-                         "but in an error state, so its plans are not in force.",
-                         "Fix the {sku} assignment ({source}; state {state}, error {error}): {hint}; "
-                         "or assign {target}."),
-    "sku_suspended": ("SKU suspended", "The subscription that would grant the entitlement is Suspended, "
-                      "LockedOut or Deleted.",
-                      "Reactivate the {sku} subscription in the Microsoft 365 admin center, or assign {target}."),
-    "plan_disabled": ("Plan disabled in the assignment", "The user holds a licence carrying the plan, but the "
-                      "plan is switched off in that assignment (disabledPlans) or in the subscription.",
-                      "Enable the {plan} service plan in {sku} ({where}); no extra seat is needed."),
-    "sku_not_subscribed": ("SKU no longer in the tenant", "The user holds a SKU the tenant no longer "
-                           "subscribes to; the catalog says it would grant the entitlement.",
-                           "Remove the stale {sku} assignment ({source}) and assign {target}."),
-    "unknown_sku": ("Unknown SKU", "The user holds a SKU neither the tenant's subscriptions nor the licence "
-                    "catalog describe, so ccsync cannot tell whether it grants the entitlement.",
-                    "Find out what SKU {sku} is (rerun with --catalog and the newest official CSV from "
-                    f"{OFFICIAL_CSV_PAGE}), or assign {{target}}."),
-    "missing_p1_and_governance": ("Missing P1/P2 and Governance", "Cross-cloud sync needs Entra ID P1/P2 and "
-                                  "Entra ID Governance; the user has neither.", "Assign {target}."),
-    "missing_p1": ("Missing P1/P2", "No enabled Entra ID P1 or P2 plan (AAD_PREMIUM / AAD_PREMIUM_P2) in any "
-                   "of the user's licences.", "Assign {target}."),
-    "missing_governance": ("Missing Governance", "Cross-cloud sync needs Entra ID Governance "
-                           "(Entra_Identity_Governance, in Governance, Entra Suite or Microsoft 365 E7 SKUs).",
-                           "Assign {target}."),
-}
-STATUS_ORDER: tuple[str, ...] = tuple(STATUSES)
-_CAUSES = ("assignment_error", "sku_suspended", "plan_disabled", "sku_not_subscribed", "unknown_sku")
-_CODE = {s: np.int8(i) for i, s in enumerate(STATUS_ORDER)}
-_BITS = {"P1": 3, "GOVERNANCE": 4}
-_ENT_TEXT = {"P1": "Entra ID P1/P2", "GOVERNANCE": "Entra ID Governance"}
-_MASK_NAMES = {m: "/".join(n for b, n in ((1, "AAD_PREMIUM"), (2, "AAD_PREMIUM_P2"),
-                                           (4, "Entra_Identity_Governance")) if m & b) for m in range(8)}
-_ERROR_HINTS = {
-    "countviolation": "the SKU has no free seats: free or buy seats",
-    "mutuallyexclusiveviolation": "the user holds a licence that conflicts with it: remove the conflicting one",
-    "dependencyviolation": "a prerequisite licence is missing: assign it first",
-    "prohibitedinusagelocationviolation": "the SKU is not offered in the user's usage location: change it",
-    "uniquenessviolation": "a proxy address clashes with another object: fix the duplicate address",
-}
-_PLAN_BIT = {AAD_PREMIUM: 1, AAD_PREMIUM_P2: 2, ENTRA_IDENTITY_GOVERNANCE: 4}
 
 
 @dataclass
@@ -145,55 +97,6 @@ class EligibilityResult:
         return out
 
 
-def _col(df: pd.DataFrame, name: str) -> pd.Series:
-    """A column as pandas strings, or an all-NA one when the frame lacks it."""
-    if name in df.columns:
-        s = df[name]
-        return s if isinstance(s.dtype, pd.StringDtype) else s.astype("string")
-    return pd.Series(pd.NA, index=df.index, dtype="string")
-
-
-def _lower_in(series: pd.Series, values: Iterable[str]) -> np.ndarray:
-    """Case-insensitive membership, computed on the distinct values only (fast for long columns)."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    hit = np.array([str(u).lower() in set(values) for u in uniques] + [False], dtype=bool)
-    return hit[codes]
-
-
-def _const(text: str, n: int) -> pd.Series:
-    """n copies of one string as an arrow-backed string Series (cheap: no Python objects per row)."""
-    return pd.Series(pd.arrays.ArrowStringArray(pa.repeat(pa.scalar(text, pa.large_string()), n)))
-
-
-def _labels(codes: np.ndarray, labels: list[str]) -> pd.Series:
-    """labels[code] per row as a string Series; code -1 gives NA (a dictionary decode, no per-row Python)."""
-    codes = np.asarray(codes, dtype=np.int64)
-    arr = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(labels, pa.large_string()))
-    return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())))
-
-
-def _fill(template: str, fields: dict[str, Any], n: int) -> pd.Series:
-    """Fill a ``{field}`` template for n rows in one arrow kernel; fields are strings or length-n Series."""
-    parts = re.split(r"\{(\w+)\}", template)
-    large = pa.large_string()
-    args: list[Any] = []
-    for i, text in enumerate(parts):
-        if i % 2 == 0:
-            if text:
-                args.append(pa.scalar(text, large))
-            continue
-        value = fields[text]
-        if isinstance(value, pd.Series):
-            args.append(pa.array(value.astype("string").array).cast(large))
-        else:
-            args.append(pa.scalar(str(value), large))
-    if not any(isinstance(a, (pa.Array, pa.ChunkedArray)) for a in args):
-        return _const("".join(parts[::2]) if len(parts) == 1 else template.format(**fields), n)
-    joined = pc.binary_join_element_wise(*args, pa.scalar("", large), null_handling="replace",
-                                         null_replacement="")
-    return pd.Series(pd.arrays.ArrowStringArray(joined))
-
-
 def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: str, *,
                          scope_user_ids: Iterable[str] | None = None,
                          catalog: Catalog | None = None) -> EligibilityResult:
@@ -210,7 +113,7 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
     notes: list[str] = []
 
     users = tenant.users
-    ids = _col(users, "id")
+    ids = string_col(users, "id")
     dup = ids.duplicated()
     if dup.any():
         notes.append(f"{int(dup.sum())} duplicate user id(s) in the users frame were ignored "
@@ -225,13 +128,13 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
     # --- SKU table (small): what each SKU carries and whether the tenant can still grant it -------------------
     la = tenant.license_assignments.reset_index(drop=True)
     skus, plans = tenant.skus, tenant.sku_service_plans
-    la_sku = _col(la, "skuId").str.lower()
-    tenant_sku_ids = set(_col(skus, "skuId").str.lower().dropna()) | set(_col(plans, "skuId").str.lower().dropna())
+    la_sku = string_col(la, "skuId").str.lower()
+    tenant_sku_ids = set(string_col(skus, "skuId").str.lower().dropna()) | set(string_col(plans, "skuId").str.lower().dropna())
     all_skus = pd.Index(sorted(tenant_sku_ids | set(la_sku.dropna().unique())))
     m = len(all_skus)
-    plan_sku = _col(plans, "skuId").str.lower()
-    plan_id = _col(plans, "servicePlanId").str.lower()
-    plan_bit = plan_id.map(_PLAN_BIT).fillna(0).astype("int64").to_numpy()
+    plan_sku = string_col(plans, "skuId").str.lower()
+    plan_id = string_col(plans, "servicePlanId").str.lower()
+    plan_bit = plan_id.map(PLAN_BIT).fillna(0).astype("int64").to_numpy()
     plan_code = all_skus.get_indexer(plan_sku)
     sku_mask = np.zeros(m, np.int64)
     sku_prov_off = np.zeros(m, np.int64)
@@ -239,7 +142,7 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
     ok = plan_code >= 0
     has_tenant_plans[plan_code[ok]] = True
     np.bitwise_or.at(sku_mask, plan_code[ok], plan_bit[ok])
-    prov_off = _lower_in(_col(plans, "provisioningStatus"), {"disabled"}) & ok
+    prov_off = lower_in(string_col(plans, "provisioningStatus"), {"disabled"}) & ok
     np.bitwise_or.at(sku_prov_off, plan_code[prov_off], plan_bit[prov_off])
     cat_masks = catalog.sku_masks(all_skus)
     known = has_tenant_plans.copy()
@@ -256,14 +159,14 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
         if len(la):
             notes.append("The input has no subscribedSkus: service plans come from the licence catalog, and "
                          "suspended subscriptions and free seats cannot be seen. Export GET /subscribedSkus too.")
-    sku_rows = pd.Index(_col(skus, "skuId").str.lower()).get_indexer(all_skus) if len(skus) else np.full(m, -1)
+    sku_rows = pd.Index(string_col(skus, "skuId").str.lower()).get_indexer(all_skus) if len(skus) else np.full(m, -1)
     cap = pd.Series(pd.NA, index=range(m), dtype="string")
     part = pd.Series(pd.NA, index=range(m), dtype="string")
     has_row = sku_rows >= 0
     if has_row.any():
-        cap[has_row] = _col(skus, "capabilityStatus").to_numpy()[sku_rows[has_row]]
-        part[has_row] = _col(skus, "skuPartNumber").to_numpy()[sku_rows[has_row]]
-    plan_parts = pd.Series(_col(plans, "skuPartNumber").to_numpy(), index=plan_sku).dropna()
+        cap[has_row] = string_col(skus, "capabilityStatus").to_numpy()[sku_rows[has_row]]
+        part[has_row] = string_col(skus, "skuPartNumber").to_numpy()[sku_rows[has_row]]
+    plan_parts = pd.Series(string_col(plans, "skuPartNumber").to_numpy(), index=plan_sku).dropna()
     plan_parts = plan_parts[~plan_parts.index.duplicated()]
     part = part.fillna(pd.Series(all_skus.map(lambda s: plan_parts.get(s)), dtype="string"))
     part = part.fillna(pd.Series(all_skus.map(catalog.sku_part_number), dtype="string"))
@@ -271,27 +174,27 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
 
     # --- per assignment row (vectorised) ---------------------------------------------------------------------
     code = all_skus.get_indexer(la_sku)
-    uidx = id_index.get_indexer(_col(la, "userId")) if n else np.full(len(la), -1)
+    uidx = id_index.get_indexer(string_col(la, "userId")) if n else np.full(len(la), -1)
     valid = (uidx >= 0) & (code >= 0)
     code_c = np.where(code >= 0, code, 0)
-    state = _col(la, "state")
-    state_ok = (state.isna() | pd.Series(_lower_in(state, {"active", "activewitherror"}))).to_numpy(bool)
+    state = string_col(la, "state")
+    state_ok = (state.isna() | pd.Series(lower_in(state, {"active", "activewitherror"}))).to_numpy(bool)
     row_off = np.zeros(len(la), np.int64)
     if "disabledPlans" in la.columns and len(la):
         dp = la["disabledPlans"].explode()
         dp = dp[dp.notna()]
         if len(dp):
-            bits = dp.astype(str).str.lower().map(_PLAN_BIT)
+            bits = dp.astype(str).str.lower().map(PLAN_BIT)
             hit = bits.notna().to_numpy()
             np.bitwise_or.at(row_off, dp.index.to_numpy()[hit], bits[hit].astype("int64").to_numpy())
     r_mask = sku_mask[code_c]
     r_sub, r_known, r_cap = subscribed[code_c], known[code_c], cap_ok[code_c]
     counts = valid & r_sub & r_known & r_cap & state_ok
     eff = np.where(counts, r_mask & ~sku_prov_off[code_c] & ~row_off, 0)
-    group = _col(la, "assignedByGroup")
+    group = string_col(la, "assignedByGroup")
     is_direct = group.isna().to_numpy() | (group.fillna("").str.strip() == "").to_numpy()
     # assignedLicenses-only input (no licenseAssignmentStates): the export marks the source "unknown".
-    src_unknown = is_direct & _lower_in(_col(la, "source"), {"unknown"})
+    src_unknown = is_direct & lower_in(string_col(la, "source"), {"unknown"})
     rows_all = np.arange(len(la))
 
     def per_user(cond: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -305,7 +208,7 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
         return flag, row
 
     has, grant_row, cause_flag, cause_row = {}, {}, {}, {}
-    for ent, bits in _BITS.items():
+    for ent, bits in BITS.items():
         has[ent], grant_row[ent] = per_user((eff & bits) != 0)
         potential = (r_mask & bits) != 0
         blocked = {
@@ -326,37 +229,37 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
         if missing_scope:
             notes.append(f"{missing_scope} id(s) in the scope match no user of the tenant (deleted users, or "
                          "non-user members of a scoping group); they are not counted.")
-    enabled = _col(users, "accountEnabled")
+    enabled = string_col(users, "accountEnabled")
     disabled = (enabled.astype(str).str.lower() == "false").to_numpy(bool)
-    external = (_lower_in(_col(users, "userType"), {"guest"})
-                | _lower_in(_col(users, "creationType"), {"invitation"}))
+    external = (lower_in(string_col(users, "userType"), {"guest"})
+                | lower_in(string_col(users, "creationType"), {"invitation"}))
     miss = {"P1": ~has["P1"], "GOVERNANCE": ~has["GOVERNANCE"] & need_gov}
     eligible = ~miss["P1"] & ~miss["GOVERNANCE"]
-    status = np.full(n, _CODE["missing_p1"], np.int8)
-    status[miss["GOVERNANCE"] & ~miss["P1"]] = _CODE["missing_governance"]
-    status[miss["GOVERNANCE"] & miss["P1"]] = _CODE["missing_p1_and_governance"]
+    status = np.full(n, CODE["missing_p1"], np.int8)
+    status[miss["GOVERNANCE"] & ~miss["P1"]] = CODE["missing_governance"]
+    status[miss["GOVERNANCE"] & miss["P1"]] = CODE["missing_p1_and_governance"]
     chosen_row = np.full(n, -1, np.int64)
     chosen_p1 = miss["P1"].copy()           # which entitlement the reported cause is about
-    for cause in reversed(_CAUSES):   # lowest precedence first, so higher ones overwrite
+    for cause in reversed(CAUSES):   # lowest precedence first, so higher ones overwrite
         p1 = miss["P1"] & cause_flag[cause, "P1"]
         gov = miss["GOVERNANCE"] & cause_flag[cause, "GOVERNANCE"] & ~p1
-        status[p1 | gov] = _CODE[cause]
+        status[p1 | gov] = CODE[cause]
         chosen_row[p1] = cause_row[cause, "P1"][p1]
         chosen_row[gov] = cause_row[cause, "GOVERNANCE"][gov]
         chosen_p1[p1], chosen_p1[gov] = True, False
-    status[eligible] = _CODE["eligible"]
-    status[external] = _CODE["not_syncable_external"]
-    status[disabled] = _CODE["account_disabled"]
-    status[~in_scope] = _CODE["not_in_scope"]
+    status[eligible] = CODE["eligible"]
+    status[external] = CODE["not_syncable_external"]
+    status[disabled] = CODE["account_disabled"]
+    status[~in_scope] = CODE["not_in_scope"]
 
     # --- seats and fix targets -------------------------------------------------------------------------------
     syncable = in_scope & ~disabled & ~external
-    needed = {ent: int((syncable & miss[ent] & ~cause_flag["plan_disabled", ent]).sum()) for ent in _BITS}
+    needed = {ent: int((syncable & miss[ent] & ~cause_flag["plan_disabled", ent]).sum()) for ent in BITS}
     sku_info = pd.DataFrame({"skuId": all_skus[subscribed], "skuPartNumber": part[subscribed].to_numpy(),
                              "capabilityStatus": cap[subscribed].to_numpy(),
                              "mask": (sku_mask & ~sku_prov_off)[subscribed]})
     if len(skus):
-        extra = skus.assign(skuId=_col(skus, "skuId").str.lower()).drop_duplicates("skuId").set_index("skuId")
+        extra = skus.assign(skuId=string_col(skus, "skuId").str.lower()).drop_duplicates("skuId").set_index("skuId")
         for col in ("enabled", "consumedUnits", "available"):
             sku_info[col] = sku_info["skuId"].map(extra[col]) if col in extra.columns else pd.NA
         if sku_info["available"].isna().all():
@@ -369,13 +272,13 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
     target = dict(seat_plan.fix_target)
 
     # --- text columns: per status, with arrow string operations (no per-user Python) --------------------------
-    upn = _col(users, "userPrincipalName").fillna(ids).reset_index(drop=True)
+    upn = string_col(users, "userPrincipalName").fillna(ids).reset_index(drop=True)
     # Placeholders such as the export's "<not subscribed>" are not part numbers: fall back to the catalog's.
-    la_part = _col(la, "skuPartNumber").reset_index(drop=True)
+    la_part = string_col(la, "skuPartNumber").reset_index(drop=True)
     la_part = la_part.mask(la_part.str.fullmatch(r"<.*>").fillna(False).to_numpy(bool))
-    la_gname = _col(la, "assignedByGroupName").fillna(group).fillna("").reset_index(drop=True)
+    la_gname = string_col(la, "assignedByGroupName").fillna(group).fillna("").reset_index(drop=True)
     la_state = state.fillna("(none)").reset_index(drop=True)
-    la_error = _col(la, "error").fillna("").replace("", "none").reset_index(drop=True)
+    la_error = string_col(la, "error").fillna("").replace("", "none").reset_index(drop=True)
     la_sku_s = la_sku.reset_index(drop=True)
     part_s = part.reset_index(drop=True)
     cap_s = cap.fillna("").reset_index(drop=True)
@@ -406,7 +309,7 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
             plan_code[got] = np.where(eff[rows[got]] & 1, 0, 1)
         else:
             plan_code[got] = 2
-        plan = _labels(plan_code, ["AAD_PREMIUM", "AAD_PREMIUM_P2", "Entra_Identity_Governance"])
+        plan = labels(plan_code, ["AAD_PREMIUM", "AAD_PREMIUM_P2", "Entra_Identity_Governance"])
         if not len(la):
             return plan, pd.Series(pd.NA, index=range(n), dtype="string"), pd.Series(pd.NA, index=range(n),
                                                                                      dtype="string")
@@ -420,33 +323,33 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
     pieces: list[tuple[np.ndarray, pd.Series, pd.Series]] = []
 
     def put(code_name: str, reason_tpl: str, fields: dict[str, Any], fix_tpl: str | None = None) -> None:
-        idx = np.nonzero(status == _CODE[code_name])[0]
+        idx = np.nonzero(status == CODE[code_name])[0]
         if len(idx):
             f = {k: (v(idx) if callable(v) else v) for k, v in fields.items()}
             f["upn"] = upn.iloc[idx].reset_index(drop=True)
             fix_t = STATUSES[code_name][2] if fix_tpl is None else fix_tpl
-            pieces.append((idx, _fill(reason_tpl, f, len(idx)), _fill(fix_t, f, len(idx))))
+            pieces.append((idx, fill(reason_tpl, f, len(idx)), fill(fix_t, f, len(idx))))
 
     put("not_in_scope", "{upn} is not in the synchronization scope.", {})
     put("account_disabled", "{upn} is disabled (accountEnabled is false), so ccsync does not count it.", {})
     put("not_syncable_external", "{upn} is a guest or external user (userType {ut}, creationType {ct}); "
         "cross-tenant synchronization only synchronizes internal members.",
-        {"ut": lambda i: _col(users, "userType").fillna("(none)").iloc[i].reset_index(drop=True),
-         "ct": lambda i: _col(users, "creationType").fillna("(none)").iloc[i].reset_index(drop=True)})
+        {"ut": lambda i: string_col(users, "userType").fillna("(none)").iloc[i].reset_index(drop=True),
+         "ct": lambda i: string_col(users, "creationType").fillna("(none)").iloc[i].reset_index(drop=True)})
 
     def eligible_fields(i: np.ndarray) -> dict[str, pd.Series]:
         return {"p1sku": p1_sku.iloc[i].reset_index(drop=True), "p1src": p1_src.iloc[i].reset_index(drop=True),
                 "gsku": g_sku.iloc[i].reset_index(drop=True), "gsrc": g_src.iloc[i].reset_index(drop=True)}
 
-    idx_el = np.nonzero(status == _CODE["eligible"])[0]
+    idx_el = np.nonzero(status == CODE["eligible"])[0]
     if len(idx_el):
         f = eligible_fields(idx_el)
         f["upn"] = upn.iloc[idx_el].reset_index(drop=True)
         tpl = ("{upn} is eligible: Entra ID P1 through {p1sku} ({p1src})"
                + (", Entra ID Governance through {gsku} ({gsrc})." if need_gov else "."))
-        pieces.append((idx_el, _fill(tpl, f, len(idx_el)), _const("", len(idx_el))))
+        pieces.append((idx_el, fill(tpl, f, len(idx_el)), const("", len(idx_el))))
 
-    plan_txt = pd.Series([_MASK_NAMES[k] for k in range(8)], dtype="string")
+    plan_txt = pd.Series([MASK_NAMES[k] for k in range(8)], dtype="string")
     for cause, tpl in (
         ("assignment_error", "{upn} holds {sku} ({source}) but that assignment is in state {state} ({error}), "
                              "so its {ent} plan is not in force.{also}"),
@@ -459,26 +362,26 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
         ("unknown_sku", "{upn} holds SKU {skuId} ({source}), which neither the tenant's subscriptions nor the "
                         "licence catalog describe, so ccsync cannot tell whether it grants {ent}.{also}"),
     ):
-        idx = np.nonzero(status == _CODE[cause])[0]
+        idx = np.nonzero(status == CODE[cause])[0]
         if not len(idx):
             continue
         rows = chosen_row[idx]
         cp1 = chosen_p1[idx]
         f = row_fields(rows)
         other_missing = np.where(cp1, miss["GOVERNANCE"][idx], miss["P1"][idx])
-        f["ent"] = _labels(np.where(cp1, 0, 1), [_ENT_TEXT["P1"], _ENT_TEXT["GOVERNANCE"]])
-        f["also"] = _labels(np.where(other_missing, np.where(cp1, 1, 2), 0),
+        f["ent"] = labels(np.where(cp1, 0, 1), [ENT_TEXT["P1"], ENT_TEXT["GOVERNANCE"]])
+        f["also"] = labels(np.where(other_missing, np.where(cp1, 1, 2), 0),
                             ["", " It also lacks Entra ID Governance.", " It also lacks Entra ID P1/P2."])
-        f["target"] = _labels(np.where(cp1, 0, 1), [target.get("P1", ""), target.get("GOVERNANCE", "")])
+        f["target"] = labels(np.where(cp1, 0, 1), [target.get("P1", ""), target.get("GOVERNANCE", "")])
         # Fixing the reported cause restores one entitlement; say what the other gap needs.
-        f["alsofix"] = _labels(np.where(other_missing, np.where(cp1, 1, 2), 0),
+        f["alsofix"] = labels(np.where(other_missing, np.where(cp1, 1, 2), 0),
                                ["", f" Also assign {target.get('GOVERNANCE', '')}.",
                                 f" Also assign {target.get('P1', '')}."])
         f["plan"] = take(plan_txt, r_mask[rows] & np.where(cp1, 3, 4))
-        f["hint"] = f["error"].str.lower().map(_ERROR_HINTS).fillna(
+        f["hint"] = f["error"].str.lower().map(ERROR_HINTS).fillna(
             "reprocess the licence in the Entra admin center (Licenses)").astype("string")
         f["upn"] = upn.iloc[idx].reset_index(drop=True)
-        pieces.append((idx, _fill(tpl, f, len(idx)), _fill(STATUSES[cause][2] + "{alsofix}", f, len(idx))))
+        pieces.append((idx, fill(tpl, f, len(idx)), fill(STATUSES[cause][2] + "{alsofix}", f, len(idx))))
 
     put("missing_p1_and_governance", "{upn} has neither an enabled Entra ID P1/P2 plan nor "
         "Entra_Identity_Governance in any licence; cross-cloud sync needs both.", {"target": target.get("BOTH", "")})
@@ -495,15 +398,15 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
     else:
         reason = fix = pd.Series([], dtype="string")
 
-    status_s = _labels(status.astype(np.int64), list(STATUS_ORDER))
+    status_s = labels(status.astype(np.int64), list(STATUS_ORDER))
     plain_ids = ids.reset_index(drop=True)
     out = pd.DataFrame({
-        "userId": plain_ids, "userPrincipalName": _col(users, "userPrincipalName").reset_index(drop=True),
-        "displayName": _col(users, "displayName").reset_index(drop=True),
+        "userId": plain_ids, "userPrincipalName": string_col(users, "userPrincipalName").reset_index(drop=True),
+        "displayName": string_col(users, "displayName").reset_index(drop=True),
         "accountEnabled": (users["accountEnabled"].reset_index(drop=True) if "accountEnabled" in users.columns
                            else pd.Series(pd.NA, index=range(n), dtype="boolean")),
-        "userType": _col(users, "userType").reset_index(drop=True),
-        "inScope": in_scope, "eligible": status == _CODE["eligible"], "status": status_s,
+        "userType": string_col(users, "userType").reset_index(drop=True),
+        "inScope": in_scope, "eligible": status == CODE["eligible"], "status": status_s,
         "reason": reason, "p1Plan": p1_plan, "p1SkuPartNumber": p1_sku, "p1Source": p1_src,
         "governancePlan": g_plan, "governanceSkuPartNumber": g_sku, "governanceSource": g_src,
         "fix": fix, "portalUrl": cloud.user_portal_url("") + plain_ids.fillna(""),
@@ -518,8 +421,8 @@ def evaluate_eligibility(tenant: TenantData, source_cloud: str, target_cloud: st
         "tenantId": tenant.tenant_id, "tenantName": tenant.display_name or tenant.tenant_id,
         "sourceCloud": pair.source, "targetCloud": pair.target, "pairKind": pair.kind,
         "requires": ["P1", "GOVERNANCE"] if need_gov else ["P1"],
-        "usersTotal": n, "usersInScope": int(in_scope.sum()), "eligible": int((status == _CODE["eligible"]).sum()),
-        "notEligible": int((in_scope & (status != _CODE["eligible"])).sum()),
+        "usersTotal": n, "usersInScope": int(in_scope.sum()), "eligible": int((status == CODE["eligible"]).sum()),
+        "notEligible": int((in_scope & (status != CODE["eligible"])).sum()),
         "byStatus": {s: int(by_status[i]) for i, s in enumerate(STATUS_ORDER)},
         "entitlements": seat_plan.summary,
         "skusNotSubscribed": _sku_users(stale, code_c, uidx, all_skus, part_arr),

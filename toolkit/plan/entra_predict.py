@@ -1,5 +1,9 @@
 """Predict what Entra's own cross-tenant synchronization job will do in its next cycle, per source user.
 
+Why one module of about 550 lines: ``predict_cycle`` is one vectorised pass whose phases (scope, links, mapped
+values, per-user outcomes, deletion threshold) share the same indexed frames and one ``emit``, and the helpers
+below it serve only that pass; split, they would pass those frames back and forth without being easier to read.
+
 Inputs: the job's schema (translated by :mod:`toolkit.plan.entra_schema`), its scope (assigned groups, whose
 DIRECT members are in scope, and assigned users; or every user with ``SyncAll``), the secrets that change its
 behaviour (``SyncAll``; the accidental-deletion threshold inside ``SyncNotificationSettings``), the links the
