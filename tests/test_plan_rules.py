@@ -47,6 +47,10 @@ def ev(text: str) -> list:
      ["9998887777", "", None]),
     ('Replace([givenName], "<n>", , , , , "<n>@contoso.com")', ["Zoë@contoso.com", "Jürgen@contoso.com", None]),
     ('IsPresent([department])', ["True", "True", "False"]),
+    # Documented: IsNull is true only for a null value; an empty string is not null (IsNullOrEmpty says so).
+    ('IsNull([country])', ["False", "False", "True"]),
+    ('IsNull([department])', ["False", "False", "False"]),
+    ('IsNullOrEmpty([department])', ["False", "False", "True"]),
     ('Not([accountEnabled])', ["False", "True", "True"]),
     ('"Member"', ["Member"] * 3),
     ('"Company: \\"Contoso\\""', ['Company: "Contoso"'] * 3),

@@ -16,7 +16,7 @@ from ..errors import InputError
 __all__ = ["FUNCTIONS", "FunctionSpec", "CondResult", "bool_result", "compare"]
 
 
-def _is_null(s: pd.Series) -> pd.Series:
+def _null_mask(s: pd.Series) -> pd.Series:
     return s.isna()
 
 
@@ -219,7 +219,7 @@ def _is_present(idx, x):
 
 
 def _is_null(idx, x):
-    return bool_result(_is_null(_strings(x, idx)))
+    return bool_result(_null_mask(_strings(x, idx)))
 
 
 def _is_null_or_empty(idx, x):
