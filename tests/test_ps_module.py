@@ -10,6 +10,7 @@ The cmdlet <-> CLI parity in both directions is tests/test_ps_parity.py.
 from __future__ import annotations
 
 import re
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -262,6 +263,13 @@ def test_manifest_links_formats_and_help():
     for key in ("ProjectUri", "LicenseUri"):
         assert manifest["PrivateData"]["PSData"][key].startswith("https://")
     assert manifest["HelpInfoURI"].startswith("https://")
+    # One source: pyproject.toml's [project.urls]; the help URI points at this module's en-US folder there.
+    urls = tomllib.loads((MODULE.parent.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    assert manifest["PrivateData"]["PSData"]["ProjectUri"] == urls["Repository"]
+    assert manifest["PrivateData"]["PSData"]["LicenseUri"] == urls["License"]
+    help_folder = (MODULE / "en-US").relative_to(MODULE.parent.parent).as_posix()
+    assert manifest["HelpInfoURI"] == f"{urls['Repository']}/tree/main/{help_folder}"
+    assert urls["License"].endswith("/LICENSE") and (MODULE.parent.parent / "LICENSE").is_file()
     for name in manifest["FormatsToProcess"]:
         assert (MODULE / name).is_file()
 
