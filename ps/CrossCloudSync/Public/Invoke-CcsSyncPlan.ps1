@@ -221,7 +221,9 @@ function Invoke-CcsSyncPlan {
     end {
         foreach ($planPath in $plans.Keys) {
             $bound = $plans[$planPath].Bound
-            $chosen = if ($plans[$planPath].All) { $null } else { $plans[$planPath].Chosen }
+            # Assigned, not returned from an if: a list output from a block would be unrolled into its items.
+            $chosen = $null
+            if (-not $plans[$planPath].All) { $chosen = $plans[$planPath].Chosen }
 
             if ($VerifyOnly) {
                 # Entra-engine plans: reads the job's logs and compares; writes nothing, so nothing to confirm.
