@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import SEED_APP
-from test_ps_module import PUBLIC, cli_invocations, functions, text, walk
+from ps_source import PUBLIC, cli_invocations, functions, text, walk
 from toolkit.cli.main import cli
 from toolkit.simulator import DEFAULT_SEED_DIR, SimConfig, Simulator
 
