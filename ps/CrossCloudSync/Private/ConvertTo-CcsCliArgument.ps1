@@ -73,7 +73,23 @@ function ConvertTo-CcsCliArgument {
             $text = if ($item -is [datetime]) { $item.ToUniversalTime().ToString('o', [cultureinfo]::InvariantCulture) }
             else { [System.Convert]::ToString($item, [cultureinfo]::InvariantCulture) }
             if ($lower) { $text = $text.ToLowerInvariant() }
-            if ($paths -contains $name -and $text) { $text = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($text) }
+            if ($paths -contains $name -and $text) {
+                # $PSCmdlet.GetUnresolvedProviderPathFromPSPath, with the provider it resolved through: ccsync
+                # reads and writes files only (a relative path while the location is HKLM:\ is refused).
+                $provider = $null
+                $drive = $null
+                try {
+                    $resolved = $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($text, [ref]$provider, [ref]$drive)
+                    if ($provider.Name -ne 'FileSystem') { throw "it resolves through the $($provider.Name) provider" }
+                    $text = $resolved
+                }
+                catch {
+                    $message = "-$name '$text' is not a file system path: $($_.Exception.Message)"
+                    $PSCmdlet.ThrowTerminatingError((New-CcsErrorRecord -Message $message -ErrorId 'Ccsync.NotAFileSystemPath' `
+                                -Category InvalidArgument -TargetObject $text -Exception ([System.ArgumentException]::new($message)) `
+                                -Hint 'Give a full file system path, or Set-Location to a folder first.'))
+                }
+            }
             if ($option.StartsWith('-')) { $options.Add($option); $options.Add($text) }
             else { $positional.Add($text) }
         }

@@ -731,6 +731,17 @@ Describe 'Private helpers' {
         }
     }
 
+    It 'refuses a relative path while the current location is not a folder, naming the parameter' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine { New-Outcome -Document ([pscustomobject]@{ operations = @() }) }
+        Push-Location -Path 'Function:\'
+        try {
+            { Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam -Confirm:$false } |
+                Should -Throw -ErrorId 'Ccsync.NotAFileSystemPath*' -ExpectedMessage "*-Path 'plan.json' is not a file system path*"
+            Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 0 -Exactly
+        }
+        finally { Pop-Location }
+    }
+
     It 'Invoke-CcsSyncPlan hands the engine the plan as a full path after Set-Location' {
         Mock -ModuleName CrossCloudSync Invoke-CcsEngine { New-Outcome -Document ([pscustomobject]@{ operations = @() }) }
         Push-Location -Path $TestDrive
