@@ -520,7 +520,8 @@ Describe 'Invoke-CcsSyncPlan asks per operation and applies only the approved on
     It 'asks once per operation ccsync would carry out, naming the user and what is done, and applies the approved one with --operation' {
         Mock -ModuleName CrossCloudSync Confirm-CcsChange { $Target -notlike 'b_contoso*' }
         $ops = @(Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam)
-        $ops.OperationId | Should -Be @('cre-1')
+        $ops.Count | Should -Be 1
+        $ops[0].OperationId | Should -Be 'cre-1'
         $ops[0].State | Should -Be 'done'
         Should -Invoke -ModuleName CrossCloudSync Confirm-CcsChange -Times 2 -Exactly
         Should -Invoke -ModuleName CrossCloudSync Confirm-CcsChange -Times 1 -Exactly -ParameterFilter {
@@ -572,7 +573,8 @@ Describe 'Invoke-CcsSyncPlan asks per operation and applies only the approved on
     It 'asks only about the chosen operations, and warns about chosen ones ccsync would not carry out' {
         Mock -ModuleName CrossCloudSync Confirm-CcsChange { $true }
         $ops = @(Invoke-CcsSyncPlan -Path plan.json -OperationId 'cre-1', 'upd-1', 'nope-9' -Profile fabrikam -WarningVariable warned -WarningAction SilentlyContinue)
-        $ops.OperationId | Should -Be @('cre-1')
+        $ops.Count | Should -Be 1
+        $ops[0].OperationId | Should -Be 'cre-1'
         Should -Invoke -ModuleName CrossCloudSync Confirm-CcsChange -Times 1 -Exactly
         "$warned" | Should -Match '2 chosen operation\(s\)'
         "$warned" | Should -Match 'upd-1'
