@@ -50,3 +50,17 @@ def test_the_hosts_folder_and_environment_apply_to_the_call_only(tmp_path):
 def test_progress_lines_are_events():
     assert parse_event('{"event": "apply_progress", "completed": 3, "total": 10}')["completed"] == 3
     assert parse_event("Reading the source tenant") is None and parse_event("{not json") is None
+
+
+def test_full_paths_from_the_host_are_used_as_given_whatever_the_working_folder(tmp_path):
+    """The module resolves path parameters against PowerShell's location (ConvertTo-CcsCliArgument.ps1), so the
+    engine receives full paths: they must land where they say, not under the folder the call runs in."""
+    elsewhere, reports = tmp_path / "elsewhere", tmp_path / "reports"
+    elsewhere.mkdir()
+    reports.mkdir()
+    workbook = reports / "eligibility.xlsx"
+    run = run_command("eligibility", ["--source", str(FIXTURES), "--source-cloud", "commercial", "--target-cloud", "gcch",
+                                     "--report", str(workbook)],
+                      cwd=str(elsewhere))
+    assert run.error is None, run.messages
+    assert workbook.is_file() and list(elsewhere.iterdir()) == []

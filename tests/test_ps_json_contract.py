@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import SEED_APP
-from test_ps_module import PUBLIC, cli_invocations, functions, text, walk
+from ps_source import PUBLIC, cli_invocations, functions, text, walk
 from toolkit.cli.main import cli
 from toolkit.simulator import DEFAULT_SEED_DIR, SimConfig, Simulator
 
@@ -140,10 +140,11 @@ OPTIONAL = {"Connect-CcsTenant.ps1": {"user"},  # LoginResult.to_dict: only afte
 
 
 def _json_names_read(func) -> set[str]:
-    # JSON keys are camelCase (lower-case first letter); .NET/PowerShell members (PSObject, Name ...) are not.
+    # JSON keys are camelCase (lower-case first letter); .NET/PowerShell members (PSObject, Name ...) are not,
+    # nor are a type's static members ([System.Collections.Generic.List[string]]::new()).
     names = set()
     for node in walk(func):
-        if node.type == "member_name":
+        if node.type == "member_name" and node.parent.children[0].type != "type_literal":
             name = text(node)
             if name[:1].islower():
                 names.add(name)

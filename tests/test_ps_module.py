@@ -10,167 +10,16 @@ The cmdlet <-> CLI parity in both directions is tests/test_ps_parity.py.
 from __future__ import annotations
 
 import re
+import tomllib
 import xml.etree.ElementTree as ET
-from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-import tree_sitter
-import tree_sitter_powershell
 
-from toolkit.cli.main import cli
-from toolkit.cli.registry import describe_tree
-
-MODULE = Path(__file__).resolve().parent.parent / "ps" / "CrossCloudSync"
-PUBLIC = sorted((MODULE / "Public").glob("*.ps1"))
-PRIVATE = sorted((MODULE / "Private").glob("*.ps1"))
-ALL_SOURCES = sorted(p for p in MODULE.rglob("*") if p.suffix in (".ps1", ".psm1", ".psd1"))
-XML_SOURCES = sorted(MODULE.rglob("*.ps1xml"))
-PARAMETER_MAP = MODULE / "CrossCloudSync.ParameterMap.psd1"
-
-
-@lru_cache(maxsize=1)
-def _parser() -> tree_sitter.Parser:
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
-
-
-@lru_cache(maxsize=None)
-def parse(path: Path) -> tree_sitter.Tree:
-    return _parser().parse(path.read_bytes())
-
-
-def walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
-    yield node
-    for child in node.children:
-        yield from walk(child)
-
-
-def text(node: tree_sitter.Node) -> str:
-    return node.text.decode("utf-8")
-
-
-def unquote(literal: str) -> str:
-    return literal[1:-1] if literal[:1] in "'\"" and literal[-1:] == literal[:1] else literal
-
-
-_PASS_THROUGH = {"program", "statement_list", "pipeline", "pipeline_chain", "logical_expression",
-                 "bitwise_expression", "comparison_expression", "additive_expression", "multiplicative_expression",
-                 "format_expression", "range_expression", "array_literal_expression", "unary_expression",
-                 "parenthesized_expression"}
-
-
-def data_value(node: tree_sitter.Node):
-    """A PowerShell data literal (hashtable, @() array, string) as Python: dict, list, str."""
-    if node.type == "hash_literal_expression":
-        out = {}
-        body = next((c for c in node.children if c.type == "hash_literal_body"), None)
-        for entry in (c for c in (body.children if body else []) if c.type == "hash_entry"):
-            key = unquote(text(next(c for c in entry.children if c.type == "key_expression")))
-            value = [c for c in entry.children if c.type not in ("key_expression", "=", ";", "comment")]
-            out[key] = data_value(value[0]) if value else None
-        return out
-    if node.type == "string_literal":
-        return unquote(text(node))
-    if node.type == "array_expression":
-        items = []
-        for child in node.children:
-            if child.type == "statement_list":
-                items.extend(_array_items(child))
-        return items
-    if node.type in _PASS_THROUGH:
-        named = [c for c in node.children if c.type not in (",", "comment", ";")]
-        if node.type == "array_literal_expression" and len(named) > 1:
-            return [data_value(c) for c in named]
-        if len(named) == 1:
-            return data_value(named[0])
-    return text(node)
-
-
-def _array_items(node: tree_sitter.Node) -> list:
-    items = []
-    for child in node.children:
-        if child.type in ("comment", ";", "\n"):
-            continue
-        value = data_value(child)
-        items.extend(value if isinstance(value, list) else [value])
-    return items
-
-
-@lru_cache(maxsize=None)
-def psd1(path: Path) -> dict:
-    """A .psd1 data file as a Python dict."""
-    return data_value(parse(path).root_node)
-
-
-def parameter_map() -> dict:
-    return psd1(PARAMETER_MAP)
-
-
-def functions(path: Path) -> list[tree_sitter.Node]:
-    return [n for n in walk(parse(path).root_node) if n.type == "function_statement"]
-
-
-def function_name(func: tree_sitter.Node) -> str:
-    return next(text(c) for c in func.children if c.type == "function_name")
-
-
-def declared_parameters(func: tree_sitter.Node) -> list[str]:
-    params = []
-    for node in walk(func):
-        if node.type == "param_block":
-            for script_param in (n for n in walk(node) if n.type == "script_parameter"):
-                variable = next(c for c in script_param.children if c.type == "variable")
-                params.append(text(variable).lstrip("$"))
-            break
-    return params
-
-
-def help_comment(func: tree_sitter.Node) -> str:
-    """The comment-based help block: a <# #> comment at the start of the function body."""
-    for child in func.children:
-        if child.type == "comment" and text(child).startswith("<#"):
-            return text(child)
-        if child.type == "script_block":
-            break
-    return ""
-
-
-def help_sections(comment: str) -> dict[str, list[str]]:
-    """{'SYNOPSIS': [text], 'PARAMETER': ['Name', ...], 'EXAMPLE': [...]} from a help comment."""
-    sections: dict[str, list[str]] = {}
-    for match in re.finditer(r"^\s*\.([A-Z]+)[ \t]*(\S*)[ \t]*\n(.*?)(?=^\s*\.[A-Z]+\b|#>)", comment, re.M | re.S):
-        keyword, argument, body = match.group(1), match.group(2), match.group(3).strip()
-        sections.setdefault(keyword, []).append(argument if keyword == "PARAMETER" else body)
-        if keyword == "PARAMETER":
-            sections.setdefault("PARAMETER_BODY", []).append(body)
-    return sections
-
-
-def cli_invocations(func: tree_sitter.Node) -> list[tuple[str | None, tree_sitter.Node]]:
-    """(value of -Command if a string literal else None, command node) for every Invoke-CcsCli call."""
-    calls = []
-    for node in walk(func):
-        if node.type != "command":
-            continue
-        name = next((c for c in node.children if c.type == "command_name"), None)
-        if name is None or text(name).lower() != "invoke-ccscli":
-            continue
-        elements = next((c for c in node.children if c.type == "command_elements"), None)
-        items = [c for c in (elements.children if elements else []) if c.type != "command_argument_sep"]
-        command = None
-        for i, item in enumerate(items):
-            if item.type == "command_parameter" and text(item).lower() == "-command" and i + 1 < len(items):
-                literals = [n for n in walk(items[i + 1]) if n.type == "string_literal"]
-                if len(literals) == 1 and text(items[i + 1]) == text(literals[0]):
-                    command = unquote(text(literals[0]))
-        calls.append((command, node))
-    return calls
-
-
-@lru_cache(maxsize=1)
-def registry() -> dict[str, dict]:
-    return {entry["path"]: entry for entry in describe_tree(cli)["commands"]}
+from ps_source import (ALL_SOURCES, MODULE, PARAMETER_MAP, PRIVATE, PUBLIC, XML_SOURCES, _parser, cli_invocations,
+                       commands, data_value, declared_parameters, emitted_objects, enclosing_loops, function_name,
+                       functions, help_comment, help_sections, if_condition_of, invocations, parameter_map, parse,
+                       psd1, registry, text, unquote, walk)
 
 
 # --- tests --------------------------------------------------------------------------------------------------
@@ -258,22 +107,51 @@ def _cmdletbinding(func) -> str:
     return next(a for a in attributes if a.startswith("[cmdletbinding("))
 
 
+def decisions(func) -> list:
+    """The ShouldProcess questions whose answer decides what runs: ``$PSCmdlet.ShouldProcess(...)`` or
+    ``Confirm-CcsChange -Cmdlet $PSCmdlet ...`` (the one private wrapper) in an if condition."""
+    asked = [n for receiver, member, _, n in invocations(func) if receiver.lower() == "$pscmdlet"
+             and member.lower() == "shouldprocess"]
+    asked += [n for named, _, n in commands(func, "Confirm-CcsChange") if (named.get("-Cmdlet") or "").lower() == "$pscmdlet"]
+    return [n for n in asked if if_condition_of(n) is not None]
+
+
+# Cmdlets that ask per item (STYLE.md: dbatools), and what an item is.
+PER_ITEM = {"Invoke-CcsSyncPlan": "operation (user)", "Enable-CcsCrossTenantSync": "configuration step",
+            "Invoke-CcsCrossTenantSyncProvisioning": "user"}
+
+
 @pytest.mark.parametrize("path", PUBLIC, ids=lambda p: p.name)
 def test_cmdlets_that_change_a_tenant_support_whatif_and_confirm(path):
     """Commands the parameter map lists as tenant writers: ShouldProcess with the declared ConfirmImpact
-    (dbatools' habit, STYLE.md), and a ShouldProcess call that decides what runs."""
+    (dbatools' habit, STYLE.md), and a ShouldProcess call that decides what runs (an if condition)."""
     func = functions(path)[0]
     writers = parameter_map()["TenantWriters"]
-    commands = {command for command, _ in cli_invocations(func)}
-    impacts = {writers[c] for c in commands if c in writers}
+    called = {command for command, _ in cli_invocations(func)}
+    impacts = {writers[c] for c in called if c in writers}
     binding = _cmdletbinding(func)
     if "supportsshouldprocess" in binding:
-        assert "$PSCmdlet.ShouldProcess(" in text(func), f"{path.name} offers -WhatIf but never asks"
+        assert decisions(func), f"{path.name} offers -WhatIf but never asks"
     if not impacts:
         return
     assert len(impacts) == 1
     assert binding == f"[cmdletbinding(supportsshouldprocess,confirmimpact='{impacts.pop().lower()}')]"
-    assert "$PSCmdlet.ShouldProcess(" in text(func)
+    assert decisions(func), f"{path.name} changes a tenant without asking"
+
+
+@pytest.mark.parametrize("cmdlet", sorted(PER_ITEM), ids=str)
+def test_per_item_cmdlets_ask_inside_the_loop_and_write_once_after_it(cmdlet):
+    """ShouldProcess per item: a deciding question inside a loop over the items, and the call that writes
+    (Invoke-CcsCli with --yes, or the only call) outside that loop: asked first, then applied once."""
+    func = functions(MODULE / "Public" / f"{cmdlet}.ps1")[0]
+    in_loops = [(n, enclosing_loops(n, func)) for n in decisions(func)]
+    in_loops = [(n, loops[0]) for n, loops in in_loops if loops]
+    assert in_loops, f"{cmdlet} does not ask per {PER_ITEM[cmdlet]}"
+    calls = [node for _, node in cli_invocations(func)]
+    writing = [node for node in calls if "'--yes'" in {text(s) for s in walk(node) if s.type == "string_literal"}]
+    writing = writing or calls
+    per_item = [loop for _, loop in in_loops if all(loop not in enclosing_loops(w, func) for w in writing)]
+    assert per_item, f"{cmdlet}: every per-item question has the write inside its loop (asked and written per item)"
 
 
 SECRET_NAME = re.compile(r"secret|password|token|credential|key", re.I)
@@ -282,8 +160,7 @@ SECRET_NAME = re.compile(r"secret|password|token|credential|key", re.I)
 @pytest.mark.parametrize("path", PUBLIC, ids=lambda p: p.name)
 def test_public_cmdlet_emits_objects_and_takes_secrets_only_as_securestring(path):
     func = functions(path)[0]
-    source = text(func)
-    assert "[PSCustomObject]@{" in source or path.stem in ("Get-CcsBridge", "Get-CcsDefaultMapping")
+    assert emitted_objects(func) or path.stem in ("Get-CcsBridge", "Get-CcsDefaultMapping")
     for script_param in (n for n in walk(func) if n.type == "script_parameter"):
         name = text(next(c for c in script_param.children if c.type == "variable")).lstrip("$")
         if SECRET_NAME.search(name):
@@ -316,11 +193,27 @@ def test_cli_invocations_name_registered_commands_and_options(path):
 
 
 def test_engine_appends_json_output_uses_ccsync_exe_and_the_bridge():
-    source = text(functions(MODULE / "Private" / "Invoke-CcsEngine.ps1")[0])
-    assert "@('--output', 'json')" in source and "$env:CCSYNC_EXE" in source
-    assert "[Python.Runtime.Py]::GIL()" in source and "'toolkit.interop.entry'" in source
-    assert "InvokeMethod('invoke'" in source and ".Dispose()" in source
-    assert "ThrowTerminatingError" in text(functions(MODULE / "Private" / "Invoke-CcsCli.ps1")[0])
+    engine = functions(MODULE / "Private" / "Invoke-CcsEngine.ps1")[0]
+    arrays = [data_value(n) for n in walk(engine) if n.type == "array_expression"]
+    assert ["--output", "json"] in arrays
+    assert "$env:CCSYNC_EXE" in {text(n) for n in walk(engine) if n.type == "variable"}
+    calls = {(receiver, member): args for receiver, member, args, _ in invocations(engine)}
+    assert ("[Python.Runtime.Py]", "GIL") in calls and ("$gil", "Dispose") in calls
+    assert calls[("[Python.Runtime.Py]", "Import")] == ["'toolkit.interop.entry'"]
+    assert calls[("$entry", "InvokeMethod")][0] == "'invoke'"
+    # The GIL is released whatever happens: Dispose() in the finally block of the try that takes it.
+    dispose = next(n for receiver, member, _, n in invocations(engine) if member == "Dispose")
+    assert any(p.type == "finally_clause" for p in _ancestors(dispose))
+    cli = functions(MODULE / "Private" / "Invoke-CcsCli.ps1")[0]
+    assert any(r == "$PSCmdlet" and m == "ThrowTerminatingError" for r, m, _, _ in invocations(cli))
+
+
+def _ancestors(node) -> list:
+    out = []
+    while node.parent is not None:
+        node = node.parent
+        out.append(node)
+    return out
 
 
 def test_write_progress_is_called_in_one_place_only():
@@ -332,7 +225,8 @@ def test_write_progress_is_called_in_one_place_only():
 
 def test_only_the_engine_and_bridge_touch_python_runtime():
     touching = sorted(p.stem for p in PUBLIC + PRIVATE
-                      if "[Python.Runtime." in p.read_text(encoding="utf-8").split("#>", 1)[-1])
+                      if any(n.type == "type_literal" and text(n).startswith("[Python.Runtime.")
+                             for n in walk(functions(p)[0])))
     assert touching == ["Initialize-CcsBridge", "Invoke-CcsEngine"]
 
 
@@ -352,8 +246,9 @@ def test_ps1xml_is_well_formed_xml(path):
 def _output_type_names() -> set[str]:
     names = set()
     for path in PUBLIC + [MODULE / "Private" / "Initialize-CcsBridge.ps1"]:
-        for match in re.finditer(r"PSTypeName\s*=\s*'([^']+)'", path.read_text(encoding="utf-8")):
-            names.add(match.group(1))
+        for emitted in emitted_objects(functions(path)[0]):
+            if "PSTypeName" in emitted:
+                names.add(unquote(emitted["PSTypeName"]))
     return names
 
 
@@ -368,6 +263,13 @@ def test_manifest_links_formats_and_help():
     for key in ("ProjectUri", "LicenseUri"):
         assert manifest["PrivateData"]["PSData"][key].startswith("https://")
     assert manifest["HelpInfoURI"].startswith("https://")
+    # One source: pyproject.toml's [project.urls]; the help URI points at this module's en-US folder there.
+    urls = tomllib.loads((MODULE.parent.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    assert manifest["PrivateData"]["PSData"]["ProjectUri"] == urls["Repository"]
+    assert manifest["PrivateData"]["PSData"]["LicenseUri"] == urls["License"]
+    help_folder = (MODULE / "en-US").relative_to(MODULE.parent.parent).as_posix()
+    assert manifest["HelpInfoURI"] == f"{urls['Repository']}/tree/main/{help_folder}"
+    assert urls["License"].endswith("/LICENSE") and (MODULE.parent.parent / "LICENSE").is_file()
     for name in manifest["FormatsToProcess"]:
         assert (MODULE / name).is_file()
 

@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import pytest
 
-from test_ps_module import (PUBLIC, cli_invocations, declared_parameters, functions, parameter_map, registry,
-                            text, unquote, walk)
+from ps_source import (MODULE, PUBLIC, cli_invocations, declared_parameters, emitted_objects, functions,
+                       parameter_attributes, parameter_map, registry, text, unquote, walk)
 
 MAP = parameter_map()
 
@@ -138,27 +138,72 @@ def test_positional_arguments_are_declared(cmdlet):
                 assert not name.startswith("-"), f"{cmdlet} -{parameter} feeds argument {name}: declare it in Renamed"
 
 
+def _cmdlet_function(cmdlet: str):
+    return functions(MODULE / "Public" / f"{cmdlet}.ps1")[0]
+
+
 def test_pipeline_property_names_match_what_cmdlets_emit():
-    """Export-CcsTenant | Get-CcsLicenseEligibility (Snapshot), New-CcsSyncPlan | Invoke-CcsSyncPlan (PlanFile)."""
+    """Export-CcsTenant | Get-CcsLicenseEligibility (Snapshot), New-CcsSyncPlan | Invoke-CcsSyncPlan (PlanFile,
+    and OperationId: piped operations choose which of the plan's operations are applied)."""
     def emitted(cmdlet: str) -> set[str]:
-        source = (PUBLIC[[p.stem for p in PUBLIC].index(cmdlet)]).read_text(encoding="utf-8")
-        return set(re.findall(r"^\s+(\w+)\s+=", source.split("[PSCustomObject]@{", 1)[1], re.M))
+        return {key for obj in emitted_objects(_cmdlet_function(cmdlet)) for key in obj}
 
     def by_property_name(cmdlet: str, parameter: str) -> set[str]:
-        func = functions(PUBLIC[[p.stem for p in PUBLIC].index(cmdlet)])[0]
-        for script_param in (n for n in walk(func) if n.type == "script_parameter"):
-            if text(next(c for c in script_param.children if c.type == "variable")).lstrip("$") == parameter:
-                source = text(script_param)
-                assert "ValueFromPipelineByPropertyName" in source
-                return {parameter, *re.findall(r"Alias\('([^']+)'\)", source)}
-        raise AssertionError(f"{cmdlet} has no -{parameter}")
+        attributes = parameter_attributes(_cmdlet_function(cmdlet)).get(parameter)
+        assert attributes is not None, f"{cmdlet} has no -{parameter}"
+        assert "ValueFromPipelineByPropertyName" in attributes.get("Parameter", []), f"{cmdlet} -{parameter}"
+        return {parameter, *attributes.get("Alias", [])}
 
     assert by_property_name("Get-CcsLicenseEligibility", "Source") & emitted("Export-CcsTenant") == {"Snapshot"}
     assert by_property_name("Invoke-CcsSyncPlan", "Path") & emitted("New-CcsSyncPlan") == {"PlanFile"}
+    assert by_property_name("Invoke-CcsSyncPlan", "OperationId") & emitted("New-CcsSyncPlan") == {"OperationId"}
+    # ccsync's own documents name an operation opId: objects from its JSON bind too.
+    assert "OpId" in by_property_name("Invoke-CcsSyncPlan", "OperationId")
+
+
+def _creplace_rule() -> tuple[str, str]:
+    """The pattern and replacement of the one -creplace in ConvertTo-CcsCliArgument.ps1 (parsed, not grepped)."""
+    func = functions(MODULE / "Private" / "ConvertTo-CcsCliArgument.ps1")[0]
+    found = []
+    for node in walk(func):
+        operators = [c for c in node.children if c.type == "comparison_operator" and text(c).lower() == "-creplace"]
+        if node.type == "comparison_expression" and operators:
+            right = node.children[node.children.index(operators[0]) + 1]
+            literals = [unquote(text(c)) for c in walk(right) if c.type == "string_literal"]
+            found.append((literals[0], literals[1]))
+    assert len(found) == 1, found
+    return found[0]
 
 
 def test_the_module_applies_the_same_rule():
-    """ConvertTo-CcsCliArgument.ps1 builds command lines with the rule this test reads cmdlets by."""
-    source = (PUBLIC[0].parent.parent / "Private" / "ConvertTo-CcsCliArgument.ps1").read_text(encoding="utf-8")
-    assert "'--' + ($name -creplace '(?<=[a-z0-9])([A-Z])', '-$1').ToLowerInvariant()" in source
+    """ConvertTo-CcsCliArgument.ps1 builds command lines with the rule this test reads cmdlets by: its
+    -creplace pattern and replacement, run here, give the same option for every cmdlet parameter."""
+    pattern, replacement = _creplace_rule()
+    python_replacement = re.sub(r"\$(\d)", r"\\\1", replacement)
+    names = {p for info in cmdlets().values() for p in info["params"]} | {"TargetCloud", "CaBundle", "QuotaWindowScale"}
+    for name in sorted(names):
+        assert "--" + re.sub(pattern, python_replacement, name).lower() == kebab(name), name
     assert kebab("TargetCloud") == "--target-cloud" and kebab("CaBundle") == "--ca-bundle"
+
+
+def _path_typed(cmdlet: str, parameter: str) -> bool | None:
+    """Whether the option or argument -parameter feeds is a path in the registry (None: it feeds none)."""
+    name = mapped_name(cmdlet, parameter)
+    types = {p["type"] for command in cmdlets()[cmdlet]["commands"] for p in registry()[command]["params"]
+             if name in p["opts"] or name == p["name"]}
+    return bool(types & {"file", "directory", "path"}) if types else None
+
+
+def test_paths_are_the_parameters_whose_option_is_a_path():
+    """The map's Paths (resolved against PowerShell's location before crossing the bridge) are exactly the
+    parameters whose ccsync option or argument is a file or folder, on every cmdlet that declares them."""
+    declared = set(MAP["Paths"])
+    found: dict[str, set[bool]] = {}
+    for cmdlet in wrapped_cmdlets():
+        for parameter in cmdlets()[cmdlet]["params"]:
+            typed = _path_typed(cmdlet, parameter)
+            if typed is not None:
+                found.setdefault(parameter, set()).add(typed)
+    mixed = {p for p, kinds in found.items() if len(kinds) > 1}
+    assert not mixed, f"a parameter name is a path on one cmdlet and not on another: {sorted(mixed)}"
+    assert declared == {p for p, kinds in found.items() if True in kinds}

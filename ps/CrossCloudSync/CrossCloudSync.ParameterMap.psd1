@@ -20,7 +20,8 @@
         'Export-CcsTenant'    = @{ OutDir = '--out' }
         'Start-CcsDemo'       = @{ OutDir = '--out' }
         'New-CcsSyncPlan'     = @{ OutFile = '--out'; SchemaFile = '--schema' }
-        'Invoke-CcsSyncPlan'  = @{ Path = 'plan_path'; Report = '--results'; JournalPath = '--journal'; TimeoutSec = '--timeout' }
+        # -OperationId: one opId per --operation (plan operations piped in carry OperationId or OpId).
+        'Invoke-CcsSyncPlan'  = @{ Path = 'plan_path'; Report = '--results'; JournalPath = '--journal'; TimeoutSec = '--timeout'; OperationId = '--operation' }
         # xts and logs: --job takes a job's id; -JobId says so (New-CcsSyncPlan's -Job is a profile, -JobId an id).
         'Get-CcsCrossTenantSyncStatus'          = @{ JobId = '--job' }
         'Start-CcsCrossTenantSync'              = @{ JobId = '--job' }
@@ -32,6 +33,13 @@
         'Test-CcsMigrationCsv'                  = @{ Path = 'csv_path' }          # CSV_PATH argument; -Path for Get-ChildItem | ...
         'New-CcsMigrationPlan'                  = @{ Path = 'csv_path'; OutFile = '--out' }
     }
+
+    # Parameters that name a file or folder (their ccsync option or argument is a path in the registry;
+    # tests/test_ps_parity.py checks the list both ways). The module turns each into a full file system path
+    # against PowerShell's current location (relative paths, ~, PowerShell drives) before it crosses the bridge:
+    # an in-process Python does not know PowerShell's location or drives.
+    Paths          = @('Archive', 'CaBundle', 'Catalog', 'ConfigPath', 'CsvPath', 'JournalPath', 'MappingFile', 'OutDir',
+        'OutFile', 'Path', 'ProvisioningLog', 'Report', 'SchemaFile', 'ScopeFile', 'SeedDir')
 
     # Parameters that exist only in PowerShell (they shape or filter output; no ccsync option behind them).
     PowerShellOnly = @{

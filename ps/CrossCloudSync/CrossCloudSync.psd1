@@ -35,7 +35,8 @@
     VariablesToExport    = @()
     AliasesToExport      = @()
     FormatsToProcess     = @('CrossCloudSync.Format.ps1xml')
-    # Updatable help would be served from here; the module ships its help inline and in en-US/.
+    # Updatable help would be served from here; the module ships its help inline and in en-US/. This URI,
+    # ProjectUri and LicenseUri follow pyproject.toml's [project.urls] (placeholders until a public home).
     HelpInfoURI          = 'https://github.com/ccsync/ccsync/tree/main/ps/CrossCloudSync/en-US'
     PrivateData          = @{
         PSData = @{

@@ -90,6 +90,23 @@ def _manual_hook(yes: bool) -> Any:
     return hook
 
 
+class _StepChoice(click.Choice):
+    """enable's step names, read from toolkit.xts.steps only when used (the CLI imports the engine lazily)."""
+
+    def __init__(self) -> None:
+        super().__init__((), case_sensitive=True)
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        from toolkit.xts.steps import SELECTABLE_STEPS
+
+        return tuple(SELECTABLE_STEPS)
+
+    @choices.setter
+    def choices(self, _value: Any) -> None:
+        pass
+
+
 # --- the group ---------------------------------------------------------------------------------------------
 
 @click.group("xts")
@@ -123,23 +140,33 @@ name_option = click.option("--name", default=None, metavar="NAME",
               help="Send Entra's quarantine notifications to this address.")
 @click.option("--force", is_flag=True, default=False,
               help="Change partner settings that are explicitly configured otherwise (shown as a diff first).")
+@click.option("--step", "steps", multiple=True, type=_StepChoice(), metavar="NAME",
+              help="Run only this step (repeatable; the names are the 'step' of each call in --what-if). A step "
+                   "that needs an earlier one not done yet in the tenant is refused unless that one is named too; "
+                   "steps already as asked send nothing.")
 @click.option("--what-if", is_flag=True, default=False, help="List every call per tenant; write nothing.")
 @click.option("--yes", "-y", is_flag=True, default=False, help="Do not ask before writing.")
 @common_options
 def enable_command(source_name: str, target_name: str, groups: tuple[str, ...], name: str | None,
-                   deletion_threshold: int, notify_email: str | None, force: bool, what_if: bool, yes: bool) -> None:
+                   deletion_threshold: int, notify_email: str | None, force: bool, steps: tuple[str, ...],
+                   what_if: bool, yes: bool) -> None:
     """Set up Entra's sync from the source tenant to the target tenant, in the documented order, idempotently:
     target cloud settings, partner entry, inbound user sync and inbound automatic redemption; source cloud
     settings, partner entry, outbound automatic redemption, the configuration from its template, test
     connection, the Azure2Azure job, its secrets, the scoping groups' assignments, start. Steps Microsoft
     documents only in the portal are printed with the exact clicks, and verified afterwards (test connection).
-    A second run with the same inputs sends no write.
+    A second run with the same inputs sends no write. --step NAME (repeatable) runs only the named steps, in
+    the documented order: target.cloudSettings, target.partner, target.inboundSync, target.inboundRedemption,
+    source.cloudSettings, source.partner, source.outboundRedemption, source.configuration, source.testConnection,
+    source.job, source.secrets, source.assignments, source.start (the cloudSettings steps are cross-cloud only).
 
     Needs (application permissions) source: Policy.ReadWrite.CrossTenantAccess, Application.ReadWrite.All,
     Synchronization.ReadWrite.All, AppRoleAssignment.ReadWrite.All, Group.Read.All; target:
     Policy.ReadWrite.CrossTenantAccess.
 
     Example: ccsync xts enable --source contoso-ccsync --target fabrikamfederal --group CCS-Sync-Scope --yes
+
+    Example: ccsync xts enable --source contoso-ccsync --target fabrikamfederal --step target.partner --step target.inboundSync --yes
     """
     from toolkit.errors import SyncSetupIncomplete
     from toolkit.xts.enable import EnableOptions, check_sides, execute_enable, plan_enable
@@ -148,7 +175,8 @@ def enable_command(source_name: str, target_name: str, groups: tuple[str, ...], 
     pair = check_sides("enable", source, target)
     source.load_organization()
     target.load_organization()
-    options = EnableOptions(list(groups), name, deletion_threshold, notify_email, force)
+    options = EnableOptions(list(groups), name, deletion_threshold, notify_email, force,
+                            steps=list(steps) if steps else None)
     plan = plan_enable(source, target, options, pair)
     for note in plan.notes:
         warn(note)

@@ -6,13 +6,16 @@ differently (``Difference``: refused unless ``force``). A plan with no writes me
 second ``enable`` with the same inputs sends no write. ``execute_enable`` sends the writes, learning the ids it
 needs on the way (service principal, app role, job), handles the documented 409s (object exists: PATCH), runs the
 test connection that verifies the portal-only steps, and stops with exactly what was done and what is left.
+``EnableOptions.steps`` (``--step``) narrows a plan to named steps (``select_steps``): a step whose needed step
+(steps.Step.needs) still has work to do and is not named is refused before anything is written.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Union
 
+from toolkit import defaults
 from toolkit.clouds import CloudPair, check_pair, get_cloud
 from toolkit.errors import (CcsyncError, ConfigurationConflict, GraphConflict, GraphError, InputError,
                             SyncSetupIncomplete)
@@ -25,11 +28,11 @@ from .permissions import check_permissions
 from .policy import (POLICY_PERMISSION, Difference, plan_cloud_endpoint, plan_inbound_sync, plan_partner,
                      plan_redemption, read_partner)
 from .status import CODE_FIXES, normalize_code, job_status
-from .steps import (CTAP_PATH, DEFAULT_DELETE_THRESHOLD, MICROSOFT_GRAPH_APP_ID, USER_READWRITE_CROSSCLOUD_ID,
-                    ManualStep, manual_steps)
+from .steps import (CTAP_PATH, MICROSOFT_GRAPH_APP_ID, SELECTABLE_STEPS, STEP_BY_KEY, STEPS,
+                    USER_READWRITE_CROSSCLOUD_ID, ManualStep, manual_steps)
 
 __all__ = ["EnableOptions", "EnablePlan", "EnableResult", "ManualStatus", "plan_enable", "execute_enable",
-           "default_configuration_name", "check_sides", "verify_target_sync_principal"]
+           "default_configuration_name", "check_sides", "verify_target_sync_principal", "select_steps"]
 
 Action = Union[Call, ManualStep]
 
@@ -38,9 +41,10 @@ Action = Union[Call, ManualStep]
 class EnableOptions:
     groups: list[str] = field(default_factory=list)
     name: str | None = None
-    deletion_threshold: int = DEFAULT_DELETE_THRESHOLD
+    deletion_threshold: int = defaults.DELETION_THRESHOLD
     notify_email: str | None = None
     force: bool = False
+    steps: list[str] | None = None   # run only these steps (steps.SELECTABLE_STEPS keys); None: every step
 
 
 @dataclass
@@ -67,6 +71,7 @@ class EnablePlan:
     manual: list[ManualStatus]
     notes: list[str] = field(default_factory=list)
     job: dict[str, Any] | None = None
+    selected: list[str] | None = None     # the steps --step named, in the documented order; None: all
 
     @property
     def writes(self) -> list[Call]:
@@ -89,7 +94,17 @@ class EnablePlan:
                 "reads": [c.to_dict(side) for side in (self.target, self.source) for c in side.calls
                           if c.state == "read" or (not c.write and c.method == "GET")],
                 "writes": len(self.writes), "manualSteps": [m.to_dict() for m in self.manual],
-                "differences": [d.to_dict() for d in self.differences], "notes": self.notes}
+                "differences": [d.to_dict() for d in self.differences], "notes": self.notes,
+                "steps": self.steps(), "selectedSteps": self.selected}
+
+    def steps(self) -> list[dict[str, Any]]:
+        """Every documented step for this cloud pair, in order, with ``pending`` (calls to make) and ``calls``."""
+        counts: dict[str, int] = {}
+        for call in self.calls:
+            counts[call.step] = counts.get(call.step, 0) + 1
+        cross = self.pair.kind == "cross-cloud"
+        return [{**s.to_dict(), "pending": counts.get(s.key, 0) > 0, "calls": counts.get(s.key, 0)}
+                for s in STEPS if cross or not s.cross_cloud_only]
 
 
 def _side_dict(side: TenantSide) -> dict[str, Any]:
@@ -107,8 +122,13 @@ class EnableResult:
         return bool(self.sent)
 
     def message(self) -> str:
+        only = self.plan.selected
         if not self.sent:
+            if only is not None:
+                return f"Nothing changed: the step(s) {', '.join(only)} are already as asked (no write sent)."
             return "Nothing changed: the sync is already set up as asked (no write sent)."
+        if only is not None:
+            return f"Sent {len(self.sent)} write(s) for the step(s) {', '.join(only)}; other steps were not run."
         return f"Sent {len(self.sent)} write(s); the sync is set up and started."
 
     def to_dict(self) -> dict[str, Any]:
@@ -218,7 +238,8 @@ def plan_enable(source: TenantSide, target: TenantSide, options: EnableOptions,
 
     groups = resolve_groups(source, options.groups)
     current = read_assignments(source, sp["id"]) if sp else []
-    if not groups and not current:
+    scoped = options.steps is None or bool({"source.assignments", "source.start"} & set(options.steps))
+    if not groups and not current and scoped:
         raise InputError("nothing would be in the sync's scope: no --group given and the configuration has no "
                          "assignment.", field="--group",
                          hint="Give --group NAME (repeatable): the group's direct members are synced.")
@@ -268,7 +289,38 @@ def plan_enable(source: TenantSide, target: TenantSide, options: EnableOptions,
             + "\n  ".join(d.line() for d in diffs),
             hint="Nothing was written. Run again with --force to change these settings, or change them in the "
                  "portal.", differences=[d.to_dict() for d in diffs])
-    return EnablePlan(source, target, pair, name, actions, diffs, ids, list(manual.values()), notes, job)
+    plan = EnablePlan(source, target, pair, name, actions, diffs, ids, list(manual.values()), notes, job)
+    return plan if options.steps is None else select_steps(plan, options.steps)
+
+
+def select_steps(plan: EnablePlan, steps: list[str]) -> EnablePlan:
+    """The plan narrowed to the named steps (a step already as asked stays a no-op).
+
+    Refused (InputError, nothing written) for an unknown name, and for a step that needs another step which
+    still has calls to make in this plan (not done in the tenant) and is not named itself.
+    """
+    unknown = [s for s in steps if s not in SELECTABLE_STEPS]
+    if unknown:
+        raise InputError(f"unknown step(s) for --step: {', '.join(unknown)}.", field="--step",
+                         hint="Name one of: " + ", ".join(SELECTABLE_STEPS) + ".")
+    chosen = [s.key for s in STEPS if s.key in set(steps)]
+    pending = {a.step for a in plan.actions if isinstance(a, Call)}
+    for key in chosen:
+        for need in STEP_BY_KEY[key].needs:
+            if need in pending and need not in chosen:
+                step = STEP_BY_KEY[need]
+                raise InputError(
+                    f"--step {key} needs the step '{need}' ({step.title}), which is not done in the {step.tenant} "
+                    f"tenant and not selected; nothing was written.", field="--step",
+                    hint=f"Add --step {need}, or run without --step to run every step in order.")
+    keep: list[Action] = []
+    for index, action in enumerate(plan.actions):
+        if isinstance(action, Call):
+            if action.step in chosen:
+                keep.append(action)
+        elif any(isinstance(a, Call) and a.step in chosen for a in plan.actions[index + 1:]):
+            keep.append(action)  # a portal step is shown before a chosen step that comes after it
+    return replace(plan, actions=keep, selected=chosen)
 
 
 ManualHook = Callable[[ManualStatus], bool]

@@ -3,18 +3,22 @@
 Each ``Step`` names the tenant it runs in, what it does, the Graph call that does it (or that Graph has none:
 portal-only), the application permission it needs and Microsoft's source. The order of ``STEPS`` is the
 documented order (docs/xts.md "Call sequence"): target policies first, then the source's policies, the sync
-configuration, its job, secrets, scope and start. ``manual_steps(source_cloud, target_cloud)`` gives the exact
-portal clicks Microsoft documents only in the portal for a cloud pair.
+configuration, its job, secrets, scope and start. Each step names the earlier steps it ``needs`` (the object
+or id it writes to, or the setting the documented order puts before it): ``ccsync xts enable --step`` runs
+only named steps and refuses one whose needed step is neither done in the tenant nor named.
+``manual_steps(source_cloud, target_cloud)`` gives the exact portal clicks Microsoft documents only in the
+portal for a cloud pair.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from toolkit import defaults
 from toolkit.clouds import Cloud, get_cloud, pair_kind
 
 __all__ = ["Step", "ManualStep", "STEPS", "STEP_BY_KEY", "TEMPLATE_ID", "JOB_TEMPLATE_ID", "CTAP_PATH",
-           "MSIAM_ACCESS", "DEFAULT_DELETE_THRESHOLD", "MICROSOFT_GRAPH_APP_ID", "USER_READWRITE_CROSSCLOUD_ID",
+           "MSIAM_ACCESS", "SELECTABLE_STEPS", "MICROSOFT_GRAPH_APP_ID", "USER_READWRITE_CROSSCLOUD_ID",
            "manual_steps", "RESET_SCOPES", "default_configuration_name"]
 
 # The cross-tenant synchronization gallery template (docs/xts.md, [CTS-GRAPH] step 6).
@@ -24,8 +28,6 @@ JOB_TEMPLATE_ID = "Azure2Azure"
 CTAP_PATH = "/policies/crossTenantAccessPolicy"
 # The one app role of the configuration's service principal (value null; its id differs per tenant).
 MSIAM_ACCESS = "msiam_access"
-# The portal's default for "Prevent accidental deletions" (accidental-deletions.md).
-DEFAULT_DELETE_THRESHOLD = 500
 # Microsoft Graph's well-known appId, and the id of User.ReadWrite.CrossCloud, the permission the target's
 # cross-cloud sync service principal receives when its admin ticks the portal checkbox (graph-facts 1.4:
 # the id comes from permission trackers, not an official page; used only to verify, never to decide).
@@ -60,11 +62,12 @@ class Step:
     source: str                  # Microsoft's documentation
     cross_cloud_only: bool = False
     portal_only: bool = False
+    needs: tuple[str, ...] = ()  # steps that must be done (in the tenant, or in the same run) before this one
 
     def to_dict(self) -> dict[str, object]:
         return {"key": self.key, "tenant": self.tenant, "title": self.title, "graph": self.graph,
                 "permission": self.permission, "source": self.source, "crossCloudOnly": self.cross_cloud_only,
-                "portalOnly": self.portal_only}
+                "portalOnly": self.portal_only, "needs": list(self.needs)}
 
 
 STEPS: list[Step] = [
@@ -77,16 +80,18 @@ STEPS: list[Step] = [
          f"GET/POST {CTAP_PATH}/partners", "Policy.ReadWrite.CrossTenantAccess", CTS_GRAPH),
     Step("target.inboundSync", "target", "Allow user synchronization into this tenant",
          f"GET + PUT/PATCH {CTAP_PATH}/partners/{{sourceTenantId}}/identitySynchronization",
-         "Policy.ReadWrite.CrossTenantAccess", CTS_GRAPH),
+         "Policy.ReadWrite.CrossTenantAccess", CTS_GRAPH, needs=("target.partner",)),
     Step("target.inboundRedemption", "target", "Automatic redemption (inbound)",
-         f"PATCH {CTAP_PATH}/partners/{{sourceTenantId}}", "Policy.ReadWrite.CrossTenantAccess", CTS_GRAPH),
+         f"PATCH {CTAP_PATH}/partners/{{sourceTenantId}}", "Policy.ReadWrite.CrossTenantAccess", CTS_GRAPH,
+         needs=("target.partner",)),
     Step("source.cloudSettings", "source", "Microsoft cloud settings: allow the target's cloud",
          f"GET + PATCH {CTAP_PATH} {{allowedCloudEndpoints}}", "Policy.ReadWrite.CrossTenantAccess", CTAP_UPDATE,
          cross_cloud_only=True),
     Step("source.partner", "source", "Partner entry for the target tenant",
          f"GET/POST {CTAP_PATH}/partners", "Policy.ReadWrite.CrossTenantAccess", CTS_GRAPH),
     Step("source.outboundRedemption", "source", "Automatic redemption (outbound)",
-         f"PATCH {CTAP_PATH}/partners/{{targetTenantId}}", "Policy.ReadWrite.CrossTenantAccess", CTS_GRAPH),
+         f"PATCH {CTAP_PATH}/partners/{{targetTenantId}}", "Policy.ReadWrite.CrossTenantAccess", CTS_GRAPH,
+         needs=("source.partner",)),
     Step("source.crossCloudCheckbox", "source",
          "Configuration: 'Setup cross-tenant synchronization across Microsoft clouds'",
          "portal only", "(portal: Hybrid Identity Administrator)", CTS_PORTAL, cross_cloud_only=True,
@@ -95,17 +100,25 @@ STEPS: list[Step] = [
          f"POST /applicationTemplates/{TEMPLATE_ID}/instantiate", "Application.ReadWrite.All", CTS_GRAPH),
     Step("source.testConnection", "source", "Test connection (validateCredentials)",
          "POST /servicePrincipals/{id}/synchronization/jobs/validateCredentials", "Synchronization.ReadWrite.All",
-         CTS_GRAPH),
+         CTS_GRAPH, needs=("source.configuration",)),
     Step("source.job", "source", "Provisioning job (Azure2Azure)",
-         "GET/POST /servicePrincipals/{id}/synchronization/jobs", "Synchronization.ReadWrite.All", CTS_GRAPH),
+         "GET/POST /servicePrincipals/{id}/synchronization/jobs", "Synchronization.ReadWrite.All", CTS_GRAPH,
+         needs=("source.configuration",)),
     Step("source.secrets", "source", "Credentials, scope (assigned only), notifications, deletion threshold",
-         "PUT /servicePrincipals/{id}/synchronization/secrets", "Synchronization.ReadWrite.All", CTS_GRAPH),
+         "PUT /servicePrincipals/{id}/synchronization/secrets", "Synchronization.ReadWrite.All", CTS_GRAPH,
+         needs=("source.job",)),
     Step("source.assignments", "source", "Assign the scoping groups (msiam_access)",
-         "GET/POST /servicePrincipals/{id}/appRoleAssignedTo", "AppRoleAssignment.ReadWrite.All", CTS_GRAPH),
+         "GET/POST /servicePrincipals/{id}/appRoleAssignedTo", "AppRoleAssignment.ReadWrite.All", CTS_GRAPH,
+         needs=("source.configuration",)),
     Step("source.start", "source", "Start the job", "POST /servicePrincipals/{id}/synchronization/jobs/{jobId}/start",
-         "Synchronization.ReadWrite.All", CTS_GRAPH),
+         "Synchronization.ReadWrite.All", CTS_GRAPH, needs=("source.job", "source.secrets")),
 ]
 STEP_BY_KEY = {s.key: s for s in STEPS}
+# The steps ``xts enable --step`` can name: every step with a Graph call (portal-only ones are the admin's).
+SELECTABLE_STEPS = [s.key for s in STEPS if not s.portal_only]
+# Why each step waits for the ones it needs: inbound sync and redemption are settings of the partner entry (the
+# how-to creates the partner first); the job, secrets, scope and test connection belong to the configuration's
+# service principal; secrets are the job's; a job starts only with its credentials ([CTS-GRAPH] steps 2-11).
 
 
 @dataclass(frozen=True)

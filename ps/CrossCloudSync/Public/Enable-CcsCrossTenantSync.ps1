@@ -10,10 +10,15 @@ function Enable-CcsCrossTenantSync {
     test connection, the Azure2Azure job, its secrets, the scoping groups' assignments, start. Existing
     settings are read first and only what differs is written: a second run sends no write. Steps Microsoft
     documents only in the portal are emitted as ManualStep objects with their verification status (never
-    claimed done without evidence). With -WhatIf every call that would write is shown as a 'What if' line; nothing is written or emitted. Changing two
-    tenants asks for confirmation (ConfirmImpact High) unless -Confirm:$false is given. Emits one object per
-    call (Kind 'Call') and per manual step (Kind 'ManualStep'). If the setup stops part-way (for example at a
-    portal step not done yet), it emits each step done and each step left (Kind 'Step'), then the error.
+    claimed done without evidence). With -WhatIf every call that would write is shown as a 'What if' line;
+    nothing is written or emitted.
+
+    Changing two tenants asks for confirmation (ConfirmImpact High) per configuration step that still has
+    calls to make (target: the tenant; action: the step and its calls), unless -Confirm:$false is given. Only
+    the approved steps run ('ccsync xts enable --step ...'); declined steps emit nothing, and a later step that
+    needs a declined one is not run either (a warning says which and why). Emits one object per call (Kind
+    'Call') and per manual step (Kind 'ManualStep'). If the setup stops part-way (for example at a portal step
+    not done yet), it emits each step done and each step left (Kind 'Step'), then the error.
     Needs application permissions: source Policy.ReadWrite.CrossTenantAccess, Application.ReadWrite.All,
     Synchronization.ReadWrite.All, AppRoleAssignment.ReadWrite.All, Group.Read.All; target
     Policy.ReadWrite.CrossTenantAccess.
@@ -31,13 +36,17 @@ function Enable-CcsCrossTenantSync {
     The sync configuration's name; default 'ccsync to <target tenant id>'.
 
     .PARAMETER DeletionThreshold
-    Accidental-deletion threshold per cycle (0 turns it off); default 500.
+    Accidental-deletion threshold per cycle (0 turns it off). When not given, ccsync's default applies: 500.
 
     .PARAMETER NotifyEmail
     Address for Entra's quarantine notifications.
 
     .PARAMETER Force
     Change partner settings that are explicitly configured otherwise.
+
+    .PARAMETER Step
+    Run only these configuration steps (e.g. 'target.partner', 'source.start'; see 'ccsync xts enable --help'),
+    each still confirmed; a step that needs an earlier step not done yet in the tenant is refused.
 
     .PARAMETER ConfigPath
     Profiles file (TOML). Default: $env:CCSYNC_CONFIG, else ~/.config/ccsync/config.toml.
@@ -51,6 +60,11 @@ function Enable-CcsCrossTenantSync {
     Enable-CcsCrossTenantSync -Source contoso-ccsync -Target fabrikamfederal -Group CCS-Sync-Scope -Confirm:$false
 
     Sets the sync up without asking.
+
+    .EXAMPLE
+    Enable-CcsCrossTenantSync -Source contoso-ccsync -Target fabrikamfederal -Step target.partner, target.inboundSync
+
+    Asks for, and runs, only the target's partner entry and inbound user sync.
 
     .LINK
     Get-CcsCrossTenantSyncStatus
@@ -77,29 +91,55 @@ function Enable-CcsCrossTenantSync {
         [string] $Name,
 
         [ValidateRange(0, 100000)]
-        [int] $DeletionThreshold = 500,
+        [int] $DeletionThreshold,
 
         [string] $NotifyEmail,
 
         [switch] $Force,
 
+        [ValidateNotNullOrEmpty()]
+        [string[]] $Step,
+
         [string] $ConfigPath
     )
 
-    $where = "tenants of profiles '$Source' and '$Target'"
+    $bound = [ordered]@{}
+    foreach ($key in $PSBoundParameters.Keys) { $bound[$key] = $PSBoundParameters[$key] }
     if ($WhatIfPreference) {
         # ccsync lists every call and writes nothing; one 'What if' line per call that would write.
-        $document = Invoke-CcsCli -Command 'xts enable' -Arguments @('--what-if') -BoundParameters $PSBoundParameters
+        $document = Invoke-CcsCli -Command 'xts enable' -Arguments @('--what-if') -BoundParameters $bound
         foreach ($call in @($document.calls | Where-Object state -ne 'read')) {
             $null = $PSCmdlet.ShouldProcess("$($call.tenant) tenant $($call.tenantId): $($call.method) $($call.path)", $call.purpose)
         }
         return
     }
-    if (-not $PSCmdlet.ShouldProcess($where, 'Configure cross-tenant synchronization (cross-tenant access, sync configuration and job)')) {
-        return
+    if ($ConfirmPreference -ne 'None') {
+        # PowerShell will ask: list the steps (ccsync reads both tenants, writes nothing), ask per step with
+        # calls to make, and run only the approved ones.
+        $listing = Invoke-CcsCli -Command 'xts enable' -Arguments @('--what-if') -BoundParameters $bound
+        $pending = @($listing.steps | Where-Object { $_.pending -and -not $_.portalOnly })
+        $approved = [System.Collections.Generic.List[string]]::new()
+        $notRun = @{}
+        foreach ($item in $pending) {
+            $missing = @($item.needs | Where-Object { $notRun.ContainsKey($_) })
+            if ($missing.Count) {
+                # ccsync would refuse it: what it writes to is not there yet.
+                Write-Warning -Message ("Step '$($item.key)' ($($item.title)) is not run: it needs step '" + ($missing -join "', '") + "', which was not approved.")
+                $notRun[$item.key] = $true
+                continue
+            }
+            $side = $listing.($item.tenant)
+            $purposes = @($listing.calls | Where-Object { $_.step -eq $item.key -and $_.state -ne 'read' } | ForEach-Object purpose)
+            $target = "$($item.tenant) tenant $($side.tenantId) (profile '$($side.profile)')"
+            $action = "$($item.title)" + $(if ($purposes.Count) { ': ' + ($purposes -join '; ') } else { '' })
+            if (Confirm-CcsChange -Cmdlet $PSCmdlet -Target $target -Action $action) { $approved.Add([string]$item.key) }
+            else { $notRun[$item.key] = $true }
+        }
+        if ($pending.Count -and -not $approved.Count) { return }
+        if ($approved.Count -lt $pending.Count) { $bound['Step'] = [string[]]$approved }
     }
     try {
-        $document = Invoke-CcsCli -Command 'xts enable' -Arguments @('--yes') -BoundParameters $PSBoundParameters
+        $document = Invoke-CcsCli -Command 'xts enable' -Arguments @('--yes') -BoundParameters $bound
     }
     catch {
         # Stopped part-way (SyncSetupIncomplete): emit each step done and each step left, then the error.

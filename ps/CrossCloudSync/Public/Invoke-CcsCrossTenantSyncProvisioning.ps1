@@ -74,7 +74,7 @@ function Invoke-CcsCrossTenantSyncProvisioning {
     process {
         # Asked per user; only the users confirmed are provisioned, in one paced run.
         foreach ($u in $User) {
-            if ($PSCmdlet.ShouldProcess("$u (sync job in the tenant of profile '$Source')", 'Provision on demand into the target tenant')) {
+            if (Confirm-CcsChange -Cmdlet $PSCmdlet -Target "$u (sync job in the tenant of profile '$Source')" -Action 'Provision on demand into the target tenant') {
                 $users += $u
             }
         }

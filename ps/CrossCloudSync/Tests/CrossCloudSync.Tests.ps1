@@ -2,7 +2,10 @@
 # Run: Invoke-Pester ./ps/CrossCloudSync/Tests
 # The bridge is mocked at one private function, Invoke-CcsEngine (the only one that talks to Python), so these
 # tests check what the module does with ccsync's answers: arguments built from parameters, objects emitted,
-# errors, ShouldProcess, progress. The last block runs against the real ccsync when it is installed.
+# errors, ShouldProcess, progress. An admin's answers to ShouldProcess are played by mocking Confirm-CcsChange,
+# the one private function that asks (PowerShell's own prompt cannot be answered from a test). Path parameters
+# reach ccsync as full paths (resolved against the current location): expectations use Get-FullPath. The last
+# block runs against the real ccsync when it is installed.
 
 BeforeDiscovery {
     $script:ModuleRoot = Split-Path -Parent $PSScriptRoot
@@ -18,6 +21,29 @@ BeforeAll {
     function script:New-Outcome {
         param($Document, [int] $ExitCode = 0, $ErrorInfo = $null)
         [pscustomobject]@{ Document = $Document; ExitCode = $ExitCode; Error = $ErrorInfo; Mode = 'Cli' }
+    }
+
+    # ccsync's documents carry every field (the module runs under Set-StrictMode -Version Latest, where a
+    # missing property is an error): an applied operation (toolkit/frames.py APPLY_RESULTS) and a setup call.
+    function script:New-Op {
+        param([hashtable] $Fields)
+        $op = [ordered]@{ opId = $null; kind = $null; state = $null; sourceUpn = $null; targetUpn = $null; targetId = $null
+            httpStatus = $null; errorCode = $null; message = $null; requestId = $null; action = $null }
+        foreach ($key in $Fields.Keys) { $op[$key] = $Fields[$key] }
+        [pscustomobject]$op
+    }
+    function script:New-SetupCall {
+        param([hashtable] $Fields)
+        $call = [ordered]@{ tenant = $null; tenantId = $null; cloud = 'commercial'; step = $null; method = $null; path = $null
+            body = $null; purpose = $null; state = 'planned'; status = $null }
+        foreach ($key in $Fields.Keys) { $call[$key] = $Fields[$key] }
+        [pscustomobject]$call
+    }
+
+    # A relative path as the module hands it to ccsync: the full path under the current location.
+    function script:Get-FullPath {
+        param([string] $RelativePath)
+        Join-Path -Path (Get-Location -PSProvider FileSystem).ProviderPath -ChildPath $RelativePath
     }
 }
 
@@ -142,8 +168,9 @@ Describe 'Cmdlets build ccsync arguments from their parameters' {
         $export = Export-CcsTenant -Profile contoso -Group 'CCS-Sync-Scope', 'Pilot' -OutDir snap
         $export.Users | Should -Be 43
         $export.Snapshot | Should -Be 'snap'
+        $expected = "--profile contoso --group CCS-Sync-Scope --group Pilot --out $(Get-FullPath 'snap')"
         Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
-            $Command -eq 'export' -and ($Arguments -join ' ') -eq '--profile contoso --group CCS-Sync-Scope --group Pilot --out snap'
+            $Command -eq 'export' -and ($Arguments -join ' ') -eq $expected
         }
     }
 
@@ -176,10 +203,12 @@ Describe 'Cmdlets build ccsync arguments from their parameters' {
         $ops = @(New-CcsSyncPlan -Source s -Target t -OutFile plan.json -OnDeprovision Disable -AllowOlderTarget)
         $ops.Count | Should -Be 1
         $ops[0].PlanFile | Should -Be 'plan.json'
+        $out = '--out ' + [regex]::Escape((Get-FullPath 'plan.json'))
         Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
             $line = $Arguments -join ' '
             $Command -eq 'plan' -and $line -match '--on-deprovision disable' -and $line -match '--allow-older-target' -and
-            $line -notmatch '--create-as' -and $line -notmatch '--deletion-threshold' -and $line -match '--out plan\.json'
+            $line -notmatch '--create-as' -and $line -notmatch '--deletion-threshold' -and $line -match $out -and
+            $line -match '--source s ' -and $line -match '--target t '
         }
     }
 
@@ -193,10 +222,11 @@ Describe 'Cmdlets build ccsync arguments from their parameters' {
         $fetched.Count | Should -Be 2
         $fetched[1].InArchive | Should -Be 9
         $fetched[0].PSObject.TypeNames[0] | Should -Be 'CrossCloudSync.LogFetch'
+        $archive = '--archive ' + [regex]::Escape((Get-FullPath 'a.sqlite'))
         Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
             $line = $Arguments -join ' '
             $Command -eq 'logs fetch' -and $line -match '--profile contoso' -and $line -match '--since 7d' -and
-            $line -match '--job job1' -and $line -match '--archive a\.sqlite' -and $line -match '--kind provisioning' -and
+            $line -match '--job job1' -and $line -match $archive -and $line -match '--kind provisioning' -and
             $line -notmatch '--job-id'
         }
     }
@@ -209,9 +239,11 @@ Describe 'Cmdlets build ccsync arguments from their parameters' {
         $report = Export-CcsReport -Kind Audit -Archive a.sqlite -OutFile audit.xlsx
         $report.Events | Should -Be 3
         $report.SkippedRecords | Should -Be 1
+        $out = '--out ' + [regex]::Escape((Get-FullPath 'audit.xlsx'))
+        $archive = '--archive ' + [regex]::Escape((Get-FullPath 'a.sqlite'))
         Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
             $line = $Arguments -join ' '
-            $Command -eq 'report audit' -and $line -match '--out audit\.xlsx' -and $line -match '--archive a\.sqlite' -and
+            $Command -eq 'report audit' -and $line -match $out -and $line -match $archive -and
             $line -notmatch '--kind'
         }
     }
@@ -224,9 +256,10 @@ Describe 'Cmdlets build ccsync arguments from their parameters' {
         $null = New-Item -ItemType Directory -Path $folder
         'a', 'b' | ForEach-Object { Set-Content -Path (Join-Path $folder "ProvisioningLogs-$_.csv") -Value 'x' }
         $null = Export-CcsReport -Kind Provisioning -Path (Join-Path $folder 'ProvisioningLogs-*.csv') -OutFile p.xlsx
+        $out = '--out ' + [regex]::Escape((Get-FullPath 'p.xlsx'))
         Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
             $Command -eq 'report provisioning' -and $Arguments[0] -like '*ProvisioningLogs-a.csv' -and
-            $Arguments[1] -like '*ProvisioningLogs-b.csv' -and ($Arguments -join ' ') -match '--out p\.xlsx'
+            $Arguments[1] -like '*ProvisioningLogs-b.csv' -and ($Arguments -join ' ') -match $out
         }
     }
 
@@ -247,10 +280,12 @@ Describe 'Cmdlets build ccsync arguments from their parameters' {
     It 'New-CcsSyncPlan -SchemaFile plans offline with the assigned groups' {
         Mock -ModuleName CrossCloudSync Invoke-CcsEngine { New-Outcome -Document ([pscustomobject]@{ planFile = 'p.json'; operations = @() }) }
         $null = New-CcsSyncPlan -Source ./snap -Target ./fab -SchemaFile schema.json -AssignedGroup 'G1', 'G2' -SyncAll -ProvisioningLog logs.json -Engine Entra -OutFile p.json
+        $schema = '--schema ' + [regex]::Escape((Get-FullPath 'schema.json'))
+        $logs = '--provisioning-log ' + [regex]::Escape((Get-FullPath 'logs.json'))
         Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
             $line = $Arguments -join ' '
-            $line -match '--schema schema\.json' -and $line -match '--assigned-group G1 --assigned-group G2' -and
-            $line -match '--sync-all' -and $line -match '--provisioning-log logs\.json' -and $line -match '--engine entra'
+            $line -match $schema -and $line -match '--assigned-group G1 --assigned-group G2' -and
+            $line -match '--sync-all' -and $line -match $logs -and $line -match '--engine entra'
         }
     }
 
@@ -263,11 +298,11 @@ Describe "Entra's own sync: one confirmation per tenant pair, job or user" {
     BeforeEach {
         Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
             $state = if ($Arguments -contains '--what-if') { 'planned' } else { 'sent' }
-            $call = [pscustomobject]@{ tenant = 'source'; tenantId = 't1'; method = 'POST'; path = '/x/start'; purpose = 'start'; state = $state }
+            $call = New-SetupCall @{ tenant = 'source'; tenantId = 't1'; step = 'source.start'; method = 'POST'; path = '/x/start'; purpose = 'start'; state = $state }
             switch ($Command) {
                 'xts enable' {
                     New-Outcome -Document ([pscustomobject]@{ calls = @($call); sent = @($call)
-                            manualSteps = @([pscustomobject]@{ tenant = 'target'; key = 'portal'; instructions = 'do it'; status = 'verified' }) })
+                            manualSteps = @([pscustomobject]@{ tenant = 'target'; key = 'portal'; instructions = 'do it'; status = 'verified'; evidence = 'test connection' }) })
                 }
                 'xts disable' { New-Outcome -Document ([pscustomobject]@{ whatIf = ($Arguments -contains '--what-if'); calls = @($call); sent = @($call) }) }
                 'xts provision' {
@@ -426,8 +461,8 @@ Describe 'Changing a tenant asks first, per item' {
         Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
             $state = if ($Arguments -contains '--what-if') { 'planned' } else { 'done' }
             New-Outcome -Document ([pscustomobject]@{ operations = @(
-                        [pscustomobject]@{ opId = 'cre-1'; kind = 'create'; state = $state; sourceUpn = 'a@contoso.com'; targetUpn = 'a_contoso.com#EXT#@fabrikam.us' }
-                        [pscustomobject]@{ opId = 'del-1'; kind = 'delete'; state = $state; sourceUpn = 'b@contoso.com'; targetUpn = 'b_contoso.com#EXT#@fabrikam.us' }
+                        New-Op @{ opId = 'cre-1'; kind = 'create'; state = $state; sourceUpn = 'a@contoso.com'; targetUpn = 'a_contoso.com#EXT#@fabrikam.us' }
+                        New-Op @{ opId = 'del-1'; kind = 'delete'; state = $state; sourceUpn = 'b@contoso.com'; targetUpn = 'b_contoso.com#EXT#@fabrikam.us' }
                     ) })
         }
     }
@@ -445,20 +480,182 @@ Describe 'Changing a tenant asks first, per item' {
         $ops = @($piped | Invoke-CcsSyncPlan -Profile fabrikam -Confirm:$false)
         $ops.Count | Should -Be 2
         $ops[0].State | Should -Be 'done'
+        $plan = Get-FullPath 'plan.json'
         Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
-            $Command -eq 'apply' -and $Arguments -contains '--yes' -and $Arguments -contains 'plan.json' -and
-            ($Arguments -join ' ') -match '--progress events'
+            $Command -eq 'apply' -and $Arguments -contains '--yes' -and $Arguments -contains $plan -and
+            ($Arguments -join ' ') -match '--progress events' -and $Arguments -notcontains '--operation'
         }
+        # -Confirm:$false asks nothing, so nothing is listed first: one call, the apply.
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly
     }
 
     It 'emits the operations, then a non-terminating error, when some failed (exit 1)' {
         Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
             New-Outcome -ExitCode 1 -Document ([pscustomobject]@{ operations = @(
-                        [pscustomobject]@{ opId = 'cre-1'; kind = 'create'; state = 'failed'; errorCode = 'Request_BadRequest' }) })
+                        New-Op @{ opId = 'cre-1'; kind = 'create'; state = 'failed'; errorCode = 'Request_BadRequest' }) })
         }
         $ops = @(Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue)
         $ops.Count | Should -Be 1
         $failures[0].FullyQualifiedErrorId | Should -BeLike 'Ccsync.ProblemsFound*'
+    }
+}
+
+Describe 'Invoke-CcsSyncPlan asks per operation and applies only the approved ones' {
+    BeforeEach {
+        # What-if: two operations ccsync would carry out and one it would skip (stale); apply: what it sent.
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            $whatIf = $Arguments -contains '--what-if'
+            $state = if ($whatIf) { 'planned' } else { 'done' }
+            $ops = @(
+                New-Op @{ opId = 'cre-1'; kind = 'create'; state = $state; sourceUpn = 'a@contoso.com'; targetUpn = 'a_contoso.com#EXT#@fabrikam.us' }
+                New-Op @{ opId = 'del-1'; kind = 'delete'; state = $state; sourceUpn = 'b@contoso.com'; targetUpn = 'b_contoso.com#EXT#@fabrikam.us' }
+                New-Op @{ opId = 'upd-1'; kind = 'update'; state = 'skipped'; sourceUpn = 'c@contoso.com'; targetUpn = 'c_contoso.com#EXT#@fabrikam.us' }
+            )
+            $chosen = @(for ($i = 0; $i -lt $Arguments.Count - 1; $i++) { if ($Arguments[$i] -eq '--operation') { $Arguments[$i + 1] } })
+            if ($chosen.Count) { $ops = @($ops | Where-Object { $_.opId -in $chosen }) }
+            New-Outcome -Document ([pscustomobject]@{ operations = $ops })
+        }
+    }
+
+    It 'asks once per operation ccsync would carry out, naming the user and what is done, and applies the approved one with --operation' {
+        Mock -ModuleName CrossCloudSync Confirm-CcsChange { $Target -notlike 'b_contoso*' }
+        $ops = @(Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam)
+        $ops.Count | Should -Be 1
+        $ops[0].OperationId | Should -Be 'cre-1'
+        $ops[0].State | Should -Be 'done'
+        Should -Invoke -ModuleName CrossCloudSync Confirm-CcsChange -Times 2 -Exactly
+        Should -Invoke -ModuleName CrossCloudSync Confirm-CcsChange -Times 1 -Exactly -ParameterFilter {
+            $Target -eq "a_contoso.com#EXT#@fabrikam.us (profile 'fabrikam')" -and $Action -like 'create from a@contoso.com (operation cre-1*'
+        }
+        Should -Invoke -ModuleName CrossCloudSync Confirm-CcsChange -Times 0 -Exactly -ParameterFilter { $Action -like '*upd-1*' }
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Arguments -contains '--what-if' -and $Arguments -notcontains '--yes' -and $Arguments -notcontains '--operation'
+        }
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $line = $Arguments -join ' '
+            $Arguments -contains '--yes' -and $line -match '--operation cre-1' -and $line -notmatch 'del-1'
+        }
+    }
+
+    It 'applies the whole plan, without --operation, when every operation is approved' {
+        Mock -ModuleName CrossCloudSync Confirm-CcsChange { $true }
+        $ops = @(Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam)
+        $ops.Count | Should -Be 3
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Arguments -contains '--yes' -and $Arguments -notcontains '--operation'
+        }
+    }
+
+    It 'applies nothing and emits nothing when every operation is declined' {
+        Mock -ModuleName CrossCloudSync Confirm-CcsChange { $false }
+        $ops = @(Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam)
+        $ops.Count | Should -Be 0
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 0 -Exactly -ParameterFilter { $Arguments -contains '--yes' }
+    }
+
+    It 'applies just the operations piped in (OperationId from New-CcsSyncPlan, or opId from a document)' {
+        $piped = @(
+            [pscustomobject]@{ PlanFile = 'plan.json'; OperationId = 'del-1'; Kind = 'delete' }
+            [pscustomobject]@{ Path = 'plan.json'; opId = 'cre-1' }
+        )
+        $ops = @($piped | Invoke-CcsSyncPlan -Profile fabrikam -Confirm:$false)
+        @($ops.OperationId | Sort-Object) | Should -Be @('cre-1', 'del-1')
+        # All the plan's planned operations were chosen: the plan is applied as a whole.
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Arguments -contains '--yes' -and $Arguments -notcontains '--operation'
+        }
+        $null = [pscustomobject]@{ PlanFile = 'plan.json'; OperationId = 'del-1' } | Invoke-CcsSyncPlan -Profile fabrikam -Confirm:$false
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Arguments -contains '--yes' -and ($Arguments -join ' ') -match '--operation del-1$|--operation del-1 ' -and ($Arguments -join ' ') -notmatch 'cre-1'
+        }
+    }
+
+    It 'asks only about the chosen operations, and warns about chosen ones ccsync would not carry out' {
+        Mock -ModuleName CrossCloudSync Confirm-CcsChange { $true }
+        $ops = @(Invoke-CcsSyncPlan -Path plan.json -OperationId 'cre-1', 'upd-1', 'nope-9' -Profile fabrikam -WarningVariable warned -WarningAction SilentlyContinue)
+        $ops.Count | Should -Be 1
+        $ops[0].OperationId | Should -Be 'cre-1'
+        Should -Invoke -ModuleName CrossCloudSync Confirm-CcsChange -Times 1 -Exactly
+        "$warned" | Should -Match '2 chosen operation\(s\)'
+        "$warned" | Should -Match 'upd-1'
+    }
+
+    It '-WhatIf with chosen operations shows only those and writes nothing' {
+        $ops = @(Invoke-CcsSyncPlan -Path plan.json -OperationId 'cre-1' -Profile fabrikam -WhatIf)
+        $ops.Count | Should -Be 0
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 0 -Exactly -ParameterFilter { $Arguments -contains '--yes' }
+    }
+}
+
+Describe 'Enable-CcsCrossTenantSync asks per configuration step' {
+    BeforeEach {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine {
+            $calls = @(
+                New-SetupCall @{ tenant = 'target'; tenantId = 't2'; step = 'target.partner'; method = 'POST'; path = '/partners'; purpose = 'partner entry for tenant t1'; state = 'planned' }
+                New-SetupCall @{ tenant = 'target'; tenantId = 't2'; step = 'target.inboundSync'; method = 'PUT'; path = '/partners/t1/identitySynchronization'; purpose = 'allow user sync from t1'; state = 'planned' }
+                New-SetupCall @{ tenant = 'source'; tenantId = 't1'; step = 'source.partner'; method = 'POST'; path = '/partners'; purpose = 'partner entry for tenant t2'; state = 'planned' }
+                New-SetupCall @{ tenant = 'source'; tenantId = 't1'; step = 'source.outboundRedemption'; method = 'PATCH'; path = '/partners/t2'; purpose = 'automatic redemption (outbound)'; state = 'planned' }
+            )
+            $steps = @(
+                [pscustomobject]@{ key = 'target.partner'; tenant = 'target'; title = 'Partner entry for the source tenant'; needs = @(); pending = $true; portalOnly = $false; calls = 1 }
+                [pscustomobject]@{ key = 'target.inboundSync'; tenant = 'target'; title = 'Allow user synchronization into this tenant'; needs = @('target.partner'); pending = $true; portalOnly = $false; calls = 1 }
+                [pscustomobject]@{ key = 'target.inboundRedemption'; tenant = 'target'; title = 'Automatic redemption (inbound)'; needs = @('target.partner'); pending = $false; portalOnly = $false; calls = 0 }
+                [pscustomobject]@{ key = 'source.partner'; tenant = 'source'; title = 'Partner entry for the target tenant'; needs = @(); pending = $true; portalOnly = $false; calls = 1 }
+                [pscustomobject]@{ key = 'source.outboundRedemption'; tenant = 'source'; title = 'Automatic redemption (outbound)'; needs = @('source.partner'); pending = $true; portalOnly = $false; calls = 1 }
+            )
+            $selected = @(for ($i = 0; $i -lt $Arguments.Count - 1; $i++) { if ($Arguments[$i] -eq '--step') { $Arguments[$i + 1] } })
+            $sent = @($calls | Where-Object { -not $selected.Count -or $_.step -in $selected } | ForEach-Object { $_.state = 'sent'; $_ })
+            New-Outcome -Document ([pscustomobject]@{
+                    source = [pscustomobject]@{ profile = 'contoso'; tenantId = 't1' }; target = [pscustomobject]@{ profile = 'fabrikam'; tenantId = 't2' }
+                    calls = $calls; steps = $steps; sent = $sent; manualSteps = @() })
+        }
+    }
+
+    It 'asks per step with calls to make, runs only the approved ones, and skips (with a warning) a step that needs a declined one' {
+        Mock -ModuleName CrossCloudSync Confirm-CcsChange { $Action -notlike 'Partner entry for the source tenant*' }
+        $out = @(Enable-CcsCrossTenantSync -Source contoso -Target fabrikam -Group G1 -WarningVariable warned -WarningAction SilentlyContinue)
+        $out.Step | Should -Be @('source.partner', 'source.outboundRedemption')
+        Should -Invoke -ModuleName CrossCloudSync Confirm-CcsChange -Times 3 -Exactly
+        Should -Invoke -ModuleName CrossCloudSync Confirm-CcsChange -Times 1 -Exactly -ParameterFilter {
+            $Target -eq "target tenant t2 (profile 'fabrikam')" -and $Action -eq 'Partner entry for the source tenant: partner entry for tenant t1'
+        }
+        Should -Invoke -ModuleName CrossCloudSync Confirm-CcsChange -Times 0 -Exactly -ParameterFilter { $Action -like 'Allow user synchronization*' }
+        "$warned" | Should -Match "Step 'target.inboundSync'.*needs step 'target.partner', which was not approved"
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $line = $Arguments -join ' '
+            $Arguments -contains '--yes' -and $line -match '--step source.partner --step source.outboundRedemption' -and $line -notmatch 'target\.'
+        }
+    }
+
+    It 'runs every step, without --step, when all are approved' {
+        Mock -ModuleName CrossCloudSync Confirm-CcsChange { $true }
+        $out = @(Enable-CcsCrossTenantSync -Source contoso -Target fabrikam -Group G1)
+        $out.Count | Should -Be 4
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Arguments -contains '--yes' -and $Arguments -notcontains '--step'
+        }
+    }
+
+    It 'writes nothing and emits nothing when every step is declined' {
+        Mock -ModuleName CrossCloudSync Confirm-CcsChange { $false }
+        $out = @(Enable-CcsCrossTenantSync -Source contoso -Target fabrikam -Group G1 -WarningAction SilentlyContinue)
+        $out.Count | Should -Be 0
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 0 -Exactly -ParameterFilter { $Arguments -contains '--yes' }
+    }
+
+    It '-Step narrows the question to the named steps (passed to ccsync as --step)' {
+        Mock -ModuleName CrossCloudSync Confirm-CcsChange { $true }
+        $null = Enable-CcsCrossTenantSync -Source contoso -Target fabrikam -Step source.partner
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Arguments -contains '--what-if' -and ($Arguments -join ' ') -match '--step source.partner'
+        }
+    }
+
+    It 'leaves the deletion threshold to ccsync when -DeletionThreshold is not given' {
+        $null = Enable-CcsCrossTenantSync -Source contoso -Target fabrikam -Group G1 -Confirm:$false
+        Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter {
+            $Arguments -contains '--yes' -and $Arguments -notcontains '--deletion-threshold'
+        }
     }
 }
 
@@ -486,21 +683,76 @@ Describe 'Errors become ErrorRecords with id, category and hint' {
 
 Describe 'Private helpers' {
     It 'ConvertTo-CcsCliArgument follows the naming rule and the map' {
-        InModuleScope CrossCloudSync {
+        InModuleScope CrossCloudSync -Parameters @{ Plan = (Get-FullPath 'plan.json'); Results = (Get-FullPath 'r.xlsx') } {
+            param($Plan, $Results)
             $line = ConvertTo-CcsCliArgument -CmdletName 'Invoke-CcsSyncPlan' -BoundParameters ([ordered]@{
-                    Path = 'plan.json'; ProfileName = 'fabrikam'; RetryFailed = [switch]$true; Report = 'r.xlsx'; Concurrency = 2; WhatIf = [switch]$true })
-            $line | Should -Be @('plan.json', '--profile', 'fabrikam', '--retry-failed', '--results', 'r.xlsx', '--concurrency', '2')
+                    Path = 'plan.json'; ProfileName = 'fabrikam'; RetryFailed = [switch]$true; Report = 'r.xlsx'; Concurrency = 2; WhatIf = [switch]$true
+                    OperationId = [string[]]@('cre-1', 'del-1') })
+            $line | Should -Be @($Plan, '--profile', 'fabrikam', '--retry-failed', '--results', $Results,
+                '--concurrency', '2', '--operation', 'cre-1', '--operation', 'del-1')
         }
     }
 
     It 'ConvertTo-CcsCliArgument applies per-cmdlet renames: -JobId is --job on xts, -User the USERS argument' {
-        InModuleScope CrossCloudSync {
+        InModuleScope CrossCloudSync -Parameters @{ Schema = (Get-FullPath 's.json') } {
+            param($Schema)
             $line = ConvertTo-CcsCliArgument -CmdletName 'Invoke-CcsCrossTenantSyncProvisioning' -BoundParameters ([ordered]@{
                     Source = 'contoso'; JobId = 'job1'; User = [string[]]@('a@contoso.com', 'b@contoso.com'); Confirm = [switch]$false })
             $line | Should -Be @('a@contoso.com', 'b@contoso.com', '--source', 'contoso', '--job', 'job1')
             $plan = ConvertTo-CcsCliArgument -CmdletName 'New-CcsSyncPlan' -BoundParameters ([ordered]@{ Job = 'contoso'; JobId = 'job1'; SchemaFile = 's.json' })
-            $plan | Should -Be @('--job', 'contoso', '--job-id', 'job1', '--schema', 's.json')
+            $plan | Should -Be @('--job', 'contoso', '--job-id', 'job1', '--schema', $Schema)
         }
+    }
+
+    It 'ConvertTo-CcsCliArgument turns path parameters into full paths against the current location, drives and ~ included' {
+        $folder = Join-Path $TestDrive 'work'
+        $null = New-Item -ItemType Directory -Path $folder
+        $null = New-PSDrive -Name CcsPlans -PSProvider FileSystem -Root $folder -Scope Global
+        Push-Location -Path $folder
+        try {
+            $expected = @{
+                Plan    = Join-Path $folder 'plan.json'
+                Journal = Join-Path (Join-Path $folder 'sub') 'j.sqlite'
+                Report  = Join-Path $folder 'r.xlsx'
+                Config  = Join-Path $HOME 'ccsync.toml'
+            }
+            InModuleScope CrossCloudSync -Parameters $expected {
+                param($Plan, $Journal, $Report, $Config)
+                $line = ConvertTo-CcsCliArgument -CmdletName 'Invoke-CcsSyncPlan' -BoundParameters ([ordered]@{
+                        Path = 'plan.json'; ProfileName = 'fabrikam'; JournalPath = './sub/j.sqlite'; Report = 'CcsPlans:\r.xlsx'
+                        ConfigPath = '~/ccsync.toml' })
+                $line | Should -Be @($Plan, '--profile', 'fabrikam', '--journal', $Journal, '--results', $Report, '--config', $Config)
+                # Not paths: a snapshot folder OR a profile name, and the profile, are passed as given.
+                $plan = ConvertTo-CcsCliArgument -CmdletName 'New-CcsSyncPlan' -BoundParameters ([ordered]@{ Source = './snap'; Target = 'fabrikam' })
+                $plan | Should -Be @('--source', './snap', '--target', 'fabrikam')
+            }
+        }
+        finally {
+            Pop-Location
+            Remove-PSDrive -Name CcsPlans -Scope Global
+        }
+    }
+
+    It 'refuses a relative path while the current location is not a folder, naming the parameter' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine { New-Outcome -Document ([pscustomobject]@{ operations = @() }) }
+        Push-Location -Path 'Function:\'
+        try {
+            { Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam -Confirm:$false } |
+                Should -Throw -ErrorId 'Ccsync.NotAFileSystemPath*' -ExpectedMessage "*-Path 'plan.json' is not a file system path*"
+            Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 0 -Exactly
+        }
+        finally { Pop-Location }
+    }
+
+    It 'Invoke-CcsSyncPlan hands the engine the plan as a full path after Set-Location' {
+        Mock -ModuleName CrossCloudSync Invoke-CcsEngine { New-Outcome -Document ([pscustomobject]@{ operations = @() }) }
+        Push-Location -Path $TestDrive
+        try {
+            $null = Invoke-CcsSyncPlan -Path plan.json -Profile fabrikam -Confirm:$false
+            $plan = Join-Path $TestDrive 'plan.json'
+            Should -Invoke -ModuleName CrossCloudSync Invoke-CcsEngine -Times 1 -Exactly -ParameterFilter { $Arguments -contains $plan }
+        }
+        finally { Pop-Location }
     }
 
     It 'ConvertFrom-CcsDotNet keeps .NET types and turns DBNull into $null' {
