@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from toolkit.cli.main import cli
-from toolkit.cli.sim import Milliseconds, write_secrets_file
+from toolkit.cli.sim import Milliseconds
+from toolkit.simulator.launch import write_secrets_file
 from toolkit.errors import InputError
 
 
