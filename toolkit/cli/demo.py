@@ -8,12 +8,12 @@ from typing import Any
 import click
 
 from .demo_tables import SYNC_TABLES, TENANT_TABLES, render_summary
+from .options import seed_dir_option
 from .output import common_options, emit, info, warn
 
 
 @click.command("demo")
-@click.option("--seed-dir", type=click.Path(exists=True, file_okay=False), default=None, metavar="DIR",
-              help="Directory of tenant seed files (*.json). Default: the sample tenants in samples/tenants.")
+@seed_dir_option(help="Directory of tenant seed files (*.json). Default: the sample tenants in samples/tenants.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="demo-output", show_default=True,
               metavar="DIR", help="Where the demo writes demo.json, the snapshots, the workbooks and the plan.")
 @common_options
@@ -35,7 +35,8 @@ def demo_command(ctx: click.Context, seed_dir: str | None, out_dir: str | None) 
 
     def render(console: Any) -> None:
         for tenant in doc["tenants"]:
-            who = {"profile": tenant["profile"], "cloud": tenant["cloud"], "graph": result.graph_urls[tenant["profile"]]}
+            name = tenant["profile"]
+            who = {"profile": name, "cloud": tenant["cloud"], "graph": result.graph_urls[name]}
             for key, section in tenant["steps"].items():
                 TENANT_TABLES[key](console, who, section)
         render_summary(console, doc["tenants"])

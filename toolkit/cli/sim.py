@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import click
 
+from .options import seed_dir_option
 from .output import add_rows, common_options, emit, info, key_value_table, new_table
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*$", re.IGNORECASE)
@@ -56,8 +57,7 @@ def sim_group() -> None:
 
 
 @sim_group.command("serve")
-@click.option("--seed-dir", type=click.Path(exists=True, file_okay=False), default=None, metavar="DIR",
-              help="Directory of tenant seed files (*.json). Default: the simulator's seeded sample tenants.")
+@seed_dir_option(help="Directory of tenant seed files (*.json). Default: the simulator's seeded sample tenants.")
 @click.option("--latency", type=Milliseconds(), default="0ms", show_default=True, metavar="DURATION",
               help="Delay added to every request, e.g. 100ms or 0.5s.")
 @click.option("--faults", default=None, metavar="SPEC",
