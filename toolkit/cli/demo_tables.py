@@ -117,7 +117,8 @@ def render_entra(console: Any, section: dict[str, Any]) -> None:
     console.print(key_value_table([
         ("job", section["jobId"]), ("next cycle as the job stands", outcomes(preview)),
         ("accidental-deletion threshold", section["preview"]["deletionThreshold"] or "off"),
-        ("desired scope", section["scopeFile"] or "no change (no samples/entra-scope.txt)"), ("scope changes", len(section["scopeChanges"])),
+        ("desired scope", section["scopeFile"] or "no change (no samples/entra-scope.txt)"),
+        ("scope changes", len(section["scopeChanges"])),
         ("cycle after the scope change", outcomes(plan)), ("plan", section["plan"]["planFile"]),
         ("plan workbook", section["plan"]["report"]), ("run", section["run"]), ("cycle ended", section["cycleEnded"]),
         ("planned vs. observed", f"{len(section['users'])} user(s), {section['mismatches']} mismatch(es)"),
@@ -136,9 +137,12 @@ def render_entra(console: Any, section: dict[str, Any]) -> None:
 
 def render_logs(console: Any, section: dict[str, Any]) -> None:
     f = section["fetched"]
+
+    def counts(role: str) -> str:
+        return f"{f[role].get('provisioning', 0)} provisioning, {f[role].get('audit', 0)} audit"
+
     console.print(key_value_table([
-        ("source tenant logs", f"{f['source'].get('provisioning', 0)} provisioning, {f['source'].get('audit', 0)} audit"),
-        ("target tenant logs", f"{f['target'].get('provisioning', 0)} provisioning, {f['target'].get('audit', 0)} audit"),
+        ("source tenant logs", counts("source")), ("target tenant logs", counts("target")),
         ("provisioning workbook", f"{section['provisioningWorkbook']} ({section['provisioningEvents']} events)"),
         ("audit workbook", f"{section['auditWorkbook']} ({section['auditEvents']} events)")],
         title="Provisioning and audit logs"))

@@ -26,7 +26,8 @@ def step_migrate(sync: SyncRun) -> dict[str, Any]:
         return {"skipped": f"no {SAMPLE_CSV} next to the seeds"}
     table = read_table(source)
     cols = detect_layout(table.header).by_field()
-    groups = sorted({g for rec in table.rows for g in split_list(rec[cols["groups"].index])}) if "groups" in cols else []
+    groups = (sorted({g for rec in table.rows for g in split_list(rec[cols["groups"].index])})
+              if "groups" in cols else [])
     target = export_tenant(sync.target.client, groups=groups, cloud=sync.target.profile.cloud)
     validation = validate_table(table, target)
     out = sync.out_dir

@@ -93,7 +93,8 @@ def _provisioned(sync: SyncRun, source: Any, sp_id: str) -> tuple[str, list[dict
 
 
 def _user_cells(u: dict[str, Any]) -> dict[str, Any]:
-    return {"targetId": u.get("id"), "displayName": u.get("displayName"), "userPrincipalName": u.get("userPrincipalName"),
+    return {"targetId": u.get("id"), "displayName": u.get("displayName"),
+            "userPrincipalName": u.get("userPrincipalName"),
             "userType": u.get("userType"), "accountEnabled": u.get("accountEnabled")}
 
 
