@@ -103,3 +103,23 @@ def test_demo_reports_a_tenant_whose_app_lacks_a_permission_and_exits_1(tmp_path
 def test_demo_with_an_empty_seed_dir_is_an_input_error(tmp_path):
     result = CliRunner().invoke(cli, ["demo", "--seed-dir", str(tmp_path)])
     assert result.exit_code == 2 and result.stderr.startswith("Error:")
+
+
+def test_the_demo_library_reads_the_tenants_without_printing(capsys, token_dir, recorded_secrets):
+    # What 'ccsync demo' and Start-CcsDemo call: progress comes back through the callback, nothing is printed,
+    # and without an output folder nothing is written and the scenario (which writes files) does not run.
+    from toolkit.demo import run_demo
+
+    progress: list[str] = []
+    result = run_demo(out_dir=None, progress=progress.append)
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err == ""
+    assert any("signing in" in m for m in progress)
+    doc = result.document
+    assert doc["sync"] is None and doc["failed"] == [] and result.written is None
+    assert doc["totals"]["users"] == sum(len(s["users"]) for s in SEEDS.values())
+    assert set(result.graph_urls) == {t["profile"] for t in doc["tenants"]}
+    assert all(url.startswith("https://127.0.0.1:") for url in result.graph_urls.values())
+    assert json.loads(json.dumps(doc)) == doc                  # already JSON values, as 'demo.json' holds them
+    assert recorded_secrets and not any(s in json.dumps(doc) for s in recorded_secrets)
+    assert not token_dir.exists() and os.environ["CCSYNC_CACHE_DIR"] == str(token_dir)

@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from toolkit.cli.main import cli
-from toolkit.cli.sim import Milliseconds, write_secrets_file
+from toolkit.cli.sim import Milliseconds
+from toolkit.simulator.launch import write_secrets_file
 from toolkit.errors import InputError
 
 
@@ -121,3 +122,22 @@ def test_secrets_file_is_recreated_private_and_refuses_shared_variables(tmp_path
     with pytest.raises(InputError, match="both read their secret from CCSYNC_SHARED"):
         write_secrets_file(path, [_P("a", "t1", "CCSYNC_SHARED"), _P("b", "t2", "CCSYNC_SHARED")],
                            lambda t, a: f"s-{t}")
+
+
+def test_serve_session_writes_private_files_and_removes_its_temporary_folder(capsys):
+    # The library under 'ccsync sim serve': files for other processes, a document without secrets, no printing.
+    from toolkit.simulator.launch import build_config, serve_session
+
+    with serve_session(build_config(None), None) as session:
+        folder = session.profiles_path.parent
+        assert session.profiles_path.is_file() and "ccsync-sim-" in str(folder)
+        assert stat.S_IMODE(session.secrets_path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(session.token_cache.stat().st_mode) == 0o700
+        lines = [line.split("=", 1) for line in session.secrets_path.read_text().splitlines()
+                 if not line.startswith("#")]
+        secrets = [value for name, value in lines if name.endswith("_SECRET")]
+        assert secrets and not any(s in json.dumps(session.document) for s in secrets)
+        assert session.document["secretsFile"] == str(session.secrets_path)
+        assert {p["name"] for p in session.document["profiles"]} == {p.name for p in session.profiles}
+    assert not folder.exists()
+    assert capsys.readouterr().out == ""

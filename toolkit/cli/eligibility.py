@@ -6,26 +6,21 @@ from typing import Any
 
 import click
 
-from .output import add_rows, common_options, emit, info, key_value_table, new_table, state
+from .options import CLOUD_HELP, catalog_option, cloud_option, csv_option, report_option, scope_option, tenant_option
+from .output import add_rows, common_options, emit, info, key_value_table, new_table
 from .tenants import open_tenant, records
 
 
 @click.command("eligibility")
-@click.option("--source", "-s", required=True, metavar="PROFILE_OR_PATH",
-              help="The source tenant: a profile name (exported live) or a snapshot folder / Graph JSON.")
-@click.option("--target-cloud", "-t", required=True, metavar="CLOUD",
+@tenant_option("source", required=True)
+@cloud_option("target", required=True, short=True,
               help="The cloud users are synchronized to (commercial, gcc, gcch, dod, china).")
-@click.option("--source-cloud", metavar="CLOUD",
-              help="The source's cloud when --source is saved Graph JSON whose @odata links do not tell it "
-                   "(graph.microsoft.com serves commercial and GCC).")
-@click.option("--scope", "scope_file", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Scoping file (groups and filters) deciding who is in scope; default: every user.")
-@click.option("--catalog", "catalog_csv", type=click.Path(dir_okay=False), metavar="CSV",
-              help="Microsoft's newest 'Product names and service plan identifiers' CSV instead of the bundled one.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE.xlsx",
-              help="Write the Excel compliance workbook (Summary, Users, SKUs, Legend).")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE.csv",
-              help="Write the per-user rows as CSV (UTF-8 with BOM, opens cleanly in Excel).")
+@cloud_option("source", help=CLOUD_HELP.format(role="source").rstrip(".")
+              + " (graph.microsoft.com serves commercial and GCC).")
+@scope_option(help="Scoping file (groups and filters) deciding who is in scope; default: every user.")
+@catalog_option()
+@report_option(help="Write the Excel compliance workbook (Summary, Users, SKUs, Legend).")
+@csv_option(help="Write the per-user rows as CSV (UTF-8 with BOM, opens cleanly in Excel).")
 @common_options
 def eligibility_command(source: str, target_cloud: str, source_cloud: str | None, scope_file: str | None,
                         catalog_csv: str | None,

@@ -6,12 +6,12 @@ from typing import Any
 
 import click
 
+from .options import profile_option
 from .output import common_options, emit, key_value_table, new_table, add_rows, state
 
 
 @click.command("export")
-@click.option("--profile", "-p", "profile_name", required=True, metavar="NAME",
-              help="Profile of the tenant to export (see the README's profiles section).")
+@profile_option(help="Profile of the tenant to export (see the README's profiles section).")
 @click.option("--group", "-g", "groups", multiple=True, metavar="NAME_OR_ID",
               help="A scoping group whose direct members to export (repeatable).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), metavar="DIR",

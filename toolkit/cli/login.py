@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from .options import profile_option
 from .output import common_options, emit, info, key_value_table, state, warn
 
 
@@ -18,8 +19,7 @@ def _age(seconds: int | None) -> str:
 
 
 @click.command("login")
-@click.option("--profile", "-p", "profile_name", required=True, metavar="NAME",
-              help="Profile in the config file naming cloud, tenant, app and how to authenticate.")
+@profile_option(help="Profile in the config file naming cloud, tenant, app and how to authenticate.")
 @click.option("--use-cache", is_flag=True, default=False,
               help="Accept a cached token instead of signing in again (says how old it is). By default login "
                    "asks the identity platform for a new token, so a wrong or expired secret is found now.")

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from .options import archive_option, job_id_option, profile_option, since_option, until_option
 from .output import add_rows, common_options, emit, info, key_value_table, new_table, state
 
 _RELATIVE = re.compile(r"^(\d+)\s*([dhm])$", re.IGNORECASE)
@@ -39,15 +40,13 @@ def logs_group() -> None:
 
 
 @logs_group.command("fetch")
-@click.option("--profile", "-p", "profile_name", required=True, metavar="NAME",
-              help="Profile of the tenant whose logs to fetch (its app needs AuditLog.Read.All and "
-                   "Directory.Read.All).")
-@click.option("--since", metavar="WHEN", help="Start: a date, a UTC time, or 7d / 12h / 30m ago. Default: where "
-                                               "the archive stopped (only new records), else 30 days ago.")
-@click.option("--until", metavar="WHEN", help="End (exclusive); default now.")
-@click.option("--job", "job_id", metavar="ID", help="Only provisioning events of this sync job (jobId).")
-@click.option("--archive", "archive_path", type=click.Path(dir_okay=False), metavar="PATH",
-              help="The SQLite archive (one per tenant). Default: ccsync-logs-<profile>.sqlite here.")
+@profile_option(help="Profile of the tenant whose logs to fetch (its app needs AuditLog.Read.All and "
+                     "Directory.Read.All).")
+@since_option(help="Start: a date, a UTC time, or 7d / 12h / 30m ago. Default: where the archive stopped (only new "
+                   "records), else 30 days ago.")
+@until_option(help="End (exclusive); default now.")
+@job_id_option(help="Only provisioning events of this sync job (jobId).")
+@archive_option(help="The SQLite archive (one per tenant). Default: ccsync-logs-<profile>.sqlite here.")
 @click.option("--kind", "kinds", type=click.Choice(["provisioning", "audit"]), multiple=True,
               help="Which logs (repeatable). Default: both.")
 @common_options

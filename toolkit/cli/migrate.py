@@ -8,13 +8,14 @@ from typing import Any
 
 import click
 
-from .. import defaults
+from .options import TENANT_HELP, link_attribute_option, report_option, tenant_option
 from .output import add_rows, cell, common_options, emit, info, key_value_table, new_table, warn
 from .tenants import open_tenant
 
 _FILE = click.argument("csv_path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
-_TARGET_HELP = ("The target tenant: a profile name (exported live) or a snapshot folder / Graph JSON. Adds the "
-                "tenant checks: verified domain, duplicates, licences and free seats, groups, managers.")
+_TARGET_HELP = (TENANT_HELP.format(role="target") + " Adds the tenant checks: verified domain, duplicates, licences "
+                "and free seats, groups, managers.")
+_REPORT_HELP = "Write the validation workbook, and the same rows as FILE.csv (UTF-8 with BOM)."
 
 
 def _validate(csv_path: str, target: str | None) -> Any:
@@ -93,9 +94,8 @@ def migrate_group() -> None:
 
 @migrate_group.command("validate")
 @_FILE
-@click.option("--target", "-t", metavar="PROFILE_OR_PATH", help=_TARGET_HELP)
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE.xlsx",
-              help="Write the validation workbook, and the same rows as FILE.csv (UTF-8 with BOM).")
+@tenant_option("target", help=_TARGET_HELP)
+@report_option(help=_REPORT_HELP)
 @common_options
 def validate_command(csv_path: str, target: str | None, report_path: str | None) -> None:
     """Check every row of FILE before anything is written: required fields, UPN syntax, duplicates in the file,
@@ -119,15 +119,14 @@ def validate_command(csv_path: str, target: str | None, report_path: str | None)
 
 @migrate_group.command("plan")
 @_FILE
-@click.option("--target", "-t", metavar="PROFILE_OR_PATH", required=True, help=_TARGET_HELP)
+@tenant_option("target", required=True, help=_TARGET_HELP)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="PLAN.json", required=True,
               help="Where to write the plan (the same plan format 'ccsync apply' executes).")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE.xlsx",
-              help="Write the validation workbook, and the same rows as FILE.csv (UTF-8 with BOM).")
+@report_option(help=_REPORT_HELP)
 @click.option("--skip-invalid", is_flag=True, default=False,
               help="Plan the valid rows even though others are invalid (they are listed, and exit code is 1).")
-@click.option("--link-attribute", default=defaults.LINK_ATTRIBUTE, show_default=True,
-              help="The extension attribute where ccsync records which CSV row created a user (exactly once).")
+@link_attribute_option(help="The extension attribute where ccsync records which CSV row created a user (exactly "
+                            "once).")
 @common_options
 def plan_command(csv_path: str, target: str, out_path: str, report_path: str | None, skip_invalid: bool,
                  link_attribute: str) -> None:

@@ -8,19 +8,17 @@ progress go to stderr; human tables go to stdout. Exit 0 success, 1 the work fou
 from __future__ import annotations
 
 import contextvars
-import dataclasses
-import datetime as _dt
 import json
 import logging
 import sys
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import click
 
 from toolkit.errors import CcsyncError
+from toolkit.jsonable import to_jsonable  # re-exported: commands import it from here
 
 __all__ = [
     "OUTPUT_MODES", "COMMON_OPTION_NAMES", "CliState", "state", "common_options", "emit", "info", "warn",
@@ -110,26 +108,6 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         callback=_set_output,
         help="table (default): readable tables on stdout; json: exactly one JSON document on stdout.")(func)
     return func
-
-
-def to_jsonable(value: Any) -> Any:
-    """Turn library results (dataclasses, to_dict() objects, datetimes, paths, sets) into JSON values."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict):
-        return to_jsonable(to_dict())
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable(dataclasses.asdict(value))
-    return str(value)
 
 
 # The PowerShell bridge (toolkit.interop) sets this to receive a command's result object itself, not its JSON.

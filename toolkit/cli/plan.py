@@ -8,34 +8,29 @@ import click
 
 from .. import defaults
 
+from .options import (catalog_option, cloud_option, deletion_threshold_option, link_attribute_option, mapping_option,
+                      report_option, scope_option, tenant_option)
 from .output import add_rows, common_options, emit, info, key_value_table, new_table, warn
 from .tenants import open_tenant, records
 
 
 @click.command("plan")
-@click.option("--source", "-s", metavar="PROFILE_OR_PATH",
-              help="The source tenant: a profile name (exported live) or a snapshot folder / Graph JSON.")
-@click.option("--target", "-t", metavar="PROFILE_OR_PATH",
-              help="The target tenant: a profile name (exported live) or a snapshot folder / Graph JSON.")
-@click.option("--source-cloud", metavar="CLOUD",
-              help="The source's cloud when --source is saved Graph JSON whose @odata links do not tell it.")
-@click.option("--target-cloud", metavar="CLOUD",
-              help="The target's cloud when --target is saved Graph JSON whose @odata links do not tell it.")
+@tenant_option("source")
+@tenant_option("target")
+@cloud_option("source")
+@cloud_option("target")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="PLAN.json",
               help="Where to write the plan file (JSON, diffable, with an integrity hash).")
-@click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Attribute mapping file; default: Entra's cross-tenant sync defaults (--show-default-mapping).")
-@click.option("--scope", "scope_file", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Scoping file: 'group NAME' lines and 'filter' blocks; default: every internal member.")
+@mapping_option()
+@scope_option(help="Scoping file: 'group NAME' lines and 'filter' blocks; default: every internal member.")
 @click.option("--on-deprovision", type=click.Choice(["delete", "disable"]), default=defaults.ON_DEPROVISION, show_default=True,
               help="What happens in the target when a user leaves scope or is deleted: soft delete (Entra's "
                    "behaviour) or disable.")
-@click.option("--deletion-threshold", type=click.IntRange(min=0), default=defaults.DELETION_THRESHOLD,
-              show_default=True, help="Deletes and disables above this number are held (Entra's accidental-deletion default).")
+@deletion_threshold_option(help="Deletes and disables above this number are held (Entra's accidental-deletion "
+                                "default).")
 @click.option("--allow-deletes", type=click.IntRange(min=0), default=defaults.ALLOW_DELETES, show_default=True,
               help="Explicitly allow this many deletes/disables above the threshold.")
-@click.option("--link-attribute", default=defaults.LINK_ATTRIBUTE, show_default=True,
-              help="The target extension attribute holding ccsync's durable link to the source user.")
+@link_attribute_option(help="The target extension attribute holding ccsync's durable link to the source user.")
 @click.option("--create-as", type=click.Choice(["invite", "member"]), default=defaults.CREATE_AS, show_default=True,
               help="invite: external members through the invitation API (cross-tenant); member: POST /users "
                    "(in-tenant migration; the mapping must give userPrincipalName, mailNickname, displayName).")
@@ -53,10 +48,8 @@ from .tenants import open_tenant, records
               help="Refuse to plan unless the target is this tenant (tenant ID or verified domain).")
 @click.option("--allow-older-target", is_flag=True,
               help="Plan even if the target snapshot is more than a day older than the source's.")
-@click.option("--catalog", "catalog_csv", type=click.Path(dir_okay=False), metavar="CSV",
-              help="Microsoft's newest licensing CSV for the cross-cloud licence check.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE.xlsx",
-              help="Write the Excel plan workbook (summary, a sheet per operation, attribute changes).")
+@catalog_option(help="Microsoft's newest licensing CSV for the cross-cloud licence check.")
+@report_option(help="Write the Excel plan workbook (summary, a sheet per operation, attribute changes).")
 @click.option("--confirm-empty-scope", is_flag=True, default=False,
               help="Plan even when the scope matches no source user although the target has users linked to this "
                    "source (every one of them would be deprovisioned). Without it, such a plan is refused.")

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from .logs import parse_when
+from .options import archive_option, csv_option, since_option, until_option
 from .output import add_rows, common_options, emit, info, key_value_table, new_table
 
 
@@ -16,12 +17,10 @@ def report_group() -> None:
 
 
 def _log_report_options(func: Any) -> Any:
-    func = click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE.csv",
-                        help="Also write the events as CSV (UTF-8 with BOM, opens cleanly in Excel).")(func)
-    func = click.option("--until", metavar="WHEN", help="Only events before this time (UTC).")(func)
-    func = click.option("--since", metavar="WHEN", help="Only events from this time (UTC; or 7d / 12h).")(func)
-    func = click.option("--archive", "archive_path", type=click.Path(dir_okay=False, exists=False), metavar="PATH",
-                        help="Read the archive 'ccsync logs fetch' wrote instead of files.")(func)
+    func = csv_option(help="Also write the events as CSV (UTF-8 with BOM, opens cleanly in Excel).")(func)
+    func = until_option(help="Only events before this time (UTC).")(func)
+    func = since_option(help="Only events from this time (UTC; or 7d / 12h).")(func)
+    func = archive_option(help="Read the archive 'ccsync logs fetch' wrote instead of files.")(func)
     func = click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), metavar="FILE.xlsx",
                         help="The workbook to write.")(func)
     func = click.argument("files", nargs=-1, type=click.Path(dir_okay=False))(func)

@@ -1,28 +1,21 @@
-"""``ccsync sim serve``: run the simulated Microsoft clouds until Ctrl-C, for trying ccsync without a tenant.
+"""``ccsync sim``: click glue over ``toolkit.simulator.launch`` (serve until Ctrl-C) and the portal control
+channel (``toolkit.simulator.portal``): options, signals, and what is printed.
 
-The simulated app secrets are fake, but we keep the habit of real ones: they never go to stdout; they are
-written to a 0600 file next to the profiles file, and only that file's path is shown.
+Secrets never go to stdout: the library writes them to a 0600 file and only that file's path is shown.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import tempfile
 import threading
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import click
 
-from toolkit.errors import InputError
-
+from .options import seed_dir_option
 from .output import add_rows, common_options, emit, info, key_value_table, new_table
-
-SECRETS_FILE_NAME = "sim-secrets.env"
-DEFAULT_SECRET_ENV = "CCSYNC_CLIENT_SECRET"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*$", re.IGNORECASE)
 
@@ -40,84 +33,6 @@ class Milliseconds(click.ParamType):
             self.fail(f"'{value}' is not a duration; write e.g. 100ms or 0.5s.", param, ctx)
         number, unit = float(match.group(1)), (match.group(2) or "ms").lower()
         return number * (1000.0 if unit == "s" else 1.0)
-
-
-def resolve_seed_dir(explicit: str | None) -> Path:
-    """The seed folder: the one given, else the checkout's samples/tenants, else ./samples/tenants.
-
-    The second fallback serves a non-editable install (pip install .) run from the clone, where the package
-    no longer sits next to samples/.
-    """
-    from toolkit.simulator import DEFAULT_SEED_DIR
-
-    if explicit:
-        return Path(explicit)
-    for candidate in (Path(DEFAULT_SEED_DIR), Path.cwd() / "samples" / "tenants"):
-        if candidate.is_dir():
-            return candidate
-    raise InputError("the sample tenants (samples/tenants) were not found.", source=str(DEFAULT_SEED_DIR),
-                     hint="Run ccsync from a clone of the ccsync repository, or pass --seed-dir DIR.")
-
-
-def build_config(seed_dir: str | None, latency_ms: float = 0.0, faults: str | None = None,
-                 time_scale: float = 1.0, sync_scheduler: bool = False, sync_interval_s: float | None = None) -> Any:
-    """The SimConfig for these options (InputError for a bad fault spec, naming the key)."""
-    from toolkit.simulator import SimConfig
-    from toolkit.simulator.faults import FaultConfig
-    from toolkit.simulator.throttling import ThrottleConfig
-
-    return SimConfig(seed_dir=resolve_seed_dir(seed_dir), latency_ms=latency_ms,
-                     faults=FaultConfig.from_spec(faults or ""), throttle=ThrottleConfig(time_scale=time_scale),
-                     sync_scheduler=sync_scheduler, sync_interval=sync_interval_s)
-
-
-def fresh_token_cache(folder: Path) -> Path:
-    """An empty token-cache folder for the simulated profiles.
-
-    Tokens from an earlier simulator run are signed with that run's key and would be refused (401); they must
-    not be offered again, nor mixed into the admin's real token cache.
-    """
-    from toolkit.private import make_private_dir
-
-    make_private_dir(folder, what="simulator token cache folder")      # 0700 whatever the umask
-    for stale in folder.glob("*.bin"):
-        stale.unlink()
-    return folder
-
-
-def write_secrets_file(path: Path, profiles: Iterable[Any], secret_for: Any,
-                       extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Write ``NAME=value`` lines (dotenv) of each profile's secret variable (and ``extra``) into a new 0600 file.
-
-    Returns {profile name: variable name}. Two profiles sharing one variable name with different secrets
-    cannot both be served by one environment: that is an InputError naming them.
-    """
-    lines: dict[str, str] = {}
-    owners: dict[str, str] = {}
-    names: dict[str, str] = {}
-    for profile in profiles:
-        if getattr(profile, "auth", "secret") != "secret":
-            continue
-        env = getattr(profile, "secret_env", None) or DEFAULT_SECRET_ENV
-        secret = secret_for(profile.tenant, profile.client_id)
-        if env in lines and lines[env] != secret:
-            raise InputError(f"profiles '{owners[env]}' and '{profile.name}' both read their secret from {env}.",
-                             hint="Give each simulated profile its own secret_env.")
-        lines[env], owners[env], names[profile.name] = secret, profile.name, env
-    from toolkit.report.atomic import check_output_path
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    check_output_path(path)          # never unlink a device, FIFO, folder or link someone put there
-    if path.exists():
-        path.unlink()  # recreate, so the mode below applies even if an older file was readable by others
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write("# Secrets of the ccsync simulator's apps (valid until the simulator stops).\n")
-        for env, secret in lines.items():
-            handle.write(f"{env}={secret}\n")
-        for env, value in (extra or {}).items():
-            handle.write(f"{env}={value}\n")
-    return names
 
 
 @contextmanager
@@ -142,8 +57,7 @@ def sim_group() -> None:
 
 
 @sim_group.command("serve")
-@click.option("--seed-dir", type=click.Path(exists=True, file_okay=False), default=None, metavar="DIR",
-              help="Directory of tenant seed files (*.json). Default: the simulator's seeded sample tenants.")
+@seed_dir_option(help="Directory of tenant seed files (*.json). Default: the simulator's seeded sample tenants.")
 @click.option("--latency", type=Milliseconds(), default="0ms", show_default=True, metavar="DURATION",
               help="Delay added to every request, e.g. 100ms or 0.5s.")
 @click.option("--faults", default=None, metavar="SPEC",
@@ -165,64 +79,29 @@ def serve_command(seed_dir: str | None, latency: float, faults: str | None, prof
 
     Example: ccsync sim serve --write-profiles sim/profiles.toml --latency 50ms --faults '429=0.05'
     """
-    from toolkit.simulator import Simulator
-    from toolkit.simulator.portal import control_environment
+    from toolkit.simulator.launch import build_config, serve_session
 
     if sync_interval is not None and sync_interval <= 0:
         raise click.BadParameter("must be more than 0, e.g. 5s.", param_hint="--sync-interval")
     config = build_config(seed_dir, latency, faults, time_scale, sync_scheduler=True,
                           sync_interval_s=None if sync_interval is None else sync_interval / 1000.0)
-    temp_dir = None
-    if profiles_path is None:
-        temp_dir = tempfile.TemporaryDirectory(prefix="ccsync-sim-")
-        profiles_path = os.path.join(temp_dir.name, "profiles.toml")
-    target = Path(profiles_path).expanduser().resolve()
-    try:
-        with Simulator(config) as sim:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            sim.write_profiles(target)
-            profiles = list(sim.profiles())
-            secrets_path = target.parent / SECRETS_FILE_NAME
-            tokens = fresh_token_cache(target.parent / "sim-tokens")
-            env_names = write_secrets_file(secrets_path, profiles, sim.secret_for,
-                                           extra={"CCSYNC_CACHE_DIR": str(tokens), **control_environment(sim)})
-            data = serve_document(sim, profiles, target, secrets_path, env_names)
-            with stop_signals() as stop:
-                emit(data, lambda console: _render_serve(console, data))
-                info(f"\nTo use it from another shell:\n"
-                     f"  bash:       export CCSYNC_CONFIG={target}; set -a; . {secrets_path}; set +a\n"
-                     f"  PowerShell: $env:CCSYNC_CONFIG = '{target}'; Get-Content '{secrets_path}' | "
-                     f"Where-Object {{ $_ -match '^[A-Z]' }} | ForEach-Object {{ $n, $v = $_ -split '=', 2; "
-                     f"Set-Item \"env:$n\" $v }}\n"
-                     f"  then e.g.   ccsync login --profile {profiles[0].name if profiles else 'NAME'}\n"
-                     f"Entra's sync jobs run on their schedule; portal-only steps: 'ccsync sim portal --help', "
-                     f"a cycle now: 'ccsync sim run-cycle'.\n"
-                     f"The simulator is running. Press Ctrl-C to stop it.")
-                while not stop.wait(0.5):
-                    pass
-            fresh_token_cache(tokens)  # the tokens die with this simulator's signing key
-            info("Simulator stopped.")
-    finally:
-        if temp_dir is not None:
-            temp_dir.cleanup()
-
-
-def serve_document(sim: Any, profiles: list[Any], profiles_path: Path, secrets_path: Path,
-                   env_names: dict[str, str]) -> dict[str, Any]:
-    """What ``sim serve`` reports: endpoints per cloud, CA bundle, files, and the profiles (no secrets)."""
-    clouds = sorted({p.cloud for p in profiles})
-    endpoints = {}
-    for cloud in clouds:
-        ep = sim.endpoints(cloud)
-        endpoints[cloud] = {"loginUrl": ep.login_url, "graphUrl": ep.graph_url}
-    return {
-        "endpoints": endpoints,
-        "caBundle": str(sim.ca_bundle),
-        "profilesFile": str(profiles_path),
-        "secretsFile": str(secrets_path),
-        "profiles": [{"name": p.name, "cloud": p.cloud, "tenant": p.tenant, "clientId": p.client_id,
-                      "secretEnv": env_names.get(p.name)} for p in profiles],
-    }
+    with serve_session(config, profiles_path) as session:
+        data, target, secrets_path, profiles = (session.document, session.profiles_path, session.secrets_path,
+                                                session.profiles)
+        with stop_signals() as stop:
+            emit(data, lambda console: _render_serve(console, data))
+            info(f"\nTo use it from another shell:\n"
+                 f"  bash:       export CCSYNC_CONFIG={target}; set -a; . {secrets_path}; set +a\n"
+                 f"  PowerShell: $env:CCSYNC_CONFIG = '{target}'; Get-Content '{secrets_path}' | "
+                 f"Where-Object {{ $_ -match '^[A-Z]' }} | ForEach-Object {{ $n, $v = $_ -split '=', 2; "
+                 f"Set-Item \"env:$n\" $v }}\n"
+                 f"  then e.g.   ccsync login --profile {profiles[0].name if profiles else 'NAME'}\n"
+                 f"Entra's sync jobs run on their schedule; portal-only steps: 'ccsync sim portal --help', "
+                 f"a cycle now: 'ccsync sim run-cycle'.\n"
+                 f"The simulator is running. Press Ctrl-C to stop it.")
+            while not stop.wait(0.5):
+                pass
+    info("Simulator stopped.")
 
 
 def _render_serve(console: Any, data: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from .. import defaults
+from .options import configuration_name_option, job_id_option, tenant_profile_option, what_if_option, yes_option
 from .output import add_rows, cell, common_options, emit, info, key_value_table, new_table, state, warn
 
 def _side(role: str, profile_name: str) -> Any:
@@ -119,11 +120,11 @@ def xts_group() -> None:
     """
 
 
-source_option = click.option("--source", "source_name", required=True, metavar="PROFILE",
-                             help="Profile of the source tenant (the users are copied FROM it; the job lives there).")
-job_option = click.option("--job", "job_id", default=None, metavar="ID", help="The sync job's id (when there are several).")
-name_option = click.option("--name", default=None, metavar="NAME",
-                           help="The sync configuration's name. Default for enable/disable: 'ccsync to <target tenant id>'.")
+source_option = tenant_profile_option("source", help="Profile of the source tenant (the users are copied FROM it; "
+                                                      "the job lives there).")
+job_option = job_id_option(default=None)
+name_option = configuration_name_option()
+_send_what_if = what_if_option(help="Show the call; send nothing.")
 
 
 @xts_group.command("enable")
@@ -333,7 +334,7 @@ def _control(action: str, source_name: str, job_id: str | None, name: str | None
 @source_option
 @job_option
 @name_option
-@click.option("--what-if", is_flag=True, default=False, help="Show the call; send nothing.")
+@_send_what_if
 @common_options
 def pause_command(source_name: str, job_id: str | None, name: str | None, what_if: bool) -> None:
     """Pause the sync job (its state is kept; 'start' continues where it stopped).
@@ -349,7 +350,7 @@ def pause_command(source_name: str, job_id: str | None, name: str | None, what_i
 @source_option
 @job_option
 @name_option
-@click.option("--what-if", is_flag=True, default=False, help="Show the call; send nothing.")
+@_send_what_if
 @common_options
 def start_command(source_name: str, job_id: str | None, name: str | None, what_if: bool) -> None:
     """Start (or resume) the sync job; cycles then run on Entra's fixed schedule (about every 40 minutes).
@@ -370,8 +371,8 @@ def start_command(source_name: str, job_id: str | None, name: str | None, what_i
                    "(releases a TooManyDeletes quarantine). Asks first.")
 @click.option("--full", is_flag=True, default=False,
               help="resetScope Full: forget all state and re-evaluate every user (an initial cycle).")
-@click.option("--what-if", is_flag=True, default=False, help="Show the call; send nothing.")
-@click.option("--yes", "-y", is_flag=True, default=False, help="Do not ask before --force-deletes.")
+@_send_what_if
+@yes_option(help="Do not ask before --force-deletes.")
 @common_options
 def restart_command(source_name: str, job_id: str | None, name: str | None, force_deletes: bool, full: bool,
                     what_if: bool, yes: bool) -> None:
@@ -390,13 +391,13 @@ def restart_command(source_name: str, job_id: str | None, name: str | None, forc
 
 @xts_group.command("disable")
 @source_option
-@click.option("--target", "target_name", required=True, metavar="PROFILE", help="Profile of the target tenant.")
+@tenant_profile_option("target", help="Profile of the target tenant.")
 @name_option
 @click.option("--policies", is_flag=True, default=False,
               help="Also delete the partner entries that hold only what enable sets (entries with B2B or trust "
                    "settings are kept), and the cloud setting when no partner is left.")
-@click.option("--what-if", is_flag=True, default=False, help="List every call per tenant; write nothing.")
-@click.option("--yes", "-y", is_flag=True, default=False, help="Do not ask before deleting.")
+@what_if_option(help="List every call per tenant; write nothing.")
+@yes_option(help="Do not ask before deleting.")
 @common_options
 def disable_command(source_name: str, target_name: str, name: str | None, policies: bool, what_if: bool,
                     yes: bool) -> None:

@@ -1,22 +1,19 @@
 """The demo's migration step: samples/migration-portal.csv (the portal's bulk-create template) validated against
-the simulated target, planned, and applied through the same executor as a sync.
-
-The function takes the demo's ``SyncRun`` (``toolkit.cli.demo``) and returns a JSON-friendly section.
-"""
+the simulated target, planned, and applied through the same executor as a sync."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from .output import add_rows, key_value_table, new_table
+from .runs import SyncRun, forget_database
 
-__all__ = ["step_migrate", "render_migrate", "SAMPLE_CSV"]
+__all__ = ["step_migrate", "SAMPLE_CSV"]
 
 SAMPLE_CSV = "migration-portal.csv"
 
 
-def step_migrate(sync: Any) -> dict[str, Any]:
+def step_migrate(sync: SyncRun) -> dict[str, Any]:
     from toolkit.apply import ApplyOptions, apply_plan, default_journal_path
     from toolkit.export import export_tenant
     from toolkit.migrate import plan_migration, read_table, validate_table
@@ -29,7 +26,8 @@ def step_migrate(sync: Any) -> dict[str, Any]:
         return {"skipped": f"no {SAMPLE_CSV} next to the seeds"}
     table = read_table(source)
     cols = detect_layout(table.header).by_field()
-    groups = sorted({g for rec in table.rows for g in split_list(rec[cols["groups"].index])}) if "groups" in cols else []
+    groups = (sorted({g for rec in table.rows for g in split_list(rec[cols["groups"].index])})
+              if "groups" in cols else [])
     target = export_tenant(sync.target.client, groups=groups, cloud=sync.target.profile.cloud)
     validation = validate_table(table, target)
     out = sync.out_dir
@@ -38,9 +36,8 @@ def step_migrate(sync: Any) -> dict[str, Any]:
     plan = plan_migration(validation, skip_invalid=True)
     plan_file = plan.save(out / "migration-plan.json")
     # Every demo starts a fresh simulator: forget a journal and hand-over file left by an earlier run.
-    for leftover in (default_journal_path(plan_file), Path(f"{default_journal_path(plan_file)}-wal"),
-                     Path(f"{default_journal_path(plan_file)}-shm"), Path(f"{plan_file}.passwords.csv")):
-        leftover.unlink(missing_ok=True)
+    forget_database(default_journal_path(plan_file))
+    Path(f"{plan_file}.passwords.csv").unlink(missing_ok=True)
     result = apply_plan(plan, sync.target.client, cloud=sync.target.profile.cloud, plan_path=plan_file,
                         options=ApplyOptions())
     return {"file": str(source), "layout": validation.layout.name, "rows": len(validation.rows),
@@ -49,15 +46,3 @@ def step_migrate(sync: Any) -> dict[str, Any]:
             "writesSent": result.summary["writesSent"],
             "passwordsFile": f"{plan_file}.passwords.csv" if plan.header["migration"]["passwordsGenerated"] else None,
             "message": result.message()}
-
-
-def render_migrate(console: Any, sync: Any, section: dict[str, Any]) -> None:
-    if "skipped" in section:
-        console.print(f"migration: {section['skipped']}")
-        return
-    console.print(key_value_table([("file", section["file"]), ("layout", section["layout"]),
-                                   ("rows (valid / invalid)", f"{section['valid']} / {section['invalid']}"),
-                                   ("plan", section["planFile"]), ("validation workbook", section["workbook"]),
-                                   ("generated passwords", section["passwordsFile"] or "(none)"),
-                                   ("result", section["message"])], title="CSV migration into the target"))
-    console.print(add_rows(new_table("outcome", "users"), sorted(section["states"].items())))

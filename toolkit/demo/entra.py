@@ -14,21 +14,15 @@ Everything goes through the library calls those commands use. A mismatch is show
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from .output import add_rows, cell, key_value_table, new_table, warn
+from .runs import SyncRun, forget_database
+from .xts import CYCLE_WAIT_SECONDS, tenant_sides
 
-__all__ = ["step_entra", "render_entra", "SCOPE_SAMPLE"]
+__all__ = ["step_entra", "SCOPE_SAMPLE"]
 
 SCOPE_SAMPLE = "entra-scope.txt"
 _ATTENTION = ("fail", "unknown", "conflict", "blocked")
-
-
-def _forget(journal: Path) -> None:
-    # Every demo starts fresh simulated tenants: a journal from an earlier run belongs to another plan and tenant.
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(journal) + suffix).unlink(missing_ok=True)
 
 
 def _attention(plan: Any) -> list[dict[str, Any]]:
@@ -36,7 +30,7 @@ def _attention(plan: Any) -> list[dict[str, Any]]:
     return [{"kind": r.kind, "user": r.sourceUpn, "reason": r.reason} for r in ops.itertuples()]
 
 
-def step_entra(sync: Any) -> dict[str, Any]:
+def step_entra(sync: SyncRun) -> dict[str, Any]:
     from toolkit.apply.entra import apply_entra_plan, verify_entra_plan
     from toolkit.apply.journal import default_journal_path
     from toolkit.export import export_tenant
@@ -48,11 +42,9 @@ def step_entra(sync: Any) -> dict[str, Any]:
     from toolkit.report.entra_plan import write_entra_plan_workbook, write_entra_results_workbook
     from toolkit.xts.control import read_status
 
-    from .demo_xts import CYCLE_WAIT_SECONDS, _sides
-
     xts = sync.sections["xts"]
     job_id, sp_id = xts["jobId"], xts["servicePrincipalId"]
-    source, target = _sides(sync)
+    source, target = tenant_sides(sync)
     snap = read_job(source, job_id=job_id)
     scope_file = sync.samples / SCOPE_SAMPLE
     # Seeds given with --seed-dir may come without the sample: then the demo applies the job as it stands.
@@ -83,7 +75,7 @@ def step_entra(sync: Any) -> dict[str, Any]:
 
     # 3. Apply through the job, run the cycle, verify.
     journal = default_journal_path(plan_file)
-    _forget(journal)
+    forget_database(journal)
     run_cycle = getattr(sync.sim, "run_sync_cycle", None)
     result = apply_entra_plan(plan, source, journal_path=journal, wait=run_cycle is None,
                               timeout_s=CYCLE_WAIT_SECONDS, poll_s=1.0, target_side=target)
@@ -97,8 +89,8 @@ def step_entra(sync: Any) -> dict[str, Any]:
     results_report = write_entra_results_workbook(sync.out_dir / "entra-plan.json.results.xlsx", plan, result,
                                                   plan_file=str(plan_file))
     if result.mismatches:
-        warn(f"[sync] the job's cycle did not do what the plan predicted for {result.mismatches} user(s): see "
-             f"{results_report}")
+        sync.warn(f"[sync] the job's cycle did not do what the plan predicted for {result.mismatches} user(s): "
+                  f"see {results_report}")
     return {"jobId": job_id,
             "preview": {"counts": preview.counts(), "deletionThreshold": snap.job.deletion_threshold,
                         "quarantine": preview.header["cycle"]["quarantine"], "needsAttention": _attention(preview)},
@@ -106,29 +98,3 @@ def step_entra(sync: Any) -> dict[str, Any]:
             "plan": {"counts": plan.counts(), "planFile": str(plan_file), "report": str(plan_report),
                      "schemaSha256": plan.header["schema"]["sha256"]},
             **result.to_dict(), "journal": str(journal), "report": str(results_report)}
-
-
-def render_entra(console: Any, sync: Any, section: dict[str, Any]) -> None:
-    preview, plan = section["preview"]["counts"], section["plan"]["counts"]
-
-    def outcomes(counts: dict[str, int]) -> str:
-        return ", ".join(f"{v} {k}" for k, v in counts.items() if v and k != "total") or "nothing to do"
-
-    console.print(key_value_table([
-        ("job", section["jobId"]), ("next cycle as the job stands", outcomes(preview)),
-        ("accidental-deletion threshold", section["preview"]["deletionThreshold"] or "off"),
-        ("desired scope", section["scopeFile"] or "no change (no samples/entra-scope.txt)"), ("scope changes", len(section["scopeChanges"])),
-        ("cycle after the scope change", outcomes(plan)), ("plan", section["plan"]["planFile"]),
-        ("plan workbook", section["plan"]["report"]), ("run", section["run"]), ("cycle ended", section["cycleEnded"]),
-        ("planned vs. observed", f"{len(section['users'])} user(s), {section['mismatches']} mismatch(es)"),
-        ("results workbook", section["report"])],
-        title="Plan and apply through Entra's sync job (ccsync plan --job, ccsync apply)"))
-    if section["scopeChanges"]:
-        console.print(add_rows(new_table("change", "group", "user", "state", title="Scope changes made"),
-                               [(c["action"], c["groupName"], cell(c["userPrincipalName"]), c["state"])
-                                for c in section["scopeChanges"]]))
-    if section["users"]:
-        console.print(add_rows(new_table("source user", "planned", "observed", "match", "detail",
-                                         title="Planned vs. observed"),
-                               [(cell(u["sourceUpn"]), u["planned"], u["observed"], "yes" if u["match"] else "NO",
-                                 cell(u["detail"])) for u in section["users"]]))

@@ -2,28 +2,20 @@
 into archives, and write both workbooks.
 
 Audit logs show ccsync's own writes in the target tenant (initiated by the ccsync app). Provisioning logs come
-from Entra's own sync engine; until the simulator runs one, the simulated tenants have none, and the
-provisioning workbook says so (an empty but well-formed report).
+from Entra's own sync engine, which runs in the source tenant (the xts and entra steps).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
-from .output import key_value_table
+from .runs import SyncRun, forget_database
 
-__all__ = ["step_logs", "render_logs"]
-
-
-def _forget(path: Path) -> None:
-    # Every demo starts fresh simulated tenants (new ids): an archive from an earlier run belongs to another tenant.
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
+__all__ = ["step_logs"]
 
 
-def step_logs(sync: Any) -> dict[str, Any]:
+def step_logs(sync: SyncRun) -> dict[str, Any]:
     from toolkit.logs import FetchOptions, fetch_for_profile
     from toolkit.report.logs import log_report
 
@@ -32,7 +24,7 @@ def step_logs(sync: Any) -> dict[str, Any]:
     fetched, archives = {}, {}
     for role, run in (("source", sync.source), ("target", sync.target)):
         archive = sync.out_dir / f"logs-{run.profile.name}.sqlite"
-        _forget(archive)
+        forget_database(archive)
         result = fetch_for_profile(run.profile, str(archive), options, client=run.client)
         archives[role] = archive
         fetched[role] = {k.kind: k.stored for k in result.kinds}
@@ -45,13 +37,3 @@ def step_logs(sync: Any) -> dict[str, Any]:
             "provisioningWorkbook": prov["report"], "provisioningEvents": prov["summary"]["events"],
             "auditWorkbook": audit["report"], "auditEvents": audit["summary"]["events"],
             "auditCsv": audit.get("csv")}
-
-
-def render_logs(console: Any, sync: Any, section: dict[str, Any]) -> None:
-    f = section["fetched"]
-    console.print(key_value_table([
-        ("source tenant logs", f"{f['source'].get('provisioning', 0)} provisioning, {f['source'].get('audit', 0)} audit"),
-        ("target tenant logs", f"{f['target'].get('provisioning', 0)} provisioning, {f['target'].get('audit', 0)} audit"),
-        ("provisioning workbook", f"{section['provisioningWorkbook']} ({section['provisioningEvents']} events)"),
-        ("audit workbook", f"{section['auditWorkbook']} ({section['auditEvents']} events)")],
-        title="Provisioning and audit logs"))

@@ -1,7 +1,7 @@
 """The demo's Entra-sync step: configure Entra's own cross-cloud sync Contoso (commercial) -> Fabrikam Federal
 (GCC High) with the group CCS-Sync-Scope, run a cycle (the simulator runs it now rather than after Entra's
-40-minute interval), then show the job's status and the users it
-provisioned (from the source's provisioning logs, each read back from the target).
+40-minute interval), then report the job's status and the users it provisioned (from the source's provisioning
+logs, each read back from the target).
 
 Everything goes through ``toolkit.xts`` and the demo's Graph clients, exactly as ``ccsync xts enable`` does.
 """
@@ -11,15 +11,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .output import add_rows, cell, key_value_table, new_table
+from .runs import SyncRun
 
-__all__ = ["step_xts", "render_xts", "DEMO_GROUP", "CYCLE_WAIT_SECONDS"]
+__all__ = ["step_xts", "tenant_sides", "DEMO_GROUP", "CYCLE_WAIT_SECONDS"]
 
 DEMO_GROUP = "CCS-Sync-Scope"
 CYCLE_WAIT_SECONDS = 60.0
 
 
-def _sides(sync: Any) -> tuple[Any, Any]:
+def tenant_sides(sync: SyncRun) -> tuple[Any, Any]:
     from toolkit.xts.calls import TenantSide
 
     out = []
@@ -43,7 +43,7 @@ def _wait_for_cycle(source: Any, sp_id: str, job_id: str, timeout: float) -> dic
         time.sleep(1.0)
 
 
-def _target_user(sync: Any, **query: str) -> dict[str, Any] | None:
+def _target_user(sync: SyncRun, **query: str) -> dict[str, Any] | None:
     select = "id,displayName,userPrincipalName,userType,accountEnabled,mail"
     if "id" in query:
         from toolkit.errors import GraphNotFound
@@ -56,7 +56,7 @@ def _target_user(sync: Any, **query: str) -> dict[str, Any] | None:
     return (found.get("value") or [None])[0]
 
 
-def _provisioned(sync: Any, source: Any, sp_id: str) -> tuple[str, list[dict[str, Any]]]:
+def _provisioned(sync: SyncRun, source: Any, sp_id: str) -> tuple[str, list[dict[str, Any]]]:
     """(where the list comes from, users): the source's provisioning logs (successful actions of this
     configuration), or, where the logs cannot be read, the scoping group's members looked up in the target."""
     from toolkit.errors import GraphError
@@ -93,15 +93,16 @@ def _provisioned(sync: Any, source: Any, sp_id: str) -> tuple[str, list[dict[str
 
 
 def _user_cells(u: dict[str, Any]) -> dict[str, Any]:
-    return {"targetId": u.get("id"), "displayName": u.get("displayName"), "userPrincipalName": u.get("userPrincipalName"),
+    return {"targetId": u.get("id"), "displayName": u.get("displayName"),
+            "userPrincipalName": u.get("userPrincipalName"),
             "userType": u.get("userType"), "accountEnabled": u.get("accountEnabled")}
 
 
-def step_xts(sync: Any) -> dict[str, Any]:
+def step_xts(sync: SyncRun) -> dict[str, Any]:
     from toolkit.xts.control import read_status
     from toolkit.xts.enable import EnableOptions, check_sides, execute_enable, plan_enable
 
-    source, target = _sides(sync)
+    source, target = tenant_sides(sync)
     pair = check_sides("enable", source, target)
     plan = plan_enable(source, target, EnableOptions(groups=[DEMO_GROUP]), pair)
     result = execute_enable(plan)
@@ -119,21 +120,3 @@ def step_xts(sync: Any) -> dict[str, Any]:
             "writesSent": len(result.sent), "message": result.message(),
             "manualSteps": [m.to_dict() for m in plan.manual], "status": status.to_dict(),
             "secondRunWrites": len(again.writes), "provisionedFrom": origin, "provisioned": provisioned}
-
-
-def render_xts(console: Any, sync: Any, section: dict[str, Any]) -> None:
-    status = section["status"]
-    last = status.get("lastExecution") or {}
-    console.print(key_value_table([
-        ("configuration", section["configuration"]), ("job", section["jobId"]),
-        ("writes sent", section["writesSent"]), ("second enable would send", f"{section['secondRunWrites']} write(s)"),
-        ("job state", f"{status['state']} / {status['code']}"),
-        ("last cycle", f"{last.get('state')} (exported {last.get('countExported')})" if last else "none yet"),
-        ("quarantine", (status.get("quarantine") or {}).get("reason") if status["quarantined"] else "no"),
-        ("diagnosis", "; ".join(d["code"] for d in status["diagnoses"]) or "healthy")],
-        title="Entra cross-cloud sync (ccsync xts)"))
-    if section["provisioned"]:
-        console.print(add_rows(new_table("source user", "action", "target UPN", "userType", "enabled",
-                                         title=f"Users provisioned by Entra's sync ({section['provisionedFrom']})"),
-                               [(cell(u["source"]), u["action"], cell(u["userPrincipalName"]), u["userType"],
-                                 u["accountEnabled"]) for u in section["provisioned"]]))
