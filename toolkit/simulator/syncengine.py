@@ -29,7 +29,7 @@ from types import SimpleNamespace
 from typing import Any, Iterable
 
 from .enterprise_apps import NEVER, SyncJob, notification_settings
-from .login import SimApp
+from .login.directory import SimApp
 from .syncschema import (SOURCE_DIRECTORY, TARGET_DIRECTORY, alt_sec_id, evaluate, net_id, scope_result,
                          user_mapping)
 
