@@ -22,20 +22,38 @@ from __future__ import annotations
 
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
 from ..errors import GraphError, InputError
-from .retry import WRITE_METHODS, is_idempotent, parse_retry_after
+from .pacing import WritePacer
+from .responses import GraphResponse, error_from_response
+from .retry import WRITE_METHODS, RetryPolicy, is_idempotent, parse_retry_after
+from .stats import CallStats
+from .urls import check_top, quote_path
 
-if TYPE_CHECKING:
-    from .client import GraphClient
-
-__all__ = ["BatchRequest", "BatchResult", "plan_batches", "run_batch", "MAX_BATCH"]
+__all__ = ["BatchRequest", "BatchResult", "BatchSender", "plan_batches", "run_batch", "MAX_BATCH"]
 
 MAX_BATCH = 20
+
+
+class BatchSender(Protocol):
+    """What running batches needs from a client (``GraphClient`` is one): it sends each ``POST /$batch`` with
+    its own retries and pacing, and lends its policy, pacer, statistics and progress events to the items."""
+
+    root: str
+    retry: RetryPolicy
+    pacer: WritePacer | None
+    stats: CallStats
+    max_workers: int
+    retry_unsafe: bool
+
+    def request(self, method: str, path_or_url: str, *, json: Any = None,
+                idempotent: bool | None = None) -> GraphResponse: ...
+
+    def emit(self, event: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -158,18 +176,16 @@ def plan_batches(items: Sequence[BatchRequest], size: int = MAX_BATCH) -> list[l
     return [[items[i] for i in sorted(batch)] for batch in batches]
 
 
-def _relative_url(client: "GraphClient", url: str) -> str:
+def _relative_url(client: BatchSender, url: str) -> str:
     if "://" in url:
         if not url.startswith(client.root + "/"):
             raise InputError(f"batch url {url!r} is not under {client.root}", field="url")
         url = url[len(client.root):]
-    from .client import quote_path
-
     url = quote_path(url)
     return url if url.startswith("/") else "/" + url
 
 
-def _wire(client: "GraphClient", item: BatchRequest, present: set[str]) -> dict[str, Any]:
+def _wire(client: BatchSender, item: BatchRequest, present: set[str]) -> dict[str, Any]:
     url = _relative_url(client, item.url)
     headers = dict(item.headers or {})
     lowered = {k.lower() for k in headers}
@@ -190,12 +206,10 @@ def _wire(client: "GraphClient", item: BatchRequest, present: set[str]) -> dict[
     return wire
 
 
-def _run_one(client: "GraphClient", chunk: list[BatchRequest], number: int,
+def _run_one(client: BatchSender, chunk: list[BatchRequest], number: int,
              emit: Callable[[dict[str, Any]], None]) -> list[BatchResult]:
-    from .client import _check_top, error_from_response
-
     for item in chunk:
-        _check_top(_relative_url(client, item.url), dict(parse_qsl(urlsplit(item.url).query)))
+        check_top(_relative_url(client, item.url), dict(parse_qsl(urlsplit(item.url).query)))
     policy, pacer, stats = client.retry, client.pacer, client.stats
     answers: dict[str, tuple[BatchRequest, dict[str, Any]]] = {}
     attempts: dict[str, int] = {}
@@ -278,7 +292,7 @@ def _run_one(client: "GraphClient", chunk: list[BatchRequest], number: int,
     return results
 
 
-def run_batch(client: "GraphClient", items: Sequence[BatchRequest], *,
+def run_batch(client: BatchSender, items: Sequence[BatchRequest], *,
               on_event: Callable[[dict[str, Any]], None] | None = None) -> list[BatchResult]:
     """Run ``items`` through ``$batch`` and return one BatchResult per request, in the order given.
 

@@ -1,99 +1,39 @@
-"""GraphClient: one session, the auth header, paging, retries, pacing and the one error choke point."""
+"""GraphClient: one session, the auth header, paging, retries, pacing and the one error choke point.
+
+URL building lives in ``urls.py`` and the reading of answers (bodies, errors) in ``responses.py``, which
+``batch.py`` uses too; the names that used to live here (``GraphResponse``, ``error_from_response``,
+``quote_path``, ``USERS_TOP_MAX``) are still importable from this module.
+"""
 
 from __future__ import annotations
 
-import html
-import json as jsonlib
 import logging
-import re
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import requests
-from requests.structures import CaseInsensitiveDict
 
-from ..errors import GraphError, InputError, TransportError, graph_error_fields, graph_error_for_status, redact
+from ..errors import GraphError, InputError, TransportError, graph_error_for_status, redact
 from ..transport import make_session
+from .batch import run_batch
 from .pacing import WritePacer, api_path
+from .responses import GraphResponse, error_from_response, parse_body
 from .retry import WRITE_METHODS, RetryPolicy, is_idempotent, sent_before_failure
 from .stats import CallStats
+from .urls import QUERY_SAFE, USERS_TOP_MAX, check_top, param_text, quote_path
 
 __all__ = ["GraphClient", "GraphResponse", "DeltaResult", "TokenSource", "error_from_response", "quote_path",
            "USERS_TOP_MAX"]
 
 log = logging.getLogger("ccsync.graph")
 
-USERS_TOP_MAX = 999
 _DEFAULT = object()
-# Characters kept as they are in query strings: Graph's own links use them unencoded ($select, $filter quotes).
-_QUERY_SAFE = "$'(),:/@!*"
 
 
 class TokenSource(Protocol):
     def token(self) -> str: ...
-
-
-@dataclass
-class GraphResponse:
-    """A successful Graph answer: ``body`` is parsed JSON, plain text (``$count``), or None when empty."""
-
-    status: int
-    headers: CaseInsensitiveDict
-    body: Any
-    url: str = ""
-    request_id: str | None = None
-    client_request_id: str | None = None
-
-
-_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.IGNORECASE | re.DOTALL)
-
-
-def _plain_text(text: str, limit: int = 200) -> str:
-    """Readable text from an error body that is not JSON (an HTML page from a proxy): markup stripped."""
-    stripped = html.unescape(_TAGS.sub(" ", text))
-    return " ".join(stripped.split())[:limit]
-
-
-def _parse_body(resp: requests.Response) -> Any:
-    content = resp.content
-    if not content:
-        return None
-    ctype = resp.headers.get("Content-Type", "")
-    text = resp.text
-    if "json" in ctype or text.lstrip()[:1] in ("{", "["):
-        try:
-            return jsonlib.loads(text)
-        except ValueError:
-            return text
-    return text
-
-
-def error_from_response(method: str, url: str, status: int, headers: Mapping[str, Any] | None, body: Any,
-                        *, client_request_id: str | None = None, retry_after: float | None = None) -> GraphError:
-    """The one mapping from a Graph error answer (or ``$batch`` item) to a typed GraphError.
-
-    ``body`` is the parsed JSON error, or the raw text of a body that was not JSON; a non-JSON body becomes
-    ``message`` (first 200 characters, markup stripped) with ``code`` None.
-    """
-    hdrs = CaseInsensitiveDict(headers or {})
-    code, message = graph_error_fields(body if isinstance(body, Mapping) else None)
-    inner: Mapping[str, Any] = {}
-    if isinstance(body, Mapping) and isinstance(body.get("error"), Mapping):
-        found = body["error"].get("innerError") or body["error"].get("innererror") or {}
-        inner = found if isinstance(found, Mapping) else {}
-    elif isinstance(body, str):
-        message = _plain_text(body) or "empty response body"
-    elif body is None:
-        message = "empty response body"
-    code = code or None  # Graph sometimes sends "code": ""
-    return graph_error_for_status(
-        status, method=method, url=url, code=code, message=message,
-        request_id=hdrs.get("request-id") or inner.get("request-id"),
-        client_request_id=hdrs.get("client-request-id") or inner.get("client-request-id") or client_request_id,
-        retry_after=retry_after, body=body if isinstance(body, Mapping) else None)
 
 
 class DeltaResult:
@@ -176,8 +116,8 @@ class GraphClient:
         else:
             url = f"{self.root}/{quote_path(path_or_url.lstrip('/'))}"
         if params:
-            query = urlencode({k: _param_text(v) for k, v in params.items() if v is not None},
-                              quote_via=quote, safe=_QUERY_SAFE)
+            query = urlencode({k: param_text(v) for k, v in params.items() if v is not None},
+                              quote_via=quote, safe=QUERY_SAFE)
             if query:
                 url = f"{url}{'&' if '?' in url else '?'}{query}"
         return url
@@ -209,7 +149,7 @@ class GraphClient:
         url = self.url_for(path_or_url, params)
         query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
         if "://" not in path_or_url:
-            _check_top(path_or_url, query)
+            check_top(path_or_url, query)
         if path_or_url.rstrip("/").endswith("/$count"):
             query.setdefault("$count", "true")
         base_headers = self._headers(headers, query)
@@ -273,7 +213,7 @@ class GraphClient:
             if self.pacer is not None:
                 self.pacer.after_response(method, url, status, resp.headers)
             if status < 400:
-                return GraphResponse(status, resp.headers, _parse_body(resp), url, request_id,
+                return GraphResponse(status, resp.headers, parse_body(resp), url, request_id,
                                      resp.headers.get("client-request-id", client_request_id))
 
             retry_after = policy.retry_after_seconds(resp.headers.get("Retry-After"))
@@ -306,7 +246,7 @@ class GraphClient:
 
     def _error(self, method: str, url: str, resp: requests.Response, client_request_id: str,
                retry_after: float | None) -> GraphError:
-        error = error_from_response(method, url, resp.status_code, resp.headers, _parse_body(resp),
+        error = error_from_response(method, url, resp.status_code, resp.headers, parse_body(resp),
                                     client_request_id=client_request_id, retry_after=retry_after)
         try:
             resp.raise_for_status()
@@ -383,39 +323,7 @@ class GraphClient:
 
     def batch(self, items: list, *, on_event: Callable[[dict[str, Any]], None] | None = None) -> list:
         """Run any number of ``BatchRequest``s through ``$batch`` (20 per call); see ``batch.py``."""
-        from .batch import run_batch
-
         return run_batch(self, items, on_event=on_event)
-
-
-def quote_path(path: str) -> str:
-    """Percent-encode what a relative path must not carry raw (``#`` of guest UPNs, spaces, non-ASCII),
-    keeping an existing query string and existing %-escapes as they are."""
-    head, sep, query = path.partition("?")
-    return quote(head, safe="/:@!$&'()*+,;=%-._~") + sep + query
-
-
-def _param_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    return str(value)
-
-
-def _check_top(path: str, query: Mapping[str, str]) -> None:
-    """Graph rejects ``$top`` outside 1..999 on /users; say so before sending (graph-facts 6.3)."""
-    if "$top" not in query or api_path(path) != "/users":
-        return
-    raw = query["$top"]
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not 1 <= value <= USERS_TOP_MAX:
-        raise InputError(f"$top={raw!r} is not a valid page size for /users: Graph accepts 1 to 999.",
-                         hint="Use $top=999 for the largest pages; ccsync follows @odata.nextLink for the rest.",
-                         field="$top")
 
 
 def _short(exc: BaseException) -> str:

@@ -29,8 +29,8 @@ from ..errors import InputError
 
 __all__ = ["Directory", "TenantState", "now_iso", "load_seed_dir"]
 
-# SimApp is owned by the login module; seeds are turned into it here.
-from .login import SimApp  # noqa: E402
+# SimApp is owned by the login package (login/directory.py); seeds are turned into it here.
+from .login.directory import SimApp  # noqa: E402
 from .crosstenant import CrossTenantPolicy  # noqa: E402
 from .enterprise_apps import seed_enterprise_apps  # noqa: E402
 
