@@ -20,7 +20,7 @@ ROUTES = RouteTable(permissions={
 route = ROUTES.route        # @route adds to this module's table only; toolkit.simulator.registry reads it
 
 
-# ============================================================================ domains, organization
+# --- domains, organization -----------------------------------------------------------------------------------------
 
 @route("GET", r"/domains", "domains.read")
 def list_domains(svc: GraphService, req: GraphRequest) -> GraphResult:
@@ -53,7 +53,7 @@ def get_organization(svc: GraphService, req: GraphRequest, oid: str) -> GraphRes
     return GraphResult(200, out)
 
 
-# ============================================================================ contacts
+# --- contacts ------------------------------------------------------------------------------------------------------
 
 
 _CONTACT_DEFAULT = ["id", "deletedDateTime", "companyName", "department", "displayName", "givenName", "jobTitle",
