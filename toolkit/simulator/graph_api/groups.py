@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ..odata import (GROUP_FILTERS, bad_request, check_query_options, is_advanced, not_found, parse_filter,
-                     parse_select, project, unsupported_query)
+from ..odata import (GROUP_FILTERS, apply_filter, bad_request, check_query_options, is_advanced, not_found,
+                     parse_select, project)
 from ..state import TenantState
 from .messages import GraphRequest, GraphResult, body_object, check_top, query_ci
 from .paging import context_for
@@ -41,10 +41,7 @@ def list_groups(svc: GraphService, req: GraphRequest) -> GraphResult:
         text = query_ci(req.query, "$filter")
         advanced = is_advanced(req.headers, req.query)
         if text and not query_ci(req.query, "$skiptoken"):
-            flt = parse_filter(text, GROUP_FILTERS, "Group")
-            if flt.advanced and not advanced:
-                raise unsupported_query()
-            groups = [g for g in groups if flt.matches(g)]
+            groups = apply_filter(groups, text, GROUP_FILTERS, "Group", advanced=advanced)
         return svc.page(req, [g["id"] for g in groups],
                         lambda i: _group_view(tenant.groups[i], select) if i in tenant.groups else None,
                         svc.context(req, context_for("groups", select)), top,

@@ -13,8 +13,8 @@ import re
 import uuid
 from typing import Any, Mapping
 
-from ..odata import (USER_FILTERS, GraphFault, bad_request, check_query_options, has_eventual, is_advanced,
-                     not_found, parse_filter, search_matches, unsupported_query)
+from ..odata import (USER_FILTERS, GraphFault, apply_filter, bad_request, check_query_options, has_eventual,
+                     is_advanced, not_found, parse_filter, search_matches, unsupported_query)
 from ..state import TenantState, now_iso
 from .delta import user_delta
 from .messages import GraphRequest, GraphResult, body_object, check_top, query_ci
@@ -41,10 +41,7 @@ def _filtered_users(req: GraphRequest) -> tuple[list[dict[str, Any]], bool]:
         users = [u for u in users if search_matches(search, u, ("displayName", "mail", "userPrincipalName",
                                                                   "givenName", "surname", "mailNickname"))]
     if text:
-        flt = parse_filter(text, USER_FILTERS, "User")
-        if flt.advanced and not advanced:
-            raise unsupported_query()
-        users = [u for u in users if flt.matches(u)]
+        users = apply_filter(users, text, USER_FILTERS, "User", advanced=advanced)
     order = query_ci(req.query, "$orderby")
     if order:
         users = _order(users, order, text is not None, advanced)

@@ -20,7 +20,8 @@ from typing import Any, Callable, Mapping
 
 from .errors import GraphFault, unsupported_query
 
-__all__ = ["PropertyRule", "FilterTokens", "ODataFilter", "parse_filter", "USER_FILTERS", "GROUP_FILTERS"]
+__all__ = ["PropertyRule", "FilterTokens", "ODataFilter", "parse_filter", "apply_filter", "USER_FILTERS",
+           "GROUP_FILTERS"]
 
 
 @dataclass(frozen=True)
@@ -327,6 +328,16 @@ def parse_filter(text: str, rules: Mapping[str, PropertyRule], resource: str) ->
     parser = _Parser(text, rules, resource)
     pred = parser.parse()
     return ODataFilter(pred, parser.advanced)
+
+
+def apply_filter(objects: list[dict[str, Any]], text: str, rules: Mapping[str, PropertyRule], resource: str, *,
+                 advanced: bool) -> list[dict[str, Any]]:
+    """The objects matching ``$filter`` ``text``; a filter that needs advanced query capabilities in a request
+    that lacks them is Graph's ``400 Request_UnsupportedQuery`` (graph-facts 6.4)."""
+    flt = parse_filter(text, rules, resource)
+    if flt.advanced and not advanced:
+        raise unsupported_query()
+    return [o for o in objects if flt.matches(o)]
 
 
 def _rules(spec: Mapping[str, tuple[str, str]]) -> dict[str, PropertyRule]:
