@@ -12,6 +12,12 @@
         sim.write_profiles(path)            # TOML config with those profiles (no secrets)
 
 One HTTPS server per cloud that has seeded tenants; nothing outside this package knows it is not Microsoft.
+
+This module owns the ``Simulator`` (start, stop, endpoints, secrets, profiles) and ``SimConfig``. The parts it
+starts: ``server`` (a cloud's HTTPS server, over ``httpd``), ``login`` (the identity platform), ``graph_api/``
+(Graph v1.0: its core and one module per resource family) with the simulator's other route families, all listed
+in ``registry``; ``odata/`` (query options and ``$filter``), ``state`` (tenants), ``throttling``, ``faults``,
+``syncengine`` and ``portal`` (Entra's cross-tenant sync and its portal-only steps), ``generate`` (large tenants).
 """
 
 from __future__ import annotations

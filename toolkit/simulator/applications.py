@@ -13,20 +13,21 @@ import uuid
 from typing import Any
 
 from .enterprise_apps import CTS_TEMPLATE_ID, now_iso
-from .graph_api import ROLES, GraphRequest, GraphResult, GraphService, route
+from .graph_api import GraphRequest, GraphResult, GraphService, RouteTable
 from .odata import GraphFault, PropertyRule, bad_request, not_found, parse_filter, parse_select, parse_top
 
 # Permissions, least to most privileged (applicationtemplate-instantiate, serviceprincipal-list/get/delete,
 # serviceprincipal-post-approleassignedto / -list-approleassignedto / -delete-approleassignedto,
 # application-delete pages).
 _APP_WRITE = frozenset({"Application.ReadWrite.OwnedBy", "Application.ReadWrite.All", "Directory.ReadWrite.All"})
-ROLES.update({
+ROUTES = RouteTable(permissions={
     "apps.read": frozenset({"Application.Read.All", "Directory.Read.All", *_APP_WRITE}),
     "apps.write": _APP_WRITE,
     "approles.read": frozenset({"Application.Read.All", "AppRoleAssignment.ReadWrite.All", "Directory.Read.All",
                                 "Application.ReadWrite.All", "Directory.ReadWrite.All"}),
     "approles.write": frozenset({"AppRoleAssignment.ReadWrite.All"}),
 })
+route = ROUTES.route        # @route adds to this module's table only; toolkit.simulator.registry reads it
 # POST/DELETE appRoleAssignedTo need AppRoleAssignment.ReadWrite.All AND one of these (the pages list pairs)
 _APPROLE_COMPANION = frozenset({"Application.Read.All", "Directory.Read.All", "Application.ReadWrite.All",
                                 "Directory.ReadWrite.All"})

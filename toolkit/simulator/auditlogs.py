@@ -33,12 +33,13 @@ import re
 import uuid
 from typing import Any, Callable, Mapping
 
-from .graph_api import GraphRequest, GraphResult, GraphService, ROLES, route
+from .graph_api import GraphRequest, GraphResult, GraphService, RouteTable
 from .odata import FilterTokens, GraphFault, parse_top, unsupported_query
 
 __all__ = ["provisioning_record", "dense_provisioning_log", "PROVISIONING_FILTERS", "AUDIT_FILTERS"]
 
-ROLES.setdefault("auditlogs.read", frozenset({"AuditLog.Read.All"}))
+ROUTES = RouteTable(permissions={"auditlogs.read": frozenset({"AuditLog.Read.All"})})
+route = ROUTES.route        # @route adds to this module's table only; toolkit.simulator.registry reads it
 _DIRECTORY_READ = frozenset({"Directory.Read.All", "Directory.ReadWrite.All"})
 
 # property path -> operators (graph-facts 4 and 5)

@@ -29,12 +29,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .graph_api import (ROUTES, USER_COLLECTIONS, USER_DEFAULT, USER_PROPERTIES, GraphRequest, GraphResult,
-                        GraphService, Route, get_user, route)
-from .odata import MODELLED_EXPANSIONS, GraphFault, bad_request, not_found, parse_select, project
+from .graph_api import GraphRequest, GraphResult, GraphService, RouteTable
+from .graph_api.schema import USER_COLLECTIONS, USER_DEFAULT, USER_PROPERTIES
+from .graph_api.users import get_user
+from .odata import GraphFault, bad_request, not_found, parse_select, project
 from .state import TenantState
 
 __all__ = ["MANAGER_KEY", "manager_of"]
+
+# ``$expand=manager`` is modelled (the other navigation properties of a user are refused with 501).
+ROUTES = RouteTable(expansions={"user": {"manager"}})
+route = ROUTES.route        # @route adds to this module's table only; toolkit.simulator.registry reads it
 
 MANAGER_KEY = "_managerId"
 _REF = re.compile(r"^https://[^/]+/v1\.0/(?:users|directoryObjects)/(?P<id>[^/?#]+)$", re.IGNORECASE)
@@ -162,8 +167,10 @@ def _chain(tenant: TenantState, user: dict[str, Any], levels: int, select: list[
     return view
 
 
+@route("GET", r"/users/(?P<key>[^/]+)", "users.read", ahead_of=get_user)
 def get_user_expanding_manager(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
-    """``GET /users/{id}``; with ``$expand=manager`` the manager (chain) is nested, as user-list-manager.md shows."""
+    """``GET /users/{id}``; with ``$expand=manager`` the manager (chain) is nested, as user-list-manager.md shows.
+    It answers ahead of the users family's ``get_user`` (the registry places it) and delegates to it."""
     raw = next((v for k, v in req.query.items() if k.lower() == "$expand"), None)
     options = _expand_options(raw) if raw else None
     result = get_user(svc, req, key)
@@ -176,14 +183,3 @@ def get_user_expanding_manager(svc: GraphService, req: GraphRequest, key: str) -
     if chain is not None:
         result.body["manager"] = chain
     return result
-
-
-def _route_before(handler: Any, new: Route) -> None:
-    """Put ``new`` ahead of ``handler``'s route, so it answers first (it delegates to ``handler``)."""
-    index = next((i for i, r in enumerate(ROUTES) if r.handler is handler and r.method == new.method), len(ROUTES))
-    ROUTES.insert(index, new)
-
-
-MODELLED_EXPANSIONS["user"].add("manager")
-_route_before(get_user, Route("GET", re.compile(r"^/users/(?P<key>[^/]+)$", re.IGNORECASE),
-                              get_user_expanding_manager, "users.read"))

@@ -11,17 +11,18 @@ import copy
 from typing import Any
 
 from .crosstenant import INVITE_SETTINGS, PARTNER_PROPERTIES, POLICY_SIZE_LIMIT, SUPPORTED_CLOUD_ENDPOINTS, new_partner
-from .graph_api import ROLES, GraphRequest, GraphResult, GraphService, route
+from .graph_api import GraphRequest, GraphResult, GraphService, RouteTable
 from .odata import GraphFault, bad_request
 
 # Permissions, least to most privileged (crosstenantaccesspolicy-get/-update, ...partner-*, authorizationpolicy-*
 # pages). Directory.ReadWrite.All is not listed by these pages, so it does not grant them.
-ROLES.update({
+ROUTES = RouteTable(permissions={
     "ctap.read": frozenset({"Policy.Read.All", "Policy.ReadWrite.CrossTenantAccess"}),
     "ctap.write": frozenset({"Policy.ReadWrite.CrossTenantAccess"}),
     "authz.read": frozenset({"Policy.Read.All", "Policy.ReadWrite.Authorization"}),
     "authz.write": frozenset({"Policy.ReadWrite.Authorization"}),
 })
+route = ROUTES.route        # @route adds to this module's table only; toolkit.simulator.registry reads it
 
 _BASE = r"/policies/crossTenantAccessPolicy"
 _PARTNER = _BASE + r"/partners/(?P<tenant_id>[^/()]+)"

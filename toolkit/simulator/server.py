@@ -3,8 +3,9 @@
 The WSGI app sends ``/v1.0/...`` to the Graph side and everything else to the login side
 (``toolkit.simulator.login.LoginService``). Per Graph request, in this order: injected latency and faults
 (``FaultInjector``), bearer-token validation for THIS cloud (401 ``InvalidAuthenticationToken``), then
-``GraphService.execute`` (throttle model, app-role check, route). Every Graph response carries ``request-id``,
-``client-request-id`` (echoed when the client sent one) and Graph's JSON content type.
+``GraphService.execute`` (throttle model, app-role check, route; the routes are ``registry.graph_routing()``).
+Every Graph response carries ``request-id``, ``client-request-id`` (echoed when the client sent one) and
+Graph's JSON content type.
 
 A ``reset`` fault really resets the TCP connection: the app raises ``ResetConnection`` and the server
 (``httpd.HTTPSServer``, keep-alive HTTP/1.1) closes that socket with ``SO_LINGER`` 0 instead of answering,
@@ -23,14 +24,10 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
 
-from . import applications, auditlogs, batch, manager, policies, synchronization
 from .graph_api import JSON_TYPE, GraphRequest, GraphResult, GraphService, complete_error
 from .httpd import HTTPSServer, ResetConnection
+from .registry import graph_routing
 from .state import Directory
-
-# Modules that register Graph routes (graph_api itself, and these). A new resource (e.g. auditLogs) is a module
-# with @route handlers, imported and listed here.
-ROUTE_MODULES = (batch, policies, applications, synchronization, manager, auditlogs)
 
 __all__ = ["CloudServer", "ResetConnection", "discovery_clouds_for"]
 
@@ -60,7 +57,7 @@ class CloudServer:
         self._ssl_context = ssl_context
         self._server: HTTPSServer | None = None
         self._thread: threading.Thread | None = None
-        self.graph = GraphService(cloud, throttle, page_size=page_size,
+        self.graph = GraphService(cloud, throttle, graph_routing(), page_size=page_size,
                                   replication_lag_s=float(getattr(faults, "replication_lag", 0.0) or 0.0),
                                   index_lag_s=float(getattr(getattr(faults, "config", None), "index_lag_s", 0.0)
                                                     or 0.0),

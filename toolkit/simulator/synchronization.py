@@ -15,17 +15,18 @@ from typing import Any
 
 from . import syncengine
 from .enterprise_apps import SyncJob
-from .graph_api import ROLES, GraphRequest, GraphResult, GraphService, route
+from .graph_api import GraphRequest, GraphResult, GraphService, RouteTable
 from .odata import GraphFault, bad_request, not_found
 from .syncschema import SchemaError, check_schema, default_schema, user_rule
 
 # Permissions (synchronization-* pages): reads need Synchronization.Read.All or more; writes
 # Synchronization.ReadWrite.All or (application) Application.ReadWrite.OwnedBy.
-ROLES.update({
+ROUTES = RouteTable(permissions={
     "sync.read": frozenset({"Synchronization.Read.All", "Synchronization.ReadWrite.All",
                             "Application.ReadWrite.OwnedBy"}),
     "sync.write": frozenset({"Synchronization.ReadWrite.All", "Application.ReadWrite.OwnedBy"}),
 })
+route = ROUTES.route        # @route adds to this module's table only; toolkit.simulator.registry reads it
 
 _SP = r"/servicePrincipals/(?P<sp_id>[^/]+)/synchronization"
 _JOB = _SP + r"/jobs/(?P<job_id>[^/]+)"

@@ -9,15 +9,19 @@
 from __future__ import annotations
 
 import random
+import uuid
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
-import uuid
+from ..odata import GraphFault
+from .messages import JSON_TYPE, GraphRequest, GraphResult, complete_error
+from .routing import AUTHENTICATED, RouteTable
+from .service import GraphService
 
-from .graph_api import JSON_TYPE, GraphRequest, GraphResult, GraphService, complete_error, route
-from .odata import GraphFault
+__all__ = ["ROUTES", "run_batch", "MAX_BATCH"]
 
-__all__ = ["run_batch", "MAX_BATCH"]
+ROUTES = RouteTable()
+route = ROUTES.route        # @route adds to this module's table only; toolkit.simulator.registry reads it
 
 MAX_BATCH = 20
 
@@ -138,7 +142,7 @@ def inner_headers(result: GraphResult) -> dict[str, str]:
     return headers
 
 
-@route("POST", r"/\$batch", "authenticated")
+@route("POST", r"/\$batch", AUTHENTICATED)
 def batch_route(svc: GraphService, req: GraphRequest) -> GraphResult:
     """The $batch endpoint itself needs only a valid token; every inner request is checked on its own."""
     client_id = req.header("client-request-id")
