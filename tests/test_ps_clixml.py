@@ -11,7 +11,7 @@ import pytest
 from toolkit.errors import InputError
 from toolkit.export import load_tenant
 from toolkit.frames import LICENSE_ASSIGNMENTS, SKUS, USERS
-from toolkit.interop.clixml import read_clixml, to_graph
+from toolkit.export.clixml import read_clixml, to_graph
 from toolkit.licensing import evaluate_eligibility
 from toolkit.plan import plan_sync
 

@@ -50,7 +50,7 @@ def load_tenant(source: str | os.PathLike[str], *, cloud: str | None = None,
                          hint="Give a snapshot folder, a folder of Graph JSON files, or a users JSON file.")
     if path.is_dir() and is_snapshot(path):
         return _unique_user_ids(_load_snapshot(path, cloud=cloud, tenant_id=tenant_id), path)
-    from toolkit.interop.clixml import is_clixml_source, load_clixml_tenant  # Export-Clixml files (PowerShell)
+    from .clixml import is_clixml_source, load_clixml_tenant  # Export-Clixml files (PowerShell)
     if is_clixml_source(path):
         return _unique_user_ids(load_clixml_tenant(path, cloud=cloud, tenant_id=tenant_id), path)
     if path.is_dir() and (path / "graph").is_dir() and (path / "parquet").is_dir():
