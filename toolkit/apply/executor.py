@@ -53,6 +53,7 @@ from .operations import (Operation, address_lookup_url, finish_requests, first_r
 from .prerequisites import check_invite_prerequisites, needs_invite_prerequisites
 from .results import ApplyResult, build_result
 from .secrets_source import attach_secrets
+from .selection import Selection, select_operations
 
 __all__ = ["ApplyOptions", "apply_plan", "apply_plan_file", "verify_target"]
 
@@ -92,6 +93,8 @@ class ApplyOptions:
     auto_reconcile_proxy_conflict: bool = False
     on_event: Callable[[dict[str, Any]], None] | None = None
     stop: threading.Event | None = None
+    # Only these op ids (``selection.py``); None: the whole plan. The rest stay pending for a later apply.
+    operations: tuple[str, ...] | None = None
 
 
 def verify_target(plan: SyncPlan, client: GraphClient, cloud: str) -> dict[str, Any]:
@@ -132,6 +135,7 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
     opts = options or ApplyOptions()
     if opts.concurrency < 1:
         raise InputError("concurrency must be at least 1", field="concurrency")
+    selection = select_operations(plan, opts.operations)      # unknown op ids: refused before anything is written
     journal_path = opts.journal_path
     if journal_path is None and plan_path is not None and not opts.what_if:
         journal_path = default_journal_path(plan_path)
@@ -157,7 +161,7 @@ def apply_plan(plan: SyncPlan, client: GraphClient, *, cloud: str, plan_path: st
             journal = Journal(journal_path, digest, target_tenant=str(plan.header["target"]["tenantId"]),
                               plan_file=str(plan_path or ""))
         try:
-            run = _Run(plan, client, journal, ops, opts)
+            run = _Run(plan, client, journal, ops, opts, selection)
             run.prerequisites = prerequisites
             result = run.execute()
         finally:
@@ -186,10 +190,12 @@ class _Chunk:
 
 class _Run:
     def __init__(self, plan: SyncPlan, client: GraphClient, journal: Journal, ops: list[Operation],
-                 opts: ApplyOptions):
+                 opts: ApplyOptions, selection: Selection | None = None):
         self.plan, self.client, self.journal, self.opts = plan, client, journal, opts
+        self.selection = selection or Selection()
         self.ops = {op.op_id: op for op in ops}
-        self.order = [op.op_id for op in ops]
+        self.order = [op.op_id for op in ops if op.op_id in self.selection]      # what this run deals with
+        self.not_selected = len(ops) - len(self.order)
         options = plan.header["options"]
         self.create_as = options.get("createAs", defaults.CREATE_AS)
         self.link_attr = options.get("linkAttribute", defaults.LINK_ATTRIBUTE)
@@ -243,32 +249,33 @@ class _Run:
             if op is not None and entry.kind == "restore" and op.kind == "create":
                 # An earlier run found this user in the deleted items: it stays a restore of that user.
                 op.kind, op.target_id = "restore", entry.target_id
-        states = {e.state for e in self.entries.values()}
+        # Only the selected operations are looked at, changed or sent; the others stay as the journal has them.
+        chosen = [self.entries[o] for o in self.order]
+        states = {e.state for e in chosen}
         if not fresh and not opts.what_if:
-            unfinished = any(e.state in ("pending", "sent") and e.attempts > 0 for e in self.entries.values())
+            unfinished = any(e.state in ("pending", "sent") and e.attempts > 0 for e in chosen)
             if unfinished and not opts.resume:
                 raise InputError("an earlier apply of this plan was interrupted", source=str(self.journal.path),
                                  hint="Continue it with --resume (ccsync re-reads the target before resending "
                                       "anything whose outcome is unknown).")
         if opts.retry_failed:
-            for e in self.entries.values():
+            for e in chosen:
                 if e.state == "failed":
                     self._set(e.op_id, state="pending", http_status=None, error_code=None, message=None,
                               request_id=None)
             self._flush()
-        if not fresh and states <= TERMINAL and not opts.retry_failed and self.entries:
+        if not fresh and states <= TERMINAL and not opts.retry_failed and chosen:
             return build_result(self, nothing_to_do=True)
-        if not self.entries:
+        if not chosen:
             return build_result(self, nothing_to_do=True)
-        destructive = [e for e in self.entries.values() if e.kind in ("delete", "disable") and e.state
-                       not in TERMINAL]
+        destructive = [e for e in chosen if e.kind in ("delete", "disable") and e.state not in TERMINAL]
         if destructive and not opts.allow_destructive and not opts.what_if:
             n_del = sum(1 for e in destructive if e.kind == "delete")
             raise InputError(f"the plan deletes {n_del} and disables {len(destructive) - n_del} target users; "
                              "nothing was written", field="confirmation",
                              hint="Review the plan, then confirm (or pass --yes / allow_destructive=True).")
         self._emit({"event": "apply_phase", "phase": "reconcile"})
-        sent = [e.op_id for e in self.entries.values() if e.state == "sent"]
+        sent = [e.op_id for e in chosen if e.state == "sent"]
         if sent:
             self._reconcile(sent)
         self._emit({"event": "apply_phase", "phase": "check"})
@@ -795,8 +802,14 @@ class _Run:
             self._fail(o, first.error)
 
     def _manager_not_ready(self, work: _Work) -> bool:
-        """The manager step waits for the manager's create, or fails when that create failed (managers.py)."""
+        """The manager step waits for the manager's create, or fails when that create failed (managers.py) or
+        is not selected in this run (it would never come)."""
         status, reason = manager_target(self.ops[work.op_id], self.entries, self.ops)
+        manager_op = str(self.ops[work.op_id].extra.get("managerOp") or "")
+        if status == "wait" and manager_op not in self.selection:
+            status, reason = "failed", (f"the user was created, but its manager (operation {manager_op}) was not "
+                                        f"selected: apply it (--operation {manager_op}), then apply this one again "
+                                        "with --retry-failed to set the manager")
         if status == "wait":
             self._push(_Work(work.op_id, work.step, time.monotonic() + 0.5))
         elif status == "failed":

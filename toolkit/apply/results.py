@@ -1,7 +1,10 @@
 """Results of an apply: one row per operation (DataFrame), a summary, the Excel workbook and the CSV.
 
 ``summary`` counts creates by their own create mode: ``creates`` (planned) and ``created`` (done), each
-``{"members": n, "invitations": n}``; ``createAs`` is ``member``, ``invite`` or ``mixed``.
+``{"members": n, "invitations": n}``; ``createAs`` is ``member``, ``invite`` or ``mixed``. ``notSelected``: the
+plan's operations this run left out (``--operation``: the frame holds only the selected ones); with a
+selection, ``selection`` = ``{"operations": [...], "notCarriedOut": [{"opId", "kind", "reason"}]}`` (selected
+but held, a conflict or blocked: never sent).
 
 Columns of ``ApplyResult.frame`` (``RESULT_COLUMNS``): opId, kind, state (pending/sent/done/failed/skipped, or
 ``planned`` in a what-if run), step, sourceUpn, targetUpn, targetId, attempts, httpStatus, errorCode,
@@ -116,21 +119,36 @@ class ApplyResult:
     def failures(self) -> pd.DataFrame:
         return self.frame[self.frame["state"] == "failed"].reset_index(drop=True)
 
+    @property
+    def not_selected(self) -> int:
+        """How many of the plan's operations this run left out (``--operation``)."""
+        return int(self.summary.get("notSelected", 0))
+
     def message(self) -> str:
         s = self.summary["states"]
-        if self.nothing_to_do and not self.summary["operations"]:
+        left_out = ""
+        if self.not_selected:
+            left_out = (f" {self.not_selected} operation(s) of the plan were not selected and are left for a later "
+                        "apply (without --operation: the rest).")
+        held = len((self.summary.get("selection") or {}).get("notCarriedOut") or [])
+        if held:
+            left_out += f" {held} selected operation(s) are held or not carried out by apply (see the summary)."
+        if self.nothing_to_do and not self.summary["operations"] and not self.not_selected:
             return "Nothing to do: the plan has no operation to carry out (conflicts and blocked users excepted)."
+        if self.nothing_to_do and not self.summary["operations"]:
+            return "Nothing to do: none of the selected operations is carried out by apply." + left_out
         if self.nothing_to_do:
-            return (f"Nothing to do: this plan was already applied ({s.get('done', 0)} done, "
-                    f"{s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped).")
+            what = "the selected operations were" if self.not_selected else "this plan was"
+            return (f"Nothing to do: {what} already applied ({s.get('done', 0)} done, "
+                    f"{s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped)." + left_out)
         if self.what_if:
             return (f"What if: {s.get('planned', 0)} operation(s) would be carried out, "
-                    f"{s.get('skipped', 0)} skipped as stale; nothing was written.")
+                    f"{s.get('skipped', 0)} skipped as stale; nothing was written." + left_out)
         text = (f"{s.get('done', 0)} done, {s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped "
                 f"(stale)")
         if self.interrupted:
             text += f"; stopped with {s.get('pending', 0) + s.get('sent', 0)} left: continue with --resume"
-        return text + "."
+        return text + "." + left_out
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary, "interrupted": self.interrupted, "nothingToDo": self.nothing_to_do,
@@ -189,6 +207,11 @@ def build_result(run: "_Run", *, nothing_to_do: bool = False, what_if: bool = Fa
                "writesSent": writes, "writesPerSecond": round(writes / elapsed, 3) if elapsed > 0 else 0.0,
                "throttled": int(stats.get("throttled", 0)),
                "throttledShare": round(int(stats.get("throttled", 0)) / items, 5) if items else 0.0}
+    summary["notSelected"] = int(getattr(run, "not_selected", 0))
+    selection = getattr(run, "selection", None)
+    if selection is not None and selection.partial:
+        summary["selection"] = {"operations": sorted(selection.ids),
+                                "notCarriedOut": [dict(x) for x in selection.not_carried_out]}
     if getattr(run, "prerequisites", None):
         summary["prerequisites"] = run.prerequisites      # the target's cross-cloud B2B settings, as read
     return ApplyResult(frame, summary, interrupted=run.interrupted, nothing_to_do=nothing_to_do, what_if=what_if,

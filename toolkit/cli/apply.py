@@ -57,6 +57,10 @@ def _progress(mode: str) -> tuple[Any, Any]:
               help="Continue an interrupted run (the target is re-read before anything is resent).")
 @click.option("--retry-failed", is_flag=True, default=False,
               help="Send the operations that failed in an earlier run again.")
+@click.option("--operation", "operations", multiple=True, metavar="OPID",
+              help="Apply only this operation of the plan (repeatable; a create comes with its licences, groups and "
+                   "manager). The others are left for a later apply; held operations stay held. Unknown ids are "
+                   "refused before anything is written.")
 @click.option("--journal", "journal_path", type=click.Path(dir_okay=False), default=None, metavar="PATH",
               help="Journal file. Default: PLAN.journal.sqlite next to the plan.")
 @click.option("--results", "results_path", type=click.Path(dir_okay=False), default=None, metavar="PATH",
@@ -88,7 +92,7 @@ def _progress(mode: str) -> tuple[Any, Any]:
               help="entra plans: also check the target users themselves after the cycle (target tenant profile).")
 @common_options
 def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, resume: bool, retry_failed: bool,
-                  journal_path: str | None, results_path: str | None, csv_path: str | None, concurrency: int,
+                  operations: tuple[str, ...], journal_path: str | None, results_path: str | None, csv_path: str | None, concurrency: int,
                   quota_window_scale: float, trust_unsigned_plan: bool, auto_reconcile_proxy_conflict: bool,
                   progress_mode: str, on_demand: bool = False, no_wait: bool = False, verify_only: bool = False,
                   timeout_s: int = 3600, target_profile: str | None = None) -> None:
@@ -101,6 +105,9 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
 
     Example: ccsync apply plan.json --profile fabrikam --what-if
 
+    Only some operations, after reviewing each (what Invoke-CcsSyncPlan does per user): repeat --operation OPID;
+    a later apply without it carries out the rest, exactly once.
+
     An entra-engine plan ('ccsync plan --job ...') is applied through Entra's own sync job with the SOURCE
     tenant's profile: refused when the job's schema, scope or settings changed since the plan; then the plan's
     scope changes (journaled, exactly once), the job started (or --on-demand), the cycle waited for, and planned
@@ -112,19 +119,26 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
     from toolkit.config import get_profile
     from toolkit.errors import InputError
     from toolkit.graph import GraphClient, WritePacer
+    from toolkit.apply.selection import select_operations
     from toolkit.plan.planfile import load_plan
 
     plan = load_plan(plan_path)
+    selection = select_operations(plan, operations)          # unknown op ids: exit 2 before anything else
     signature = plan.check_signature(plan_path, trust_unsigned=trust_unsigned_plan)
     if not signature.valid:
         warn(f"The plan is {signature.describe()}; applying it because --trust-unsigned-plan says you reviewed it.")
     profile = get_profile(profile_name, state().config)
     if plan.header.get("engine") == "entra":
+        if selection.partial:
+            raise InputError("--operation applies to direct-engine plans; an entra plan is carried out by Entra's "
+                             "job as a whole", field="operation",
+                             hint="Leave --operation out, or change the job's scope and plan again.")
         _apply_entra(plan, plan_path, profile, what_if=what_if, yes=yes, resume=resume, journal_path=journal_path,
                      results_path=results_path, csv_path=csv_path, on_demand=on_demand, no_wait=no_wait, verify_only=verify_only,
                      timeout_s=timeout_s, target_profile=target_profile)
         return
     actionable = plan.actionable
+    actionable = actionable[actionable["opId"].isin(list(selection.ids))] if selection.partial else actionable
     destructive = int(actionable["kind"].isin(["delete", "disable"]).sum())
     allow = yes
     if destructive and not yes and not what_if:
@@ -140,7 +154,8 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
     stop = threading.Event()
     options = ApplyOptions(what_if=what_if, resume=resume, retry_failed=retry_failed, allow_destructive=allow,
                            journal_path=journal_path, concurrency=concurrency, on_event=on_event, stop=stop,
-                           auto_reconcile_proxy_conflict=auto_reconcile_proxy_conflict)
+                           auto_reconcile_proxy_conflict=auto_reconcile_proxy_conflict,
+                           operations=tuple(operations) or None)
 
     def on_sigint(_signum: int, _frame: Any) -> None:
         # First Ctrl-C: stop sending, let the requests in flight finish and be journaled. Second: abort.
@@ -174,6 +189,7 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
         s = result.summary
         rows = [("target", f"{s['target'].get('displayName') or ''} {s['target']['tenantId']} ({s['target']['cloud']})"),
                 ("operations", s["operations"]), *[(k, v) for k, v in sorted(s["states"].items())],
+                ("not selected", s.get("notSelected") or None),
                 ("elapsed (s)", s["elapsedSeconds"]), ("writes sent", s["writesSent"]),
                 ("writes per second", s["writesPerSecond"]), ("throttled (429)", s["throttled"]),
                 ("journal", data.get("journal")), ("workbook", data.get("workbook")), ("csv", data.get("csv"))]
