@@ -14,13 +14,13 @@ from typing import Iterator
 import pytest
 from click.testing import CliRunner
 
-from toolkit.apply import ApplyOptions, apply_plan
+from toolkit.apply import apply_plan
 from toolkit.cli.main import cli
 from toolkit.errors import InputError
 from toolkit.simulator import SimConfig, Simulator
 
 from test_apply_helpers import (FABRIKAM, client, link_of, linked_users, make_plan, mapping_with_usage_location,
-                                profile, source_tenant, source_user)
+                                profile, sim_time, source_tenant, source_user)
 
 
 @pytest.fixture()
@@ -55,7 +55,7 @@ def test_selected_operations_now_the_rest_later_each_exactly_once(sim: Simulator
     ids = _ids_by_user(plan)
 
     first = apply_plan(plan, client(sim), cloud="gcch", plan_path=path,
-                       options=ApplyOptions(operations=(ids[1], ids[3])))
+                       options=sim_time(operations=(ids[1], ids[3])))
     assert first.summary["states"] == {"done": 2} and first.exit_code == 0
     assert sorted(first.frame["opId"]) == sorted([ids[1], ids[3]])
     assert first.summary["notSelected"] == 3 and "3 operation(s) of the plan were not selected" in first.message()
@@ -69,15 +69,16 @@ def test_selected_operations_now_the_rest_later_each_exactly_once(sim: Simulator
     journal = _journal(tmp_path / "plan.json.journal.sqlite")
     assert {ids[i]: journal[ids[i]] for i in (0, 2, 4)} == {ids[i]: ("pending", 0) for i in (0, 2, 4)}
 
-    again = apply_plan(plan, client(sim), cloud="gcch", plan_path=path, options=ApplyOptions(operations=(ids[1],)))
+    again = apply_plan(plan, client(sim), cloud="gcch", plan_path=path, options=sim_time(operations=(ids[1],)))
     assert again.nothing_to_do and "the selected operations were already applied" in again.message()
 
-    rest = apply_plan(plan, client(sim), cloud="gcch", plan_path=path)          # no selection: the rest
+    rest = apply_plan(plan, client(sim), cloud="gcch", plan_path=path,
+                      options=sim_time())          # no selection: the rest
     assert rest.summary["states"] == {"done": 5} and rest.summary["notSelected"] == 0
     links = linked_users(sim)
     assert all(len(links[link_of(i)]) == 1 for i in range(5)) and len(links) == 5
     assert [tenant.groups[group]["members"].count(links[link_of(i)][0]["id"]) for i in range(5)] == [1] * 5
-    assert apply_plan(plan, client(sim), cloud="gcch", plan_path=path).nothing_to_do
+    assert apply_plan(plan, client(sim), cloud="gcch", plan_path=path, options=sim_time()).nothing_to_do
 
 
 def test_unknown_op_ids_are_refused_before_anything_is_written(sim: Simulator, tmp_path: Path) -> None:
@@ -86,7 +87,7 @@ def test_unknown_op_ids_are_refused_before_anything_is_written(sim: Simulator, t
     before = set(sim.tenant(FABRIKAM).users)
     with pytest.raises(InputError, match="no operation nope-1") as err:
         apply_plan(plan, client(sim), cloud="gcch", plan_path=path,
-                   options=ApplyOptions(operations=(plan.ops["opId"][0], "nope-1")))
+                   options=sim_time(operations=(plan.ops["opId"][0], "nope-1")))
     assert "--what-if" in (err.value.hint or "")
     result = _cli(sim, tmp_path, str(path), "--operation", "nope-2", "--operation", "nope-1")
     assert result.exit_code == 2
@@ -98,7 +99,7 @@ def test_unknown_op_ids_are_refused_before_anything_is_written(sim: Simulator, t
 
 def test_held_operations_stay_held_even_when_selected(sim: Simulator, tmp_path: Path) -> None:
     first = make_plan(sim, source_tenant([source_user(i) for i in range(3)]))
-    apply_plan(first, client(sim), cloud="gcch", plan_path=first.save(tmp_path / "first.json"))
+    apply_plan(first, client(sim), cloud="gcch", plan_path=first.save(tmp_path / "first.json"), options=sim_time())
     plan = make_plan(sim, source_tenant([source_user(9)]), deletion_threshold=1)
     held = plan.ops[plan.ops["held"]]["opId"].tolist()
     create = plan.ops[plan.ops["kind"] == "create"]["opId"].tolist()
@@ -137,12 +138,12 @@ def test_resume_and_retry_failed_respect_the_selection(sim: Simulator, tmp_path:
     path = plan.save(tmp_path / "plan.json")
     ids = _ids_by_user(plan)
     failed = apply_plan(plan, client(sim), cloud="gcch", plan_path=path,
-                        options=ApplyOptions(operations=(ids[0], ids[1])))
+                        options=sim_time(operations=(ids[0], ids[1])))
     assert failed.summary["states"] == {"failed": 2}
     tenant.skus[sku]["prepaidUnits"]["enabled"] = units + 10
 
     retried = apply_plan(plan, client(sim), cloud="gcch", plan_path=path,
-                         options=ApplyOptions(retry_failed=True, operations=(ids[0],)))
+                         options=sim_time(retry_failed=True, operations=(ids[0],)))
     assert retried.summary["states"] == {"done": 1} and retried.summary["notSelected"] == 2
     journal = _journal(tmp_path / "plan.json.journal.sqlite")
     assert (journal[ids[0]][0], journal[ids[1]][0], journal[ids[2]]) == ("done", "failed", ("pending", 0))
@@ -151,13 +152,13 @@ def test_resume_and_retry_failed_respect_the_selection(sim: Simulator, tmp_path:
     with sqlite3.connect(tmp_path / "plan.json.journal.sqlite") as db:
         db.execute("UPDATE ops SET state='sent', attempts=1, sent_at=0 WHERE op_id=?", (ids[2],))
     other = apply_plan(plan, client(sim), cloud="gcch", plan_path=path,
-                       options=ApplyOptions(retry_failed=True, operations=(ids[1],)))
+                       options=sim_time(retry_failed=True, operations=(ids[1],)))
     assert other.summary["states"] == {"done": 1}
     assert _journal(tmp_path / "plan.json.journal.sqlite")[ids[2]][0] == "sent"          # not looked at
     with pytest.raises(InputError, match="interrupted"):
-        apply_plan(plan, client(sim), cloud="gcch", plan_path=path, options=ApplyOptions(operations=(ids[2],)))
+        apply_plan(plan, client(sim), cloud="gcch", plan_path=path, options=sim_time(operations=(ids[2],)))
     resumed = apply_plan(plan, client(sim), cloud="gcch", plan_path=path,
-                         options=ApplyOptions(resume=True, operations=(ids[2],), unknown_create_wait=0.2))
+                         options=sim_time(resume=True, operations=(ids[2],), unknown_create_wait=0.2))
     assert resumed.summary["states"] == {"done": 1}
     links = linked_users(sim)
     assert all(len(links[link_of(i)]) == 1 for i in range(3))
@@ -199,12 +200,12 @@ def test_a_manager_left_out_fails_only_the_manager_step_and_says_which_operation
                            "flow": "always"}], columns=plan.changes.columns)
     plan.changes = pd.concat([plan.changes, extra], ignore_index=True)
     path = plan.save(tmp_path / "plan.json")
-    result = apply_plan(plan, client(sim), cloud="gcch", plan_path=path, options=ApplyOptions(operations=(ids[1],)))
+    result = apply_plan(plan, client(sim), cloud="gcch", plan_path=path, options=sim_time(operations=(ids[1],)))
     [row] = result.frame.to_dict("records")
     assert (row["state"], row["step"]) == ("failed", "manager")
     assert f"--operation {ids[0]}" in row["message"] and len(linked_users(sim)[link_of(1)]) == 1
     assert link_of(0) not in linked_users(sim)
-    rest = apply_plan(plan, client(sim), cloud="gcch", plan_path=path, options=ApplyOptions(retry_failed=True))
+    rest = apply_plan(plan, client(sim), cloud="gcch", plan_path=path, options=sim_time(retry_failed=True))
     assert rest.summary["states"] == {"done": 2}, rest.frame.to_dict("records")
     users = linked_users(sim)
     [manager], [user] = users[link_of(0)], users[link_of(1)]
