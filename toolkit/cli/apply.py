@@ -6,7 +6,6 @@ import json
 import signal
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 import click
@@ -69,8 +68,9 @@ def _progress(mode: str) -> tuple[Any, Any]:
               help="Results CSV. Default: PLAN.results.csv next to the plan.")
 @click.option("--concurrency", type=click.IntRange(1, 16), default=4, show_default=True,
               help="$batch requests in flight at once.")
-@click.option("--quota-window-scale", type=click.FloatRange(min=0.0001), default=1.0, show_default=True,
-              help="Multiply Graph's quota windows by this factor (only for a simulator run with scaled windows).")
+@click.option("--quota-window-scale", type=click.FloatRange(min=0.0001), default=1.0, show_default=True, hidden=True,
+              help="Simulator only: multiply Graph's quota windows by this factor (a simulator run with scaled "
+                   "windows).")
 @click.option("--trust-unsigned-plan", is_flag=True, default=False,
               help="Apply a plan that is not signed with your key (unsigned, made by someone else, or changed after "
                    "signing) AFTER you reviewed it. The schema and write-time checks still apply.")
@@ -115,7 +115,8 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
 
     Example: ccsync apply plan.json --profile contoso-ccsync --target-profile fabrikamfederal
     """
-    from toolkit.apply import ApplyOptions, apply_plan, write_results_csv, write_results_workbook
+    from toolkit.apply import ApplyOptions, apply_plan
+    from toolkit.apply.sidefiles import write_results
     from toolkit.config import get_profile
     from toolkit.errors import InputError
     from toolkit.graph import GraphClient, WritePacer
@@ -178,11 +179,7 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
     if result.stats.get("lockTakenOver"):
         warn(f"The earlier run of this plan ended without releasing its lock: {result.stats['lockTakenOver']}.")
     if not what_if and not result.nothing_to_do:
-        base = Path(plan_path)
-        xlsx = Path(results_path) if results_path else base.with_name(base.name + ".results.xlsx")
-        csv = Path(csv_path) if csv_path else base.with_name(base.name + ".results.csv")
-        data["workbook"] = str(write_results_workbook(result, xlsx, plan_file=plan_path))
-        data["csv"] = str(write_results_csv(result, csv))
+        data.update(write_results(result, plan_path, results_path, csv_path))
     info(result.message())
 
     def render(console: Any) -> None:
@@ -216,7 +213,7 @@ def _apply_entra(plan: Any, plan_path: str, profile: Any, *, what_if: bool, yes:
     import pandas as pd
 
     from toolkit.apply.entra import EntraApplyResult, apply_entra_plan, check_stale, verify_entra_plan
-    from toolkit.apply.journal import default_journal_path
+    from toolkit.apply.sidefiles import entra_run_started, journal_path_for, results_paths
     from toolkit.config import get_profile
     from toolkit.errors import InputError
     from toolkit.xts.calls import TenantSide
@@ -224,7 +221,7 @@ def _apply_entra(plan: Any, plan_path: str, profile: Any, *, what_if: bool, yes:
     side = TenantSide.from_profile("source", profile)
     side.load_organization()
     changes = plan.header.get("scopeChanges") or []
-    journal = Path(journal_path) if journal_path else default_journal_path(plan_path)
+    journal = journal_path_for(plan_path, journal_path)
     if what_if or verify_only:
         check_stale(plan, side, resuming=verify_only)
     if what_if:
@@ -238,17 +235,9 @@ def _apply_entra(plan: Any, plan_path: str, profile: Any, *, what_if: bool, yes:
     target_side = TenantSide.from_profile("target", get_profile(target_profile, state().config)) \
         if target_profile else None
     if verify_only:
-        from toolkit.apply.journal import Journal
-        from toolkit.plan.planfile import canonical_digest
         from toolkit.xts.control import locate_one
 
-        if not journal.exists():
-            raise InputError("nothing to verify: this plan has not been applied (no journal next to it)",
-                             hint="Apply it first: ccsync apply PLAN --profile SOURCE.")
-        with Journal(journal, canonical_digest(plan.to_document())) as j:
-            since = j.meta().get("runStartedAt")
-        if not since:
-            raise InputError("the plan's run was never started", hint="Apply it again to start the job.")
+        since = entra_run_started(plan, journal)
         sp = locate_one(side, job_id=plan.header["job"]["id"]).sp_id
         result = EntraApplyResult(scope_changes=pd.DataFrame(columns=["changeId", "action", "state"]), run="none",
                                   started_at=since)
@@ -272,11 +261,9 @@ def _apply_entra(plan: Any, plan_path: str, profile: Any, *, what_if: bool, yes:
     if result.verification is not None or len(result.scope_changes):
         from toolkit.report.entra_plan import write_entra_results_workbook
 
-        base = Path(plan_path)
-        xlsx = Path(results_path) if results_path else base.with_name(base.name + ".results.xlsx")
+        xlsx, csv = results_paths(plan_path, results_path, csv_path)
         data["workbook"] = str(write_entra_results_workbook(xlsx, plan, result, plan_file=plan_path))
         if result.verification is not None:
-            csv = Path(csv_path) if csv_path else base.with_name(base.name + ".results.csv")
             result.verification.to_csv(csv, index=False)
             data["csv"] = str(csv)
     for note in result.notes:
