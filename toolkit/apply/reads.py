@@ -3,7 +3,7 @@ and the users a create of unknown outcome may already have made."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import quote
 
 from ..graph import BatchRequest, BatchResult
@@ -12,9 +12,15 @@ from .operations import address_lookup_url, link_filter_url, select_for
 if TYPE_CHECKING:
     from .run import Run
 
-__all__ = ["read", "get_users", "lookup_created", "LOOKUP_SELECT"]
+__all__ = ["read", "get_users", "lookup_created", "chunks", "LOOKUP_SELECT"]
 
 LOOKUP_SELECT = ("id", "userPrincipalName", "mail", "creationType", "onPremisesExtensionAttributes")
+
+
+def chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    """``items`` in slices of ``size`` (look-ups go out in rounds of several ``$batch``es)."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def read(run: "Run", requests: list[BatchRequest]) -> dict[str, BatchResult]:

@@ -12,22 +12,17 @@ Operations left ``sent`` by an interrupted run, and a ``$batch`` that got no usa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ..graph import MAX_BATCH
 from .managers import MANAGER_STEP
 from .operations import is_done, stale_reason
-from .reads import get_users, lookup_created
+from .reads import chunks, get_users, lookup_created
 
 if TYPE_CHECKING:
     from .run import Run
 
-__all__ = ["reconcile", "reconcile_creates", "run_due_lookups", "chunks"]
-
-
-def chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+__all__ = ["reconcile", "reconcile_creates", "run_due_lookups"]
 
 
 def reconcile(run: "Run", op_ids: list[str]) -> None:

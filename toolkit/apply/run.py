@@ -25,7 +25,7 @@ from .ledger import Ledger
 from .managers import MANAGER_STEP, wants_manager
 from .operations import Operation, finish_requests
 from .results import OpView, RunSnapshot
-from .schedule import Schedule, Work
+from .schedule import Schedule
 from .selection import Selection
 
 __all__ = ["Run", "Tally"]
@@ -112,9 +112,6 @@ class Run:
     def enqueue(self, o: str, delay: float = 0.0) -> None:
         if self.schedule.open and self.entries[o].state == "pending":
             self.schedule.after(o, self.entries[o].step, delay)
-
-    def push(self, work: Work) -> None:
-        self.schedule.push(work)
 
     def to_finish(self, o: str, target_id: str, *, restored: bool = False) -> None:
         """A create or restore took effect: queue its follow-ups, or finish it when there are none."""

@@ -19,8 +19,7 @@ from ..graph import MAX_BATCH, GraphClient
 from ..plan.planfile import SyncPlan
 from .journal import TERMINAL
 from .operations import is_done, stale_reason
-from .reads import get_users
-from .reconcile import chunks
+from .reads import chunks, get_users
 
 if TYPE_CHECKING:
     from .run import Run
