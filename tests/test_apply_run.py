@@ -291,3 +291,20 @@ def test_resume_finds_a_created_user_by_its_link(sim: Simulator, tmp_path: Path)
     assert resumed.summary["states"] == {"done": 1}
     assert resumed.frame["targetId"].tolist() == [user["id"]]
     assert [u["id"] for u in linked_users(sim)[link_of(7)]] == [user["id"]]
+
+
+def test_follow_ups_wait_their_delay_on_the_runs_clock(sim: Simulator, tmp_path: Path) -> None:
+    """The executor reads time and waits only through its injected clock (toolkit/apply/clock.py): a 30-second
+    follow-up delay is honoured, in simulated time, and the created users still end complete."""
+    from toolkit.apply import ApplyOptions
+    from toolkit.apply.clock import SimulatedClock
+
+    group = next(g for g in sim.tenant(FABRIKAM).groups.values() if not g.get("mailEnabled"))["id"]
+    plan = make_plan(sim, source_tenant([source_user(i) for i in range(3)]), target_groups=(group,))
+    clock = SimulatedClock()
+    result = apply_plan(plan, client(sim), cloud="gcch", plan_path=_save(plan, tmp_path),
+                        options=ApplyOptions(clock=clock, follow_up_delay=30.0))
+    assert result.summary["states"] == {"done": 3}
+    assert clock.slept >= 30.0
+    members = sim.tenant(FABRIKAM).groups[group]["members"]
+    assert all(linked_users(sim)[link_of(i)][0]["id"] in members for i in range(3))
