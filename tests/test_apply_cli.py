@@ -105,3 +105,27 @@ def test_cli_exit_code_1_when_an_operation_fails(sim: Simulator, tmp_path: Path)
     assert op["state"] == "failed" and op["errorCode"] == "Request_BadRequest" and op["requestId"]
     assert op["httpStatus"] == 400 and op["attempts"] == 2
     assert "licences" in op["action"]
+
+
+def test_the_simulator_only_quota_window_scale_is_hidden_from_help_but_stays_a_registered_option() -> None:
+    runner = CliRunner()
+    help_text = runner.invoke(cli, ["apply", "--help"]).output
+    assert "--quota-window-scale" not in help_text and "--operation" in help_text
+    doc = json.loads(runner.invoke(cli, ["commands", "--output", "json"]).stdout)
+    params = {p["name"]: p for e in doc["commands"] if e["path"] == "apply" for p in e["params"]}
+    assert params["quota_window_scale"]["hidden"] is True and params["operations"]["hidden"] is False
+    assert params["quota_window_scale"]["opts"] == ["--quota-window-scale"]     # the cmdlet still passes it
+
+
+def test_results_files_go_where_the_admin_says(sim: Simulator, tmp_path: Path) -> None:
+    plan = make_plan(sim, source_tenant([source_user(1)])).save(tmp_path / "plan.json")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = _run(sim, tmp_path, str(plan), "--results", str(out / "r.xlsx"), "--csv", str(out / "r.csv"),
+                  "--journal", str(out / "j.sqlite"))
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["workbook"], doc["csv"], doc["journal"]) == (str(out / "r.xlsx"), str(out / "r.csv"),
+                                                             str(out / "j.sqlite"))
+    assert {"j.sqlite", "r.csv", "r.xlsx"} <= {p.name for p in out.iterdir()}
+    assert not (tmp_path / "plan.json.results.xlsx").exists()

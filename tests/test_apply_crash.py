@@ -1,5 +1,10 @@
 """Crash safety: ``ccsync apply`` in a child process, killed with SIGKILL at random moments, resumed each time.
 
+Besides the random moments, deterministic ones: the child kills itself at a phase boundary or right after its
+N-th journal write (``toolkit/apply/killpoints.py``, test-only, through ``CCSYNC_TEST_KILL_AT``), so every run
+of the suite hits the same places: before the journal exists, with operations registered but nothing sent,
+with a ``$batch`` answered but not yet journaled (its operations left ``sent``), and so on.
+
 The simulator runs in this test process; after the last resume every operation must have taken effect exactly
 once, checked on the simulator's own state: one target user per created source user, every update applied,
 every delete done, group memberships present once. Ctrl-C (SIGINT) must stop cleanly: no operation left
@@ -22,6 +27,7 @@ from typing import Any, Iterator
 import pytest
 
 from toolkit.apply import apply_plan
+from toolkit.apply.killpoints import ENV as KILL_AT
 from toolkit.simulator import SimConfig, Simulator
 from toolkit.simulator.faults import FaultConfig
 from toolkit.simulator.throttling import ThrottleConfig
@@ -40,10 +46,13 @@ def sim() -> Iterator[Simulator]:
         yield running
 
 
-def _cli(sim: Simulator, tmp_path: Path, plan: Path, *extra: str) -> subprocess.Popen:
+def _cli(sim: Simulator, tmp_path: Path, plan: Path, *extra: str, kill_at: str | None = None) -> subprocess.Popen:
     config = sim.write_profiles(tmp_path / "config.toml")
     prof = profile(sim, FABRIKAM)
     env = dict(os.environ, **{prof.secret_env: sim.secret_for(FABRIKAM)})
+    env.pop(KILL_AT, None)
+    if kill_at is not None:
+        env[KILL_AT] = kill_at                    # test-only: the child SIGKILLs itself there (killpoints.py)
     cmd = [sys.executable, "-m", "toolkit.cli", "apply", str(plan), "--profile", prof.name, "--config", str(config),
            "--yes", "--resume", "--quota-window-scale", str(SCALE), "--progress", "none", "--output", "json", *extra]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -172,4 +181,59 @@ def test_ctrl_c_stops_after_in_flight_requests_and_resume_finishes(sim: Simulato
     proc = _cli(sim, tmp_path, plan)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
+    _check_exactly_once(sim, existing, new, gone)
+
+
+def _states(journal: Path) -> dict[str, int]:
+    if not journal.exists():
+        return {}
+    with sqlite3.connect(journal) as db:
+        return dict(db.execute("SELECT state, COUNT(*) FROM ops GROUP BY state").fetchall())
+
+
+def _kill_at_each(sim: Simulator, tmp_path: Path, plan: Path, points: list[str]) -> dict[str, dict[str, int]]:
+    """One run per kill point, each of which must die there (SIGKILL); the journal's states after each."""
+    journal = tmp_path / "plan.json.journal.sqlite"
+    seen = {}
+    for point in points:
+        proc = _cli(sim, tmp_path, plan, kill_at=point)
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == -signal.SIGKILL, f"{point}: the run did not die there ({proc.returncode}): {err}"
+        seen[point] = _states(journal)
+    return seen
+
+
+def _finish(sim: Simulator, tmp_path: Path, plan: Path) -> None:
+    proc = _cli(sim, tmp_path, plan)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert json.loads(out)["summary"]["states"].get("failed", 0) == 0
+
+
+def test_sigkill_at_each_phase_boundary_then_resume_gives_exactly_once(sim: Simulator, tmp_path: Path) -> None:
+    existing, new, gone = 40, 40, 4
+    _, plan, _ = _scenario(sim, tmp_path, existing, new, gone)
+    seen = _kill_at_each(sim, tmp_path, plan, ["phase:verify", "phase:reconcile", "phase:check", "phase:send",
+                                               "phase:settle", "journal:4"])
+    assert seen["phase:verify"] == {}                                   # died before the journal existed
+    assert seen["phase:check"] == {"pending": existing + new}           # registered; nothing sent yet
+    assert "sent" in seen["phase:settle"]                   # a $batch answered, its outcome not journaled
+    # The last run dies after everything is journaled, before its results: the next one has nothing to do.
+    seen = _kill_at_each(sim, tmp_path, plan, ["phase:done"])
+    assert seen["phase:done"] == {"done": existing + new}
+    _check_exactly_once(sim, existing, new, gone)
+    proc = _cli(sim, tmp_path, plan)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and json.loads(out)["nothingToDo"] is True, err
+
+
+@pytest.mark.slow
+def test_sigkill_after_each_of_the_first_journal_writes_then_resume_gives_exactly_once(sim: Simulator,
+                                                                                       tmp_path: Path) -> None:
+    existing, new, gone = 120, 120, 12
+    _, plan, _ = _scenario(sim, tmp_path, existing, new, gone)
+    # Every run starts over (resume): its own 1st, 2nd, ... journal write is a later moment of the whole apply.
+    seen = _kill_at_each(sim, tmp_path, plan, [f"journal:{n}" for n in range(1, 8)])
+    assert any("sent" in states for states in seen.values())
+    _finish(sim, tmp_path, plan)
     _check_exactly_once(sim, existing, new, gone)

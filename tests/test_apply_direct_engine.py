@@ -14,8 +14,8 @@ from toolkit.simulator import SimConfig, Simulator
 from toolkit.simulator.faults import FaultConfig
 
 from conftest import graph_caller
-from test_apply_helpers import (CONTOSO, FABRIKAM, client, link_of, linked_users, make_plan, source_tenant,
-                                source_user)
+from test_apply_helpers import (CONTOSO, FABRIKAM, client, link_of, linked_users, make_plan, sim_time,
+                                source_tenant, source_user)
 
 
 @pytest.fixture()
@@ -37,7 +37,7 @@ def test_apply_refuses_before_writing_when_the_target_does_not_allow_the_source_
     for what_if in (True, False):
         with pytest.raises(PrerequisiteError) as err:
             apply_plan(plan, client(sim), cloud="gcch", plan_path=plan.save(tmp_path / "p.json"),
-                       options=ApplyOptions(what_if=what_if))
+                       options=sim_time(what_if=what_if))
         assert "microsoftonline.com" in str(err.value) and "ccsync xts enable" in (err.value.hint or "")
     assert len(sim.tenant(FABRIKAM).users) == before
 
@@ -48,7 +48,7 @@ def test_apply_names_a_missing_partner_entry_and_an_invite_setting_that_refuses_
     policy.authorization["allowInvitesFrom"] = "adminsAndGuestInviters"
     plan = make_plan(sim, source_tenant([source_user(1)]))
     with pytest.raises(PrerequisiteError) as err:
-        apply_plan(plan, client(sim), cloud="gcch", options=ApplyOptions(what_if=True))
+        apply_plan(plan, client(sim), cloud="gcch", options=sim_time(what_if=True))
     text = str(err.value)
     assert f"no partner entry for the source tenant {CONTOSO}" in text and "allowInvitesFrom" in text
 
@@ -56,13 +56,13 @@ def test_apply_names_a_missing_partner_entry_and_an_invite_setting_that_refuses_
 def test_what_if_reports_the_settings_it_read_and_an_app_without_policy_read_is_told_what_to_grant(
         sim, tmp_path, monkeypatch):
     plan = make_plan(sim, source_tenant([source_user(1)]))
-    result = apply_plan(plan, client(sim), cloud="gcch", options=ApplyOptions(what_if=True))
+    result = apply_plan(plan, client(sim), cloud="gcch", options=sim_time(what_if=True))
     assert result.summary["prerequisites"]["allowedCloudEndpoints"] == ["microsoftonline.com"]
     app = next(a for a in sim.tenant(FABRIKAM).apps.values() if a.display_name == "ccsync")
     app.roles = [r for r in app.roles if not r.startswith("Policy.")]
     monkeypatch.setenv("CCSYNC_CACHE_DIR", str(tmp_path / "tokens"))     # a fresh token, without those roles
     with pytest.raises(PrerequisiteError) as err:
-        apply_plan(plan, client(sim), cloud="gcch", options=ApplyOptions(what_if=True))
+        apply_plan(plan, client(sim), cloud="gcch", options=sim_time(what_if=True))
     assert "Policy.Read.All" in (err.value.hint or "")
 
 
@@ -85,7 +85,7 @@ def test_the_simulator_refuses_a_cross_cloud_invitation_the_policies_block(sim):
 
 def test_invited_users_are_pending_acceptance_with_their_redeem_url_in_the_results(sim, tmp_path):
     plan = make_plan(sim, source_tenant([source_user(1), source_user(2)]))
-    result = apply_plan(plan, client(sim), cloud="gcch", plan_path=plan.save(tmp_path / "p.json"))
+    result = apply_plan(plan, client(sim), cloud="gcch", plan_path=plan.save(tmp_path / "p.json"), options=sim_time())
     assert result.summary["states"] == {"done": 2}
     rows = result.frame.set_index("sourceUpn")
     for i in (1, 2):
@@ -105,7 +105,7 @@ def test_the_invitation_redirects_to_the_target_clouds_my_apps(sim, tmp_path):
         return original(requests)
     c.batch = spy
     plan = make_plan(sim, source_tenant([source_user(1)]))
-    apply_plan(plan, c, cloud="gcch", plan_path=plan.save(tmp_path / "p.json"))
+    apply_plan(plan, c, cloud="gcch", plan_path=plan.save(tmp_path / "p.json"), options=sim_time())
     assert [urlparse(r.body["inviteRedirectUrl"]).hostname for r in sent] == ["myapps.microsoft.us"]
 
 
@@ -118,7 +118,7 @@ def test_an_invitation_that_returns_an_existing_user_is_an_adoption_for_review_n
     existing = g.post("invitations", json={"invitedUserEmailAddress": "user00001@contoso.com",
                                            "inviteRedirectUrl": "https://myapps.microsoft.us"}).json()
     sim.tenant(FABRIKAM).users[existing["invitedUser"]["id"]]["createdDateTime"] = "2020-01-01T00:00:00Z"
-    result = apply_plan(plan, client(sim), cloud="gcch", plan_path=plan.save(tmp_path / "p.json"))
+    result = apply_plan(plan, client(sim), cloud="gcch", plan_path=plan.save(tmp_path / "p.json"), options=sim_time())
     [row] = result.frame.to_dict("records")
     assert row["state"] == "skipped" and row["result"] == "existing user: adoption for review"
     assert "--adopt" in row["action"]
@@ -133,7 +133,7 @@ def test_a_refused_optional_attribute_leaves_the_created_user_linked(sim, tmp_pa
     mapping = parse_mapping('displayName = [displayName]\nonce userType = "External"\n')
     plan = make_plan(sim, source_tenant([source_user(1)]), mapping=mapping)
     assert plan.counts()["create"] == 1
-    result = apply_plan(plan, client(sim), cloud="gcch", plan_path=plan.save(tmp_path / "p.json"))
+    result = apply_plan(plan, client(sim), cloud="gcch", plan_path=plan.save(tmp_path / "p.json"), options=sim_time())
     [row] = result.frame.to_dict("records")
     assert row["state"] == "failed" and "userType" in str(row["message"])
     [user] = linked_users(sim)[link_of(1)]                # the link went first, in its own PATCH
@@ -154,7 +154,7 @@ def test_member_adds_wait_out_the_replication_lag_400(tmp_path):
 
 def test_restore_with_a_proxy_conflict_fails_and_says_how_unless_the_admin_opts_in(sim, tmp_path):
     plan = make_plan(sim, source_tenant([source_user(1)]))
-    apply_plan(plan, client(sim), cloud="gcch", plan_path=plan.save(tmp_path / "p.json"))
+    apply_plan(plan, client(sim), cloud="gcch", plan_path=plan.save(tmp_path / "p.json"), options=sim_time())
     tenant = sim.tenant(FABRIKAM)
     [user] = linked_users(sim)[link_of(1)]
     assert _admin(sim).delete(f"users/{user['id']}").status_code == 204
@@ -163,12 +163,13 @@ def test_restore_with_a_proxy_conflict_fails_and_says_how_unless_the_admin_opts_
     tenant.contacts["cccccccc-0000-4000-8000-000000000009"] = {
         "id": "cccccccc-0000-4000-8000-000000000009", "displayName": "Someone", "mail": "user00001@contoso.com",
         "proxyAddresses": ["SMTP:user00001@contoso.com"]}
-    result = apply_plan(restore_plan, client(sim), cloud="gcch", plan_path=restore_plan.save(tmp_path / "r.json"))
+    result = apply_plan(restore_plan, client(sim), cloud="gcch", plan_path=restore_plan.save(tmp_path / "r.json"),
+                        options=sim_time())
     [row] = result.frame.to_dict("records")
     assert (row["kind"], row["state"]) == ("restore", "failed"), row
     assert "--auto-reconcile-proxy-conflict" in row["action"]
     result = apply_plan(restore_plan, client(sim), cloud="gcch", plan_path=tmp_path / "r.json",
-                        options=ApplyOptions(retry_failed=True, auto_reconcile_proxy_conflict=True))
+                        options=sim_time(retry_failed=True, auto_reconcile_proxy_conflict=True))
     assert result.summary["states"] == {"done": 1}, result.frame.to_dict("records")
     assert linked_users(sim)[link_of(1)][0]["id"] == user["id"]
 
@@ -185,12 +186,13 @@ def test_resume_after_an_unknown_create_finds_the_user_despite_the_advanced_quer
     with Simulator(SimConfig(faults=FaultConfig(index_lag_s=120))) as sim:
         plan = make_plan(sim, source_tenant([source_user(1)]), create_as="member", mapping=mapping)
         path = plan.save(tmp_path / "p.json")
-        assert apply_plan(plan, client(sim), cloud="gcch", plan_path=path).summary["states"] == {"done": 1}
+        assert apply_plan(plan, client(sim), cloud="gcch", plan_path=path,
+                          options=sim_time()).summary["states"] == {"done": 1}
         # As if the process had died after sending the create: outcome unknown.
         with sqlite3.connect(tmp_path / "p.json.journal.sqlite") as db:
             db.execute("UPDATE ops SET state='sent', step='main', target_id=NULL, attempts=1, sent_at=?",
                        (time.time(),))
         result = apply_plan(plan, client(sim), cloud="gcch", plan_path=path,
-                            options=ApplyOptions(resume=True, unknown_create_wait=0.2, max_requeues=3))
+                            options=sim_time(resume=True, unknown_create_wait=0.2, max_requeues=3))
         assert result.summary["states"] == {"done": 1}, result.frame.to_dict("records")
         assert len(linked_users(sim)[link_of(1)]) == 1

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from toolkit.apply import ApplyOptions
+from toolkit.apply.clock import SimulatedClock
 from toolkit.export import export_tenant
 from toolkit.frames import DOMAINS, USERS, TenantData, conform
 from toolkit.graph import GraphClient, RetryPolicy, WritePacer
@@ -33,6 +35,13 @@ def client(sim: Any, tenant_id: str = FABRIKAM, *, scale: float | None = None, f
     if fast_retry:
         kwargs.setdefault("retry", RetryPolicy(base=0.05, cap=0.5, max_attempts=8))
     return GraphClient.from_profile(prof, secret=sim.secret_for(tenant_id), **kwargs)
+
+
+def sim_time(**options: Any) -> ApplyOptions:
+    """ApplyOptions whose run reads a SimulatedClock: the executor's own waits (follow-ups after a create,
+    look-ups of an unknown create, requeues) take no real time. Not for a test that waits out the simulator's
+    replication lag, which is real time."""
+    return ApplyOptions(clock=SimulatedClock(), **options)
 
 
 def source_user(i: int, **extra: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from toolkit.apply import ApplyOptions, Journal, apply_plan, operations_from_plan
+from toolkit.apply import Journal, apply_plan, operations_from_plan
 from toolkit.apply.operations import (finish_requests, first_request, invitation_body, new_user_body,
                                       stale_reason, user_patch_body)
 from toolkit.errors import InputError
@@ -17,7 +17,8 @@ from toolkit.plan.planner import PlanOptions, plan_sync
 from toolkit.simulator import SimConfig, Simulator
 
 from plan_helpers import b2b, member, target_tenant, tenant
-from test_apply_helpers import FABRIKAM, client, linked_users, make_plan, parse_mapping, source_tenant, source_user
+from test_apply_helpers import (FABRIKAM, client, linked_users, make_plan, parse_mapping, sim_time, source_tenant,
+                                source_user)
 from toolkit.plan.rules import default_mapping
 
 ROOT = "https://graph.microsoft.us/v1.0"
@@ -132,7 +133,8 @@ def test_member_mode_creates_with_post_users_once(sim: Simulator, tmp_path: Path
     group = next(iter(sim.tenant(FABRIKAM).groups))
     plan = make_plan(sim, source_tenant([source_user(i) for i in range(3)]), create_as="member", mapping=mapping,
                      target_groups=(group,))
-    result = apply_plan(plan, client(sim), cloud="gcch", plan_path=plan.save(tmp_path / "plan.json"))
+    result = apply_plan(plan, client(sim), cloud="gcch", plan_path=plan.save(tmp_path / "plan.json"),
+                        options=sim_time())
     assert result.summary["states"] == {"done": 3}, result.failures.to_dict("records")
     users = [u for [u] in linked_users(sim).values()]
     assert sorted(u["userPrincipalName"] for u in users) == [f"user{i:05d}@fabrikamfederal.us" for i in range(3)]
@@ -143,6 +145,6 @@ def test_member_mode_creates_with_post_users_once(sim: Simulator, tmp_path: Path
     j.update([{"op_id": op, "state": "sent", "step": "main", "sent_at": 0.0} for op in plan.ops["opId"]])
     j.close()
     again = apply_plan(plan, client(sim), cloud="gcch", plan_path=tmp_path / "plan.json",
-                       options=ApplyOptions(resume=True))
+                       options=sim_time(resume=True))
     assert again.summary["states"] == {"done": 3}
     assert len(linked_users(sim)) == 3

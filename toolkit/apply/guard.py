@@ -12,7 +12,7 @@ place where requests are built. The rule:
     user carries no link to anyone else.
 
 What counts as "linked" is read from the target, never from the plan: the executor's pre-write reads
-(``_get_users``: the stale check and the reconciliation of unknown outcomes) pass each user they read to
+(``reads.get_users``: the stale check and the reconciliation of unknown outcomes) pass each user they read to
 ``observe``; those reads always select ``onPremisesExtensionAttributes``. Creates and restores (a restore is
 only ever chosen by the executor, from a deleted user carrying this source's link) are allowed as such; their
 follow-ups and their manager step (``PUT /users/{id}/manager/$ref``, managers.py) only reach the id the create

@@ -27,6 +27,7 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 
 from ..errors import InputError
+from . import killpoints
 
 __all__ = ["Journal", "JournalEntry", "STATES", "TERMINAL", "default_journal_path"]
 
@@ -145,6 +146,8 @@ class Journal:
 
         def __exit__(self, exc_type: Any, *rest: Any) -> None:
             self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+            if not exc_type:
+                killpoints.after_journal_write()                 # test-only (killpoints.py); a no-op otherwise
 
     def _tx(self) -> "Journal._Tx":
         return Journal._Tx(self._db)
@@ -178,9 +181,10 @@ class Journal:
             db.executemany("INSERT OR IGNORE INTO ops(op_id, seq, kind, state, updated_at) VALUES (?, ?, ?, "
                            "'pending', ?)", [(op_id, base + i, kind, _now()) for i, (op_id, kind) in enumerate(ops)])
 
-    def mark_sent(self, items: Sequence[tuple[str, str]]) -> None:
-        """(op_id, step) pairs about to be sent: committed (and synced) before the requests leave."""
-        now, stamp = time.time(), _now()
+    def mark_sent(self, items: Sequence[tuple[str, str]], now: float | None = None) -> None:
+        """(op_id, step) pairs about to be sent: committed (and synced) before the requests leave. ``now``:
+        the wall-clock time of sending (the run's clock); default the machine's."""
+        now, stamp = (time.time() if now is None else now), _now()
         with self._tx() as db:
             db.executemany("UPDATE ops SET state='sent', step=?, attempts=attempts+1, sent_at=?, updated_at=? "
                            "WHERE op_id=?", [(step, now, stamp, op_id) for op_id, step in items])

@@ -1,7 +1,14 @@
 """Results of an apply: one row per operation (DataFrame), a summary, the Excel workbook and the CSV.
 
+Built from a ``RunSnapshot``: a small read-only picture of a run (one ``OpView`` per operation it dealt with,
+the plan's header, call statistics, elapsed time), taken by the executor when the run ends. Nothing here reads
+a run's own state, so this module depends on no other part of the executor.
+
 ``summary`` counts creates by their own create mode: ``creates`` (planned) and ``created`` (done), each
-``{"members": n, "invitations": n}``; ``createAs`` is ``member``, ``invite`` or ``mixed``.
+``{"members": n, "invitations": n}``; ``createAs`` is ``member``, ``invite`` or ``mixed``. ``notSelected``: the
+plan's operations this run left out (``--operation``: the frame holds only the selected ones); with a
+selection, ``selection`` = ``{"operations": [...], "notCarriedOut": [{"opId", "kind", "reason"}]}`` (selected
+but held, a conflict or blocked: never sent).
 
 Columns of ``ApplyResult.frame`` (``RESULT_COLUMNS``): opId, kind, state (pending/sent/done/failed/skipped, or
 ``planned`` in a what-if run), step, sourceUpn, targetUpn, targetId, attempts, httpStatus, errorCode,
@@ -14,16 +21,13 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Mapping
 
 import pandas as pd
 
 from ..frames import APPLY_RESULTS
 
-if TYPE_CHECKING:
-    from .executor import _Run
-
-__all__ = ["ApplyResult", "RESULT_COLUMNS", "STATE_VOCABULARY", "advice", "build_result",
+__all__ = ["ApplyResult", "RESULT_COLUMNS", "STATE_VOCABULARY", "OpView", "RunSnapshot", "advice", "build_result",
            "write_results_workbook", "write_results_csv"]
 
 RESULT_COLUMNS = APPLY_RESULTS.names      # declared once, in toolkit/frames.py
@@ -116,21 +120,36 @@ class ApplyResult:
     def failures(self) -> pd.DataFrame:
         return self.frame[self.frame["state"] == "failed"].reset_index(drop=True)
 
+    @property
+    def not_selected(self) -> int:
+        """How many of the plan's operations this run left out (``--operation``)."""
+        return int(self.summary.get("notSelected", 0))
+
     def message(self) -> str:
         s = self.summary["states"]
-        if self.nothing_to_do and not self.summary["operations"]:
+        left_out = ""
+        if self.not_selected:
+            left_out = (f" {self.not_selected} operation(s) of the plan were not selected and are left for a later "
+                        "apply (without --operation: the rest).")
+        held = len((self.summary.get("selection") or {}).get("notCarriedOut") or [])
+        if held:
+            left_out += f" {held} selected operation(s) are held or not carried out by apply (see the summary)."
+        if self.nothing_to_do and not self.summary["operations"] and not self.not_selected:
             return "Nothing to do: the plan has no operation to carry out (conflicts and blocked users excepted)."
+        if self.nothing_to_do and not self.summary["operations"]:
+            return "Nothing to do: none of the selected operations is carried out by apply." + left_out
         if self.nothing_to_do:
-            return (f"Nothing to do: this plan was already applied ({s.get('done', 0)} done, "
-                    f"{s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped).")
+            what = "the selected operations were" if self.not_selected else "this plan was"
+            return (f"Nothing to do: {what} already applied ({s.get('done', 0)} done, "
+                    f"{s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped)." + left_out)
         if self.what_if:
             return (f"What if: {s.get('planned', 0)} operation(s) would be carried out, "
-                    f"{s.get('skipped', 0)} skipped as stale; nothing was written.")
+                    f"{s.get('skipped', 0)} skipped as stale; nothing was written." + left_out)
         text = (f"{s.get('done', 0)} done, {s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped "
                 f"(stale)")
         if self.interrupted:
             text += f"; stopped with {s.get('pending', 0) + s.get('sent', 0)} left: continue with --resume"
-        return text + "."
+        return text + "." + left_out
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary, "interrupted": self.interrupted, "nothingToDo": self.nothing_to_do,
@@ -149,23 +168,58 @@ def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-def build_result(run: "_Run", *, nothing_to_do: bool = False, what_if: bool = False) -> ApplyResult:
+@dataclass(frozen=True)
+class OpView:
+    """One operation as the run left it: the journal entry's fields plus what the plan and the run know."""
+
+    op_id: str
+    kind: str
+    state: str
+    step: str
+    source_upn: str | None
+    target_upn: str | None
+    target_id: str | None
+    attempts: int
+    http_status: int | None
+    error_code: str | None
+    message: str | None
+    request_id: str | None
+    result: str | None
+    create_mode: str                        # 'member' or 'invite' (its own '@createAs', else the plan's)
+    invitation: Mapping[str, Any] = field(default_factory=dict)   # externalUserState, inviteRedeemUrl, note
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """What a results table needs to know about a finished (or stopped) run, and nothing more."""
+
+    header: Mapping[str, Any]               # the plan's header (source, target)
+    operations: tuple[OpView, ...]          # the operations this run dealt with, in plan order
+    stats: Mapping[str, Any]                # the Graph client's call statistics
+    elapsed: float
+    interrupted: bool = False
+    journal: str | None = None
+    prerequisites: Mapping[str, Any] | None = None
+    not_selected: int = 0
+    selected: tuple[str, ...] | None = None                 # the op ids asked for (None: the whole plan)
+    not_carried_out: tuple[Mapping[str, Any], ...] = ()     # selected, but held, a conflict or blocked
+
+
+def build_result(run: RunSnapshot, *, nothing_to_do: bool = False, what_if: bool = False) -> ApplyResult:
     rows = []
-    for op_id in run.order:
-        op, e = run.ops[op_id], run.entries[op_id]
-        state = e.state
+    for v in run.operations:
+        state = v.state
         if what_if and state == "pending":
             state = "planned"
-        kind = e.kind if e.kind else op.kind
-        invitation = getattr(run, "invitations", {}).get(op_id, {})
-        message = e.message
+        invitation = v.invitation
+        message = v.message
         if invitation.get("note") and state == "done":
             message = invitation["note"]
-        rows.append({"opId": op_id, "kind": kind, "state": state, "step": e.step, "sourceUpn": op.source_upn,
-                     "targetUpn": op.target_upn, "targetId": e.target_id or op.target_id, "attempts": e.attempts,
-                     "httpStatus": e.http_status, "errorCode": e.error_code, "message": message,
-                     "requestId": e.request_id, "result": e.result,
-                     "action": advice(kind, state, e.http_status, e.error_code, e.message, e.result),
+        rows.append({"opId": v.op_id, "kind": v.kind, "state": state, "step": v.step, "sourceUpn": v.source_upn,
+                     "targetUpn": v.target_upn, "targetId": v.target_id, "attempts": v.attempts,
+                     "httpStatus": v.http_status, "errorCode": v.error_code, "message": message,
+                     "requestId": v.request_id, "result": v.result,
+                     "action": advice(v.kind, state, v.http_status, v.error_code, v.message, v.result),
                      "externalUserState": invitation.get("externalUserState"),
                      "inviteRedeemUrl": invitation.get("inviteRedeemUrl")})
     frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
@@ -173,11 +227,11 @@ def build_result(run: "_Run", *, nothing_to_do: bool = False, what_if: bool = Fa
     frame["httpStatus"] = frame["httpStatus"].astype("Int64")
     states = {k: int(v) for k, v in frame["state"].value_counts().items()} if len(frame) else {}
     by_kind = {k: int(v) for k, v in frame["kind"].value_counts().items()} if len(frame) else {}
-    elapsed = time_since(run.started)
-    stats = run.client.stats.to_dict()
+    elapsed = run.elapsed
+    stats = dict(run.stats)
     writes = int(stats.get("writes_sent", 0))
     items = int(stats.get("batch_items", 0)) + int(stats.get("requests", 0)) - int(stats.get("batch_requests", 0))
-    header = run.plan.header
+    header = run.header
     creates = _creates_by_mode(run, frame)
     summary = {"target": {"tenantId": header["target"]["tenantId"], "cloud": header["target"]["cloud"],
                           "displayName": header["target"].get("displayName")},
@@ -189,32 +243,31 @@ def build_result(run: "_Run", *, nothing_to_do: bool = False, what_if: bool = Fa
                "writesSent": writes, "writesPerSecond": round(writes / elapsed, 3) if elapsed > 0 else 0.0,
                "throttled": int(stats.get("throttled", 0)),
                "throttledShare": round(int(stats.get("throttled", 0)) / items, 5) if items else 0.0}
-    if getattr(run, "prerequisites", None):
-        summary["prerequisites"] = run.prerequisites      # the target's cross-cloud B2B settings, as read
+    summary["notSelected"] = int(run.not_selected)
+    if run.selected is not None:
+        summary["selection"] = {"operations": sorted(run.selected),
+                                "notCarriedOut": [dict(x) for x in run.not_carried_out]}
+    if run.prerequisites:
+        summary["prerequisites"] = dict(run.prerequisites)  # the target's cross-cloud B2B settings, as read
     return ApplyResult(frame, summary, interrupted=run.interrupted, nothing_to_do=nothing_to_do, what_if=what_if,
-                       journal=str(run.journal.path) if run.journal.path else None, stats=stats)
+                       journal=run.journal, stats=stats)
 
 
-def _creates_by_mode(run: "_Run", frame: pd.DataFrame) -> dict[str, Any]:
+def _creates_by_mode(run: RunSnapshot, frame: pd.DataFrame) -> dict[str, Any]:
     """Creates counted by how each one is carried out (its own '@createAs': a migration mixes members and
     invitations), never by the plan header's default. ``done`` counts the creates carried out."""
     planned = {"members": 0, "invitations": 0}
     done = {"members": 0, "invitations": 0}
+    mode = {v.op_id: v.create_mode for v in run.operations}
     for op_id, kind, state in zip(frame["opId"], frame["kind"], frame["state"]):
         if kind != "create":
             continue
-        key = "members" if run.ops[op_id].create_as(run.create_as) == "member" else "invitations"
+        key = "members" if mode[op_id] == "member" else "invitations"
         planned[key] += 1
         done[key] += int(state == "done")
     modes = [k for k, n in planned.items() if n]
     label = {("members",): "member", ("invitations",): "invite"}.get(tuple(modes), "mixed" if modes else None)
     return {"createAs": label, "planned": planned, "done": done}
-
-
-def time_since(started: float) -> float:
-    import time
-
-    return time.monotonic() - started
 
 
 def write_results_workbook(result: ApplyResult, path: str | os.PathLike[str], *, plan_file: str | None = None,

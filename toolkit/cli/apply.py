@@ -6,7 +6,6 @@ import json
 import signal
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 import click
@@ -57,6 +56,10 @@ def _progress(mode: str) -> tuple[Any, Any]:
               help="Continue an interrupted run (the target is re-read before anything is resent).")
 @click.option("--retry-failed", is_flag=True, default=False,
               help="Send the operations that failed in an earlier run again.")
+@click.option("--operation", "operations", multiple=True, metavar="OPID",
+              help="Apply only this operation of the plan (repeatable; a create comes with its licences, groups and "
+                   "manager). The others are left for a later apply; held operations stay held. Unknown ids are "
+                   "refused before anything is written.")
 @click.option("--journal", "journal_path", type=click.Path(dir_okay=False), default=None, metavar="PATH",
               help="Journal file. Default: PLAN.journal.sqlite next to the plan.")
 @click.option("--results", "results_path", type=click.Path(dir_okay=False), default=None, metavar="PATH",
@@ -65,8 +68,9 @@ def _progress(mode: str) -> tuple[Any, Any]:
               help="Results CSV. Default: PLAN.results.csv next to the plan.")
 @click.option("--concurrency", type=click.IntRange(1, 16), default=4, show_default=True,
               help="$batch requests in flight at once.")
-@click.option("--quota-window-scale", type=click.FloatRange(min=0.0001), default=1.0, show_default=True,
-              help="Multiply Graph's quota windows by this factor (only for a simulator run with scaled windows).")
+@click.option("--quota-window-scale", type=click.FloatRange(min=0.0001), default=1.0, show_default=True, hidden=True,
+              help="Simulator only: multiply Graph's quota windows by this factor (a simulator run with scaled "
+                   "windows).")
 @click.option("--trust-unsigned-plan", is_flag=True, default=False,
               help="Apply a plan that is not signed with your key (unsigned, made by someone else, or changed after "
                    "signing) AFTER you reviewed it. The schema and write-time checks still apply.")
@@ -88,7 +92,7 @@ def _progress(mode: str) -> tuple[Any, Any]:
               help="entra plans: also check the target users themselves after the cycle (target tenant profile).")
 @common_options
 def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, resume: bool, retry_failed: bool,
-                  journal_path: str | None, results_path: str | None, csv_path: str | None, concurrency: int,
+                  operations: tuple[str, ...], journal_path: str | None, results_path: str | None, csv_path: str | None, concurrency: int,
                   quota_window_scale: float, trust_unsigned_plan: bool, auto_reconcile_proxy_conflict: bool,
                   progress_mode: str, on_demand: bool = False, no_wait: bool = False, verify_only: bool = False,
                   timeout_s: int = 3600, target_profile: str | None = None) -> None:
@@ -101,6 +105,9 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
 
     Example: ccsync apply plan.json --profile fabrikam --what-if
 
+    Only some operations, after reviewing each (what Invoke-CcsSyncPlan does per user): repeat --operation OPID;
+    a later apply without it carries out the rest, exactly once.
+
     An entra-engine plan ('ccsync plan --job ...') is applied through Entra's own sync job with the SOURCE
     tenant's profile: refused when the job's schema, scope or settings changed since the plan; then the plan's
     scope changes (journaled, exactly once), the job started (or --on-demand), the cycle waited for, and planned
@@ -108,23 +115,31 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
 
     Example: ccsync apply plan.json --profile contoso-ccsync --target-profile fabrikamfederal
     """
-    from toolkit.apply import ApplyOptions, apply_plan, write_results_csv, write_results_workbook
+    from toolkit.apply import ApplyOptions, apply_plan
+    from toolkit.apply.sidefiles import write_results
     from toolkit.config import get_profile
     from toolkit.errors import InputError
     from toolkit.graph import GraphClient, WritePacer
+    from toolkit.apply.selection import select_operations
     from toolkit.plan.planfile import load_plan
 
     plan = load_plan(plan_path)
+    selection = select_operations(plan, operations)          # unknown op ids: exit 2 before anything else
     signature = plan.check_signature(plan_path, trust_unsigned=trust_unsigned_plan)
     if not signature.valid:
         warn(f"The plan is {signature.describe()}; applying it because --trust-unsigned-plan says you reviewed it.")
     profile = get_profile(profile_name, state().config)
     if plan.header.get("engine") == "entra":
+        if selection.partial:
+            raise InputError("--operation applies to direct-engine plans; an entra plan is carried out by Entra's "
+                             "job as a whole", field="operation",
+                             hint="Leave --operation out, or change the job's scope and plan again.")
         _apply_entra(plan, plan_path, profile, what_if=what_if, yes=yes, resume=resume, journal_path=journal_path,
                      results_path=results_path, csv_path=csv_path, on_demand=on_demand, no_wait=no_wait, verify_only=verify_only,
                      timeout_s=timeout_s, target_profile=target_profile)
         return
     actionable = plan.actionable
+    actionable = actionable[actionable["opId"].isin(list(selection.ids))] if selection.partial else actionable
     destructive = int(actionable["kind"].isin(["delete", "disable"]).sum())
     allow = yes
     if destructive and not yes and not what_if:
@@ -140,7 +155,8 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
     stop = threading.Event()
     options = ApplyOptions(what_if=what_if, resume=resume, retry_failed=retry_failed, allow_destructive=allow,
                            journal_path=journal_path, concurrency=concurrency, on_event=on_event, stop=stop,
-                           auto_reconcile_proxy_conflict=auto_reconcile_proxy_conflict)
+                           auto_reconcile_proxy_conflict=auto_reconcile_proxy_conflict,
+                           operations=tuple(operations) or None)
 
     def on_sigint(_signum: int, _frame: Any) -> None:
         # First Ctrl-C: stop sending, let the requests in flight finish and be journaled. Second: abort.
@@ -163,17 +179,14 @@ def apply_command(plan_path: str, profile_name: str, what_if: bool, yes: bool, r
     if result.stats.get("lockTakenOver"):
         warn(f"The earlier run of this plan ended without releasing its lock: {result.stats['lockTakenOver']}.")
     if not what_if and not result.nothing_to_do:
-        base = Path(plan_path)
-        xlsx = Path(results_path) if results_path else base.with_name(base.name + ".results.xlsx")
-        csv = Path(csv_path) if csv_path else base.with_name(base.name + ".results.csv")
-        data["workbook"] = str(write_results_workbook(result, xlsx, plan_file=plan_path))
-        data["csv"] = str(write_results_csv(result, csv))
+        data.update(write_results(result, plan_path, results_path, csv_path))
     info(result.message())
 
     def render(console: Any) -> None:
         s = result.summary
         rows = [("target", f"{s['target'].get('displayName') or ''} {s['target']['tenantId']} ({s['target']['cloud']})"),
                 ("operations", s["operations"]), *[(k, v) for k, v in sorted(s["states"].items())],
+                ("not selected", s.get("notSelected") or None),
                 ("elapsed (s)", s["elapsedSeconds"]), ("writes sent", s["writesSent"]),
                 ("writes per second", s["writesPerSecond"]), ("throttled (429)", s["throttled"]),
                 ("journal", data.get("journal")), ("workbook", data.get("workbook")), ("csv", data.get("csv"))]
@@ -200,7 +213,7 @@ def _apply_entra(plan: Any, plan_path: str, profile: Any, *, what_if: bool, yes:
     import pandas as pd
 
     from toolkit.apply.entra import EntraApplyResult, apply_entra_plan, check_stale, verify_entra_plan
-    from toolkit.apply.journal import default_journal_path
+    from toolkit.apply.sidefiles import entra_run_started, journal_path_for, results_paths
     from toolkit.config import get_profile
     from toolkit.errors import InputError
     from toolkit.xts.calls import TenantSide
@@ -208,7 +221,7 @@ def _apply_entra(plan: Any, plan_path: str, profile: Any, *, what_if: bool, yes:
     side = TenantSide.from_profile("source", profile)
     side.load_organization()
     changes = plan.header.get("scopeChanges") or []
-    journal = Path(journal_path) if journal_path else default_journal_path(plan_path)
+    journal = journal_path_for(plan_path, journal_path)
     if what_if or verify_only:
         check_stale(plan, side, resuming=verify_only)
     if what_if:
@@ -222,17 +235,9 @@ def _apply_entra(plan: Any, plan_path: str, profile: Any, *, what_if: bool, yes:
     target_side = TenantSide.from_profile("target", get_profile(target_profile, state().config)) \
         if target_profile else None
     if verify_only:
-        from toolkit.apply.journal import Journal
-        from toolkit.plan.planfile import canonical_digest
         from toolkit.xts.control import locate_one
 
-        if not journal.exists():
-            raise InputError("nothing to verify: this plan has not been applied (no journal next to it)",
-                             hint="Apply it first: ccsync apply PLAN --profile SOURCE.")
-        with Journal(journal, canonical_digest(plan.to_document())) as j:
-            since = j.meta().get("runStartedAt")
-        if not since:
-            raise InputError("the plan's run was never started", hint="Apply it again to start the job.")
+        since = entra_run_started(plan, journal)
         sp = locate_one(side, job_id=plan.header["job"]["id"]).sp_id
         result = EntraApplyResult(scope_changes=pd.DataFrame(columns=["changeId", "action", "state"]), run="none",
                                   started_at=since)
@@ -256,11 +261,9 @@ def _apply_entra(plan: Any, plan_path: str, profile: Any, *, what_if: bool, yes:
     if result.verification is not None or len(result.scope_changes):
         from toolkit.report.entra_plan import write_entra_results_workbook
 
-        base = Path(plan_path)
-        xlsx = Path(results_path) if results_path else base.with_name(base.name + ".results.xlsx")
+        xlsx, csv = results_paths(plan_path, results_path, csv_path)
         data["workbook"] = str(write_entra_results_workbook(xlsx, plan, result, plan_file=plan_path))
         if result.verification is not None:
-            csv = Path(csv_path) if csv_path else base.with_name(base.name + ".results.csv")
             result.verification.to_csv(csv, index=False)
             data["csv"] = str(csv)
     for note in result.notes:

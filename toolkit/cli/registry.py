@@ -33,7 +33,8 @@ def _json_default(value: Any) -> Any:
 
 
 def describe_param(param: click.Parameter) -> dict[str, Any]:
-    """Name, kind, switches, type, choices, required, default, multiple, flag and help of one parameter."""
+    """Name, kind, switches, type, choices, required, default, multiple, flag, help and hidden (left out of
+    ``--help``, e.g. simulator-only options, but still a real option a cmdlet may pass) of one parameter."""
     is_option = isinstance(param, click.Option)
     out: dict[str, Any] = {
         "name": param.name,
@@ -47,6 +48,7 @@ def describe_param(param: click.Parameter) -> dict[str, Any]:
         "help": (param.help or "") if is_option else "",  # type: ignore[union-attr]
         "metavar": param.metavar,
         "common": param.name in COMMON_OPTION_NAMES,
+        "hidden": bool(getattr(param, "hidden", False)),  # not in --help (simulator-only options); still mapped
     }
     if isinstance(param.type, click.Choice):
         out["choices"] = list(param.type.choices)
@@ -81,7 +83,7 @@ def commands_command(ctx: click.Context) -> None:
     """List every ccsync command with its help and parameters (the registry PowerShell tooling reads).
 
     JSON: {"program", "globalParams", "commands": [{"path", "help", "params": [{"name", "kind", "opts",
-    "type", "required", "default", "multiple", "flag", "help", "common", "choices"?}]}]}.
+    "type", "required", "default", "multiple", "flag", "help", "common", "hidden", "choices"?}]}]}.
     """
     registry = describe_tree(ctx.find_root().command)
 
