@@ -50,7 +50,7 @@
     # Options the module sets itself, per command ('*': every command), so no parameter carries them.
     ModuleOptions  = @{
         '*'     = @('--output', '--verbose', '-v', '-o')   # always JSON; messages go to the verbose stream
-        'apply' = @('--what-if', '--yes', '-y', '--progress', '--operation')  # from -WhatIf/-Confirm (ShouldProcess); progress relayed; --operation from per-user ShouldProcess (Invoke-CcsSyncPlan)
+        'apply' = @('--what-if', '--yes', '-y', '--progress')  # from -WhatIf/-Confirm (ShouldProcess); progress relayed
         'plan'  = @('--show-default-mapping')                   # Get-CcsDefaultMapping
         # From -WhatIf/-Confirm (ShouldProcess): the module sends --what-if, or --yes once PowerShell has asked.
         'xts enable'  = @('--what-if', '--yes', '-y')
