@@ -165,7 +165,7 @@ def _plan_entra(*, source: str | None, target: str, out_path: str, scope_file: s
     """The entra engine: read the job, plan scope changes (--scope), predict the cycle, write plan and workbook."""
     from toolkit.licensing import Catalog
     from toolkit.plan.entra_job import offline_job, read_job
-    from toolkit.plan.entra_predict import predict_cycle
+    from toolkit.plan.entra_plan import plan_entra
     from toolkit.plan.rules import load_scope
     from toolkit.report.entra_plan import write_entra_plan_workbook
 
@@ -185,21 +185,9 @@ def _plan_entra(*, source: str | None, target: str, out_path: str, scope_file: s
     groups = tuple(snap.job.assigned_groups) + (scope.groups if scope else ())
     src = open_tenant(source or job_profile, groups=groups, role="source tenant")
     tgt = open_tenant(target, role="target tenant")
-    job_before, changes, notes = snap.job, [], []
-    if scope is not None:
-        from toolkit.plan.entra_scope import plan_scope_changes
-
-        sc = plan_scope_changes(src, snap.job, scope)
-        src, job_state, changes, notes = sc.source_after, sc.job_after, sc.to_list(), sc.notes
-    else:
-        job_state = snap.job
     catalog = Catalog.from_official_csv(catalog_csv) if catalog_csv else None
-    pred = predict_cycle(snap.schema, src, tgt, job_state, catalog=catalog)
-    plan = pred.plan
-    plan.header["scopeChanges"] = changes
-    plan.header["jobBefore"] = job_before.to_dict()       # what apply checks for staleness
-    if scope is not None:
-        plan.header["scope"] = {"source": scope.source, "sha256": scope.digest, **scope.describe()}
+    made = plan_entra(snap, src, tgt, scope, catalog=catalog)
+    pred, plan, changes, notes = made.prediction, made.plan, made.scope_changes, made.notes
     saved = plan.save(out_path)
     info(f"Wrote the plan to {saved}")
     if report_path:

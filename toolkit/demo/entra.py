@@ -36,8 +36,8 @@ def step_entra(sync: SyncRun) -> dict[str, Any]:
     from toolkit.export import export_tenant
     from toolkit.plan import load_plan
     from toolkit.plan.entra_job import read_job
+    from toolkit.plan.entra_plan import plan_entra
     from toolkit.plan.entra_predict import predict_cycle
-    from toolkit.plan.entra_scope import plan_scope_changes
     from toolkit.plan.rules import load_scope
     from toolkit.report.entra_plan import write_entra_plan_workbook, write_entra_results_workbook
     from toolkit.xts.control import read_status
@@ -60,14 +60,8 @@ def step_entra(sync: SyncRun) -> dict[str, Any]:
     preview = predict_cycle(snap.schema, src, tgt, snap.job).plan
 
     # 2. The scope change and the cycle after it: the plan the admin reviews (same header as 'ccsync plan --job').
-    sc = plan_scope_changes(src, snap.job, scope) if scope is not None else None
-    pred = predict_cycle(snap.schema, sc.source_after, tgt, sc.job_after) if sc is not None else \
-        predict_cycle(snap.schema, src, tgt, snap.job)
-    plan = pred.plan
-    plan.header["scopeChanges"] = sc.to_list() if sc is not None else []
-    plan.header["jobBefore"] = snap.job.to_dict()
-    if scope is not None:
-        plan.header["scope"] = {"source": scope.source, "sha256": scope.digest, **scope.describe()}
+    made = plan_entra(snap, src, tgt, scope)
+    pred, plan = made.prediction, made.plan
     plan_file = plan.save(sync.out_dir / "entra-plan.json")
     plan_report = write_entra_plan_workbook(sync.out_dir / "entra-plan.xlsx", plan,
                                             schema_frame=pred.schema.portal_frame(), plan_file=str(plan_file))
@@ -94,7 +88,7 @@ def step_entra(sync: SyncRun) -> dict[str, Any]:
     return {"jobId": job_id,
             "preview": {"counts": preview.counts(), "deletionThreshold": snap.job.deletion_threshold,
                         "quarantine": preview.header["cycle"]["quarantine"], "needsAttention": _attention(preview)},
-            "scopeFile": str(scope_file) if scope is not None else None, "scopeNotes": sc.notes if sc else [],
+            "scopeFile": str(scope_file) if scope is not None else None, "scopeNotes": made.notes,
             "plan": {"counts": plan.counts(), "planFile": str(plan_file), "report": str(plan_report),
                      "schemaSha256": plan.header["schema"]["sha256"]},
             **result.to_dict(), "journal": str(journal), "report": str(results_report)}
