@@ -21,20 +21,14 @@ _REPORT_HELP = "Write the validation workbook, and the same rows as FILE.csv (UT
 def _validate(csv_path: str, target: str | None) -> Any:
     from toolkit.errors import InputError
     from toolkit.migrate import read_table, validate_table
-    from toolkit.migrate.formats import detect_layout
-    from toolkit.migrate.validate import split_list
+    from toolkit.migrate.validate import groups_named
 
     table = read_table(csv_path)
     info(f"Read {len(table.rows)} row(s) from {csv_path} ({table.encoding}, {table.describe()['delimiter']}-"
          f"separated)")
     tenant = None
     if target:
-        cols = detect_layout(table.header).by_field()
-        groups: set[str] = set()
-        if "groups" in cols:
-            for rec in table.rows:
-                groups.update(split_list(rec[cols["groups"].index]))
-        live_groups = sorted(groups) if not Path(target).exists() else []
+        live_groups = groups_named(table) if not Path(target).exists() else []
         while True:
             try:
                 tenant = open_tenant(target, groups=live_groups, role="target tenant")

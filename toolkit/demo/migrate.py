@@ -17,18 +17,14 @@ def step_migrate(sync: SyncRun) -> dict[str, Any]:
     from toolkit.apply import ApplyOptions, apply_plan, default_journal_path
     from toolkit.export import export_tenant
     from toolkit.migrate import plan_migration, read_table, validate_table
-    from toolkit.migrate.formats import detect_layout
     from toolkit.migrate.report import write_validation_csv, write_validation_workbook
-    from toolkit.migrate.validate import split_list
+    from toolkit.migrate.validate import groups_named
 
     source = sync.samples / SAMPLE_CSV
     if not source.is_file():
         return {"skipped": f"no {SAMPLE_CSV} next to the seeds"}
     table = read_table(source)
-    cols = detect_layout(table.header).by_field()
-    groups = (sorted({g for rec in table.rows for g in split_list(rec[cols["groups"].index])})
-              if "groups" in cols else [])
-    target = export_tenant(sync.target.client, groups=groups, cloud=sync.target.profile.cloud)
+    target = export_tenant(sync.target.client, groups=groups_named(table), cloud=sync.target.profile.cloud)
     validation = validate_table(table, target)
     out = sync.out_dir
     workbook = write_validation_workbook(out / "migration-validation.xlsx", validation)

@@ -25,7 +25,16 @@ from .table_checks import check_duplicates, check_managers, check_seats, check_t
 from .target_index import TargetIndex
 
 __all__ = ["Problem", "RowResult", "Validation", "TargetIndex", "validate_table", "password_problems",
-           "parse_bool", "split_list", "HIDDEN"]
+           "parse_bool", "split_list", "HIDDEN", "groups_named"]
+
+
+def groups_named(table: CsvTable) -> list[str]:
+    """Every group the file's rows name (sorted, once each): the target export must read these groups' members
+    so that the group checks can run."""
+    column = detect_layout(table.header).by_field().get("groups")
+    if column is None:
+        return []
+    return sorted({g for record in table.rows if column.index < len(record) for g in split_list(record[column.index])})
 
 
 def validate_table(table: CsvTable, target: Any = None) -> Validation:
