@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any, Sequence
 
 from .output import info, state
@@ -11,39 +10,11 @@ from .output import info, state
 
 def open_tenant(ref: str, *, groups: Sequence[str] = (), role: str = "tenant", cloud: str | None = None,
                 cloud_flag: str = "--source-cloud") -> Any:
-    """TenantData for ``ref``: an existing path is read offline; anything else names a profile to export live.
+    """``toolkit.export.open.open_tenant`` with the command's config, saying on stderr where the tenant comes from."""
+    from toolkit.export.open import open_tenant as open_any
 
-    A path wins over a profile of the same name, so an offline run never signs in by surprise. ``cloud`` (the
-    command's ``cloud_flag``) names the cloud of saved Graph JSON, which ccsync otherwise infers from the Graph
-    host in its ``@odata`` annotations; when neither tells, the error names the flag to add.
-    """
-    from toolkit.clouds import CLOUDS, get_cloud
-    from toolkit.errors import InputError
-    from toolkit.export import export_tenant, load_tenant
-
-    path = Path(ref).expanduser()
-    if path.exists():
-        info(f"Reading the {role} from {path}")
-        data = load_tenant(path, cloud=get_cloud(cloud).name if cloud else None)
-        if data.cloud not in CLOUDS:
-            from toolkit.export.load import graph_hosts
-
-            hosts = sorted(graph_hosts([p for p in ([path] if path.is_file() else path.rglob("*.json*"))]))
-            seen = f" (its Graph host {', '.join(hosts)} serves more than one cloud)" if hosts else ""
-            raise InputError(f"cannot tell which Microsoft cloud the {role} in {path} is from{seen}",
-                             source=str(path), field=cloud_flag,
-                             hint=f"Add {cloud_flag} CLOUD (one of {', '.join(CLOUDS)}).")
-        return data
-    from toolkit.config import get_profile
-    from toolkit.graph import GraphClient
-
-    profile = get_profile(ref, state().config)
-    if cloud and get_cloud(cloud).name != get_cloud(profile.cloud).name:
-        raise InputError(f"{cloud_flag} {cloud} contradicts profile '{profile.name}', which signs in to "
-                         f"{profile.cloud}", field=cloud_flag, hint=f"Drop {cloud_flag}, or use another profile.")
-    info(f"Exporting the {role} through profile '{profile.name}' ({profile.cloud}, {profile.tenant})")
-    client = GraphClient.from_profile(profile)
-    return export_tenant(client, groups=groups, cloud=profile.cloud)
+    return open_any(ref, config=state().config, groups=groups, role=role, cloud=cloud, cloud_flag=cloud_flag,
+                    say=info)
 
 
 def records(frame: Any) -> list[dict[str, Any]]:
