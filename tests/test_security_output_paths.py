@@ -1,4 +1,4 @@
-"""Issue 15, class 3: one rule for every output path (toolkit.report.atomic).
+"""Issue 15, class 3: one rule for every output path (toolkit.writefile).
 
 Only regular files are replaced (devices, FIFOs, sockets, folders and symbolic links are refused); a full disk,
 a read-only or immutable folder and a permission error become an ``Error:`` naming the path; no temp file is
@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from toolkit.apply.journal import Journal
 from toolkit.cli.main import cli
 from toolkit.errors import InputError
-from toolkit.report import atomic
-from toolkit.report.atomic import atomic_write, write_text
+from toolkit import writefile as atomic
+from toolkit.writefile import atomic_write, write_text
 from toolkit.report.csvout import write_csv
 
 from plan_helpers import member, target_tenant, tenant

@@ -85,11 +85,11 @@ def default_journal_path(plan_path: str | Path) -> Path:
 
 def _create_private(path: Path) -> None:
     """Create the journal file 0600 before SQLite opens it (it names users; SQLite gives its -wal and -shm files
-    the database file's mode). Only a regular file is accepted (the output-path rule of toolkit.report.atomic)."""
+    the database file's mode). Only a regular file is accepted (the output-path rule of toolkit.writefile)."""
     import os
 
     from ..private import open_private_file
-    from ..report.atomic import check_output_path, output_error
+    from ..writefile import check_output_path, output_error
 
     check_output_path(path)
     try:

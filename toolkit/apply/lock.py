@@ -49,7 +49,7 @@ class ApplyLock:
         self.took_over: str | None = None
 
     def acquire(self) -> "ApplyLock":
-        from ..report.atomic import check_output_path, output_error
+        from ..writefile import check_output_path, output_error
 
         for _ in range(50):
             check_output_path(self.path)

@@ -91,9 +91,9 @@ def _write_private(path: Path, rows: list[tuple[str, str]]) -> None:
     writer.writerow(["userPrincipalName", "password", "forceChangePasswordNextSignIn"])
     for upn, pw in rows:
         writer.writerow([upn, pw, "TRUE"])
-    from ..report.atomic import write_text     # lazily: the report package loads openpyxl
+    from ..writefile import write_text
 
-    # The output-path rule (toolkit/report/atomic.py: regular files only, no links, no temp file left) and 0600
+    # The output-path rule (toolkit/writefile.py: regular files only, no links, no temp file left) and 0600
     # whatever the umask or the mode of a file it replaces: it holds passwords.
     write_text(path, buf.getvalue(), encoding="utf-8-sig", secret=True)
 

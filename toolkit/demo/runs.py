@@ -58,7 +58,7 @@ def save_graph_json(run: TenantRun, name: str, items: list[dict[str, Any]]) -> s
     if run.out_dir is None:
         return None
     from toolkit.private import make_private_dir
-    from toolkit.report.atomic import write_text
+    from toolkit.writefile import write_text
 
     folder = make_private_dir(run.out_dir / run.profile.name, what="demo output folder")   # it names users
     path = write_text(folder / f"{name}.json", json.dumps({"value": items}, indent=2, ensure_ascii=False))

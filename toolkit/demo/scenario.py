@@ -108,7 +108,7 @@ def run_demo(seed_dir: str | Path | None = None, out_dir: str | Path | None = "d
     Simulated tokens go to a throw-away cache, never the admin's. Raises InputError for unusable seeds.
     """
     from toolkit.private import make_private_dir
-    from toolkit.report.atomic import write_text
+    from toolkit.writefile import write_text
     from toolkit.simulator import Simulator
     from toolkit.simulator.launch import build_config, resolve_seed_dir, throwaway_token_cache
 

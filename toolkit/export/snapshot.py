@@ -46,7 +46,7 @@ def write_snapshot(raw: RawTenant, data: TenantData, out_dir: str | os.PathLike[
     An existing non-empty ``out_dir`` is an InputError unless ``overwrite`` is true, in which case it is replaced
     only after the new snapshot is complete.
     """
-    from ..report.atomic import check_output_dir, output_error
+    from ..writefile import check_output_dir, output_error
 
     target = check_output_dir(Path(out_dir).expanduser().absolute())
     if target.is_dir() and any(target.iterdir()) and not overwrite:

@@ -323,7 +323,7 @@ class Catalog:
             "service_plan_ids": grouped["service_plan_id"].agg(";".join),
             "service_plan_names": grouped["service_plan_name"].agg(";".join),
         }).reset_index()
-        from ..report.atomic import write_text
+        from ..writefile import write_text
 
         # The catalog names no user: the usual file mode.
         write_text(path, out[list(BUNDLED_COLUMNS)].to_csv(index=False, lineterminator="\n"), private=False)

@@ -47,9 +47,9 @@ class LogArchive:
 
     def __init__(self, path: str | os.PathLike[str], *, tenant_id: str | None = None, cloud: str | None = None,
                  create: bool = True):
-        from ..report.atomic import check_output_path
+        from ..writefile import check_output_path
 
-        # The output-path rule (report/atomic.py): a regular file or nothing; never a link, device, FIFO or folder.
+        # The output-path rule (toolkit/writefile.py): a regular file or nothing; never a link, device, FIFO or folder.
         self.path = check_output_path(path)
         if not self.path.exists():
             if not create:

@@ -139,9 +139,9 @@ class SyncPlan:
         return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
     def save(self, path: str | Path, *, sign: bool = True) -> Path:
-        """Write atomically and privately (0600: a plan names users) through ``toolkit.report.atomic``, signed
+        """Write atomically and privately (0600: a plan names users) through ``toolkit.writefile``, signed
         with this user's plan-signing key unless ``sign`` is False."""
-        from ..report.atomic import write_text
+        from ..writefile import write_text
 
         return write_text(path, self.dumps(sign=sign))
 

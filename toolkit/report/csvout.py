@@ -17,7 +17,7 @@ import pandas as pd
 
 from .sanitize import csv_field
 from ..errors import InputError
-from .atomic import atomic_write, check_target
+from ..writefile import atomic_write, check_target
 
 __all__ = ["write_csv"]
 

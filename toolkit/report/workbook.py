@@ -39,7 +39,7 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from ..errors import InputError
-from .atomic import atomic_write, check_target
+from ..writefile import atomic_write, check_target
 from .cells import Styled, Styles, default_format, link_target, make_cell
 from .definitions import ColumnDef, NAMED_FORMATS, ReportDefinition, SheetDef
 from .rowwriter import RowWriter

@@ -284,7 +284,7 @@ class Simulator:
                 value = str(e[key]).replace("\\", "\\\\").replace('"', '\\"')
                 lines.append(f'{key} = "{value}"')
             lines.append("")
-        from ..report.atomic import write_text
+        from ..writefile import write_text
 
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)

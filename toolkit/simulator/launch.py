@@ -108,7 +108,7 @@ def write_secrets_file(path: Path, profiles: Iterable[Any], secret_for: Any,
             raise InputError(f"profiles '{owners[env]}' and '{profile.name}' both read their secret from {env}.",
                              hint="Give each simulated profile its own secret_env.")
         lines[env], owners[env], names[profile.name] = secret, profile.name, env
-    from ..report.atomic import check_output_path
+    from ..writefile import check_output_path
 
     path.parent.mkdir(parents=True, exist_ok=True)
     check_output_path(path)          # never unlink a device, FIFO, folder or link someone put there

@@ -34,8 +34,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import InputError
-from ..private import PRIVATE_FILE_MODE
+from .errors import InputError
+from .private import PRIVATE_FILE_MODE
 
 __all__ = ["atomic_write", "check_target", "check_output_path", "check_output_dir", "write_text", "write_bytes",
            "output_error"]
