@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from toolkit.cli.main import cli
 from toolkit.simulator import SimConfig, Simulator
 
-from test_apply_helpers import (FABRIKAM, linked_users, make_plan, mapping_with_usage_location, profile,
+from apply_helpers import (FABRIKAM, linked_users, make_plan, mapping_with_usage_location, profile,
                                source_tenant, source_user)
 
 

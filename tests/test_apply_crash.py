@@ -32,7 +32,7 @@ from toolkit.simulator import SimConfig, Simulator
 from toolkit.simulator.faults import FaultConfig
 from toolkit.simulator.throttling import ThrottleConfig
 
-from test_apply_helpers import (FABRIKAM, client, link_of, linked_users, make_plan, profile, source_tenant,
+from apply_helpers import (FABRIKAM, client, link_of, linked_users, make_plan, profile, source_tenant,
                                 source_user)
 
 SCALE = 0.05

@@ -14,7 +14,7 @@ from toolkit.simulator import SimConfig, Simulator
 from toolkit.simulator.faults import FaultConfig
 
 from conftest import graph_caller
-from test_apply_helpers import (CONTOSO, FABRIKAM, client, link_of, linked_users, make_plan, sim_time,
+from apply_helpers import (CONTOSO, FABRIKAM, client, link_of, linked_users, make_plan, sim_time,
                                 source_tenant, source_user)
 
 
@@ -128,7 +128,7 @@ def test_an_invitation_that_returns_an_existing_user_is_an_adoption_for_review_n
 # --- 5. writes that fail after the user exists -----------------------------------------------------------
 
 def test_a_refused_optional_attribute_leaves_the_created_user_linked(sim, tmp_path):
-    from test_apply_helpers import parse_mapping
+    from apply_helpers import parse_mapping
     # A value Graph refuses on the follow-up PATCH (userType must be Member or Guest); the planner passes it.
     mapping = parse_mapping('displayName = [displayName]\nonce userType = "External"\n')
     plan = make_plan(sim, source_tenant([source_user(1)]), mapping=mapping)
@@ -180,7 +180,7 @@ def test_resume_after_an_unknown_create_finds_the_user_despite_the_advanced_quer
     import sqlite3
     import time
 
-    from test_apply_helpers import parse_mapping
+    from apply_helpers import parse_mapping
     mapping = parse_mapping('displayName = [displayName]\nmailNickname = [mailNickname]\n'
                             'userPrincipalName = Join("@", [mailNickname], "fabrikamfederal.us")\n')
     with Simulator(SimConfig(faults=FaultConfig(index_lag_s=120))) as sim:

@@ -15,7 +15,7 @@ from toolkit.simulator import SimConfig, Simulator
 from toolkit.simulator.faults import FaultConfig
 from toolkit.simulator.throttling import ThrottleConfig
 
-from test_apply_helpers import client, link_of, linked_users, make_plan, source_tenant, source_user
+from apply_helpers import client, link_of, linked_users, make_plan, source_tenant, source_user
 
 SCALE = 0.05
 

@@ -17,7 +17,7 @@ from toolkit.plan.planner import PlanOptions, plan_sync
 from toolkit.simulator import SimConfig, Simulator
 
 from plan_helpers import b2b, member, target_tenant, tenant
-from test_apply_helpers import (FABRIKAM, client, linked_users, make_plan, parse_mapping, sim_time, source_tenant,
+from apply_helpers import (FABRIKAM, client, linked_users, make_plan, parse_mapping, sim_time, source_tenant,
                                 source_user)
 from toolkit.plan.rules import default_mapping
 

@@ -13,7 +13,7 @@ from toolkit.errors import InputError
 from toolkit.plan.planfile import SyncPlan, load_plan
 from toolkit.simulator import SimConfig, Simulator
 
-from test_apply_helpers import (FABRIKAM, client, link_of, linked_users, make_plan, mapping_with_usage_location,
+from apply_helpers import (FABRIKAM, client, link_of, linked_users, make_plan, mapping_with_usage_location,
                                 sim_time, source_tenant, source_user)
 
 

@@ -19,7 +19,7 @@ from toolkit.cli.main import cli
 from toolkit.errors import InputError
 from toolkit.simulator import SimConfig, Simulator
 
-from test_apply_helpers import (FABRIKAM, client, link_of, linked_users, make_plan, mapping_with_usage_location,
+from apply_helpers import (FABRIKAM, client, link_of, linked_users, make_plan, mapping_with_usage_location,
                                 profile, sim_time, source_tenant, source_user)
 
 

@@ -14,7 +14,7 @@ import pytest
 from toolkit.simulator import SimConfig, Simulator
 
 from conftest import graph_caller
-from test_apply_helpers import FABRIKAM
+from apply_helpers import FABRIKAM
 
 EVENTUAL = {"ConsistencyLevel": "eventual"}
 

@@ -20,7 +20,7 @@ from toolkit.config import Profile
 from toolkit.errors import AuthError, ConfigError, CredentialError, TransportError
 from toolkit.transport import CcsSession
 
-from test_sim_login_support import (
+from sim_login_support import (
     APP_ID, COMMERCIAL_TID, GCCH_TID, GOV_APP_ID, GOV_SECRET, ROLES, SECRET, make_cert, start_login_sim,
     stop_login_sim,
 )

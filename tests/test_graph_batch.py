@@ -11,7 +11,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_graph_support import ROOT, FakeClock, Reply, graph_error_body, make_client, reply  # noqa: E402
+from graph_support import ROOT, FakeClock, Reply, graph_error_body, make_client, reply  # noqa: E402
 
 from toolkit.errors import GraphBadRequest, GraphError, GraphNotFound, GraphThrottled, InputError  # noqa: E402
 from toolkit.graph import BatchRequest, Quota, WritePacer, plan_batches  # noqa: E402

@@ -15,7 +15,7 @@ import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_graph_support import BASE, ROOT, FakeClock, Tokens, graph_error_body, make_client, reply  # noqa: E402
+from graph_support import BASE, ROOT, FakeClock, Tokens, graph_error_body, make_client, reply  # noqa: E402
 
 from toolkit.errors import (GraphAuthorizationError, GraphBadRequest, GraphError, GraphNotFound,  # noqa: E402
                             GraphServerError, GraphThrottled, InputError, TransportError)

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_graph_support import FakeClock, make_client, reply  # noqa: E402
+from graph_support import FakeClock, make_client, reply  # noqa: E402
 
 from toolkit.graph import WRITE_QUOTA, Limiter, Quota, WritePacer  # noqa: E402
 

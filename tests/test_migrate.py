@@ -21,7 +21,7 @@ from toolkit.migrate.formats import FIELDS, detect_layout
 from toolkit.migrate.report import write_validation_csv, write_validation_workbook
 from toolkit.migrate.validate import TargetIndex, password_problems
 
-from test_apply_helpers import export_target
+from apply_helpers import export_target
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "fixtures" / "migrate"
@@ -37,7 +37,7 @@ def fabrikam(sim):
 
 @pytest.fixture(scope="module")
 def fabrikam_with_groups(sim):
-    from test_apply_helpers import client
+    from apply_helpers import client
     from toolkit.export import export_tenant
 
     return TargetIndex(export_tenant(client(sim), groups=["CCS-Sync-Pilot"], cloud="gcch"))
@@ -198,7 +198,7 @@ def test_cli_validate_json_lists_every_row_and_exits_1() -> None:
 
 def test_cli_plan_refuses_invalid_rows_without_skip_invalid(tmp_path: Path, sim) -> None:
     snap = tmp_path / "target"
-    from test_apply_helpers import client
+    from apply_helpers import client
     from toolkit.export import export_tenant
 
     export_tenant(client(sim), cloud="gcch", out_dir=snap)
@@ -242,7 +242,7 @@ def test_invitations_from_the_portal_template_and_external_members(tmp_path: Pat
 
 
 def test_cli_validate_against_a_live_profile_reports_a_missing_group_on_its_row(tmp_path: Path, sim) -> None:
-    from test_apply_helpers import FABRIKAM, profile
+    from apply_helpers import FABRIKAM, profile
 
     config = sim.write_profiles(tmp_path / "config.toml")
     prof = profile(sim, FABRIKAM)

@@ -24,7 +24,7 @@ from toolkit.simulator.faults import FaultConfig
 from toolkit.simulator.manager import MANAGER_KEY
 from toolkit.simulator.throttling import ThrottleConfig
 
-from test_apply_helpers import FABRIKAM, client, profile
+from apply_helpers import FABRIKAM, client, profile
 
 SCALE = 0.05
 ROOT = Path(__file__).resolve().parents[1]

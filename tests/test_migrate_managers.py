@@ -17,7 +17,7 @@ from toolkit.simulator.faults import FaultConfig
 from toolkit.simulator.manager import MANAGER_KEY
 from toolkit.simulator.throttling import ThrottleConfig
 
-from test_apply_helpers import FABRIKAM, client, export_target
+from apply_helpers import FABRIKAM, client, export_target
 
 D = "fabrikamfederal.us"
 SCALE = 0.05

@@ -25,7 +25,7 @@ from toolkit.cli.main import cli
 from toolkit.errors import BusyError
 from toolkit.simulator import SimConfig, Simulator
 
-from test_apply_helpers import FABRIKAM, link_of, linked_users, make_plan, profile, source_tenant, source_user
+from apply_helpers import FABRIKAM, link_of, linked_users, make_plan, profile, source_tenant, source_user
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,7 +25,7 @@ from toolkit.cli.main import cli
 from toolkit.plan.planfile import canonical_digest
 
 from security_helpers import write_pair
-from test_apply_helpers import FABRIKAM, make_plan, profile, source_tenant, source_user
+from apply_helpers import FABRIKAM, make_plan, profile, source_tenant, source_user
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

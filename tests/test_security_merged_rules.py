@@ -24,7 +24,7 @@ from toolkit.plan.planfile import canonical_digest, load_plan
 from toolkit.plan.signing import KEY_FILE
 
 from plan_helpers import SOURCE_TID, b2b, member, target_tenant, tenant
-from test_apply_helpers import export_target
+from apply_helpers import export_target
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "migration-portal.csv"
 LINK = f"ccsync:{SOURCE_TID}:src-0001"
@@ -96,7 +96,7 @@ def test_the_schema_refuses_an_adoption_mark_the_planner_would_not_write(tmp_pat
 
 @pytest.fixture(scope="module")
 def fabrikam(sim):
-    from test_apply_helpers import client
+    from apply_helpers import client
     from toolkit.export import export_tenant
 
     return TargetIndex(export_tenant(client(sim), groups=["CCS-Sync-Pilot"], cloud="gcch"))
@@ -214,7 +214,7 @@ def test_a_plan_made_with_adopt_takes_the_user_over_from_its_file_and_the_guard_
     from toolkit.apply.executor import ApplyOptions, apply_plan_file
     from toolkit.simulator import SimConfig, Simulator
 
-    from test_apply_helpers import CONTOSO, FABRIKAM, client, make_plan, source_tenant, source_user
+    from apply_helpers import CONTOSO, FABRIKAM, client, make_plan, source_tenant, source_user
 
     with Simulator(SimConfig()) as sim:          # its own simulator: the session's stays as other tests expect
         users = sim.tenant(FABRIKAM).users.values()

@@ -27,7 +27,7 @@ from toolkit.plan.signing import KEY_FILE
 from toolkit.simulator import SimConfig, Simulator
 
 from plan_helpers import SOURCE_TID, b2b, member, target_tenant, tenant
-from test_apply_helpers import FABRIKAM, CONTOSO, linked_users, make_plan, profile, source_tenant, source_user
+from apply_helpers import FABRIKAM, CONTOSO, linked_users, make_plan, profile, source_tenant, source_user
 
 
 @pytest.fixture(autouse=True)

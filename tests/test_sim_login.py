@@ -19,7 +19,7 @@ from toolkit.simulator.login import (
     validate_access_token,
 )
 
-from test_sim_login_support import (
+from sim_login_support import (
     APP_ID, CHINA_TID, COMMERCIAL_TID, GCC_TID, GCCH_TID, GOV_APP_ID, GOV_SECRET, ROLES, SECRET,
     FakeDirectory, FakeTenant, make_cert, start_login_sim, stop_login_sim,
 )
