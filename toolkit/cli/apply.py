@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from .options import profile_option, what_if_option, yes_option
 from .output import add_rows, cell, common_options, emit, info, key_value_table, new_table, state, warn
 
 PROGRESS_MODES = ("auto", "bar", "events", "none")
@@ -46,12 +47,9 @@ def _progress(mode: str) -> tuple[Any, Any]:
 
 @click.command("apply")
 @click.argument("plan_path", metavar="PLAN", type=click.Path(exists=True, dir_okay=False))
-@click.option("--profile", "-p", "profile_name", required=True, metavar="NAME",
-              help="Profile of the plan's target tenant (its tenant and cloud must be the plan's target).")
-@click.option("--what-if", is_flag=True, default=False,
-              help="Check the plan against the target and show what would happen; write nothing.")
-@click.option("--yes", "-y", is_flag=True, default=False,
-              help="Confirm the plan's deletes and disables without asking.")
+@profile_option(help="Profile of the plan's target tenant (its tenant and cloud must be the plan's target).")
+@what_if_option(help="Check the plan against the target and show what would happen; write nothing.")
+@yes_option(help="Confirm the plan's deletes and disables without asking.")
 @click.option("--resume", is_flag=True, default=False,
               help="Continue an interrupted run (the target is re-read before anything is resent).")
 @click.option("--retry-failed", is_flag=True, default=False,
