@@ -22,7 +22,12 @@ def walk_commands(command: click.Command, path: tuple[str, ...] = ()) -> Iterato
             yield from walk_commands(command.commands[name], path + (name,))
 
 
+_UNSET = getattr(click.core, "UNSET", None)   # click >= 8.3 marks "no default given" with a sentinel
+
+
 def _json_default(value: Any) -> Any:
+    if _UNSET is not None and value is _UNSET:
+        return None
     if callable(value):
         return None  # a computed default has no fixed value to show
     if isinstance(value, tuple):
