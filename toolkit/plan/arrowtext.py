@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["TEXT", "is_arrow_text", "text", "boolean_text", "objects", "take", "mask", "positions_in",
-           "lower", "present", "to_str_series"]
+__all__ = ["TEXT", "is_arrow_text", "text", "from_objects", "boolean_text", "objects", "take", "mask",
+           "positions_in", "lower", "present", "to_str_series"]
 
 TEXT = pa.large_string()
 
@@ -35,6 +35,13 @@ def text(series: pd.Series) -> pa.Array:
     if not is_arrow_text(series):
         series = series.astype("string[pyarrow]")
     return _one(pa.array(series.array))
+
+
+def from_objects(values: Any) -> pa.Array:
+    """Python strings (None or NaN for null) as Arrow text. Built as ``string`` then widened: pyarrow converts
+    Python strings to ``large_string`` several times slower."""
+    arr = pa.array(values, type=pa.string(), from_pandas=True)
+    return _one(arr)
 
 
 def boolean_text(series: pd.Series) -> pa.Array:

@@ -34,8 +34,8 @@ def plan_creates(src: SourceUsers, tgt: TargetUsers, target: TenantData, source:
     taken = np.zeros(len(src), dtype=bool)
     taken[matches.source_pos] = True
     if len(matches.conflicts):
-        taken |= at.mask(pc.is_in(src.id, value_set=pa.array(matches.conflicts["sourceId"].to_numpy(dtype=object),
-                                                              type=at.TEXT)))
+        conflicted = at.from_objects(matches.conflicts["sourceId"].to_numpy(dtype=object))
+        taken |= at.mask(pc.is_in(src.id, value_set=conflicted))
     active = src.frame["accountEnabled"].fillna(True).astype(bool).to_numpy()
     pos = np.flatnonzero(~taken & active)
     if not len(pos):
@@ -102,7 +102,7 @@ def _mail_hits(mail: pd.Series, wanted: set[str]) -> pd.Series:
     arr = at.text(mail)
     # Arrow lower-cases ASCII exactly as Python does; the rare other addresses are lower-cased by Python.
     ascii_ = at.mask(pc.string_is_ascii(arr))
-    hit = at.mask(pc.is_in(pc.utf8_lower(arr), value_set=pa.array(sorted(wanted), type=at.TEXT))) & ascii_
+    hit = at.mask(pc.is_in(pc.utf8_lower(arr), value_set=at.from_objects(sorted(wanted)))) & ascii_
     other = np.flatnonzero(at.present(arr) & ~ascii_)
     if len(other):
         lowered = [v.lower() for v in at.objects(at.take(arr, other))]
@@ -170,7 +170,7 @@ def create_problems(to_create: pd.DataFrame, values: pd.DataFrame, tgt: pd.DataF
         note(ids[unverified], [f"its target UPN {u} is on a domain not verified in the target tenant"
                                for u in upn[unverified]])
         existing = at.lower(at.text(tgt["userPrincipalName"])).drop_null()
-        clash = at.mask(pc.is_in(pa.array(upn.to_numpy(dtype=object), type=at.TEXT, from_pandas=True),
+        clash = at.mask(pc.is_in(at.from_objects(upn.to_numpy(dtype=object)),
                                  value_set=existing, skip_nulls=True))
         note(ids[clash], [f"its target UPN {u} already exists in the target" for u in upn[clash]])
         dup = (upn.notna() & upn.duplicated(keep=False)).to_numpy()

@@ -82,13 +82,18 @@ def changes_frame(decisions: Decisions) -> pd.DataFrame:
     if not blocks:
         return pd.DataFrame(columns=["opId", "attribute", "oldValue", "newValue", "flow"])
     sizes = [len(b["opId"]) for b in blocks]
-    op = np.concatenate([np.asarray(b["opId"], dtype=object) for b in blocks])
-    attr = np.concatenate([_column(b["attribute"], n) for b, n in zip(blocks, sizes)])
-    flow = np.concatenate([_column(b["flow"], n) for b, n in zip(blocks, sizes)])
+    op = pa.chunked_array([at.from_objects(np.asarray(b["opId"], dtype=object)) for b in blocks], type=at.TEXT)
+    attr = pa.chunked_array([_repeat(b["attribute"], n) for b, n in zip(blocks, sizes)], type=at.TEXT)
+    flow = pa.chunked_array([_repeat(b["flow"], n) for b, n in zip(blocks, sizes)], type=at.TEXT)
     old = np.concatenate([_column(b["oldValue"], n) for b, n in zip(blocks, sizes)])
-    return pd.DataFrame({"opId": pd.Series(op, dtype="str"), "attribute": pd.Series(attr, dtype="str"),
+    return pd.DataFrame({"opId": at.to_str_series(op), "attribute": at.to_str_series(attr),
                          "oldValue": pd.Series(old, dtype="object"), "newValue": _new_values(blocks, sizes),
-                         "flow": pd.Series(flow, dtype="str")})
+                         "flow": at.to_str_series(flow)})
+
+
+def _repeat(value: Any, n: int) -> pa.Array:
+    return pa.repeat(pa.scalar(value, at.TEXT), n) if isinstance(value, str) else \
+        at.from_objects(_column(value, n))
 
 
 def _new_values(blocks: list[dict[str, Any]], sizes: list[int]) -> pd.Series:
@@ -99,10 +104,10 @@ def _new_values(blocks: list[dict[str, Any]], sizes: list[int]) -> pd.Series:
         if isinstance(value, pa.Array):
             parts.append(value.cast(at.TEXT))
         elif isinstance(value, str):
-            parts.append(pa.array(np.full(n, value, dtype=object), type=at.TEXT))
+            parts.append(at.from_objects(np.full(n, value, dtype=object)))
         else:
             try:
-                parts.append(pa.array(np.asarray(value, dtype=object), type=at.TEXT, from_pandas=True))
+                parts.append(at.from_objects(np.asarray(value, dtype=object)))
             except (pa.ArrowTypeError, pa.ArrowInvalid):
                 return pd.Series(np.concatenate([_column(b["newValue"], k) for b, k in zip(blocks, sizes)]),
                                  dtype="object")

@@ -13,25 +13,30 @@ from . import arrowtext as at
 from .columns import on_premises_mastered
 from .decisions import Decisions
 from .options import PlanOptions
-from .tables import SourceUsers, TargetUsers
+from .match import Matches
+from .tables import TargetUsers
 
 __all__ = ["plan_deprovisioning"]
 
 
-def plan_deprovisioning(src: SourceUsers, every_source_id: pa.Array, every_source_upn: pa.Array,
+def plan_deprovisioning(matches: Matches, every_source_id: pa.Array, every_source_upn: pa.Array,
                         tgt: TargetUsers, options: PlanOptions) -> Decisions:
-    """Deletes (or disables) of linked target users whose source user is not an in-scope candidate.
-    ``every_source_id`` / ``every_source_upn``: all users of the source export (to say which reason applies)."""
+    """Deletes (or disables) of linked target users whose source user is not an in-scope candidate (the match
+    phase's ``link_owner``). ``every_source_id`` / ``every_source_upn``: all users of the source export (to say
+    which reason applies)."""
     out = Decisions()
-    linked = np.flatnonzero(tgt.linked)
+    linked = np.flatnonzero(tgt.linked & (matches.link_owner < 0))
     if not len(linked):
         return out
     source_id = at.take(tgt.link_source, linked)
-    gone = ~at.mask(pc.is_in(source_id, value_set=src.id))
-    linked, source_id = linked[gone], source_id.filter(pa.array(gone))
-    if not len(linked):
-        return out
-    known = at.positions_in(source_id, every_source_id)
+    # Which of those source users still exist (out of scope) and their UPN: the few gone ids are hashed, the
+    # whole source export only probes them.
+    unique = pc.unique(source_id)
+    in_source = at.positions_in(every_source_id, unique)
+    row_of = np.full(len(unique), -1, dtype=np.int64)
+    rows = np.flatnonzero(in_source >= 0)
+    row_of[in_source[rows[::-1]]] = rows[::-1]           # the first source row with that id
+    known = row_of[at.positions_in(source_id, unique)]
     exists = known >= 0
     why = np.where(exists, "the source user is out of scope", "the source user no longer exists").astype(object)
     # Where the source user still exists, its UPN; NaN where it does not (as the plan always had it).

@@ -33,7 +33,12 @@ class MappedValues:
         self._frame: pd.DataFrame | None = None
         for rule in self.rules:
             column = _direct_column(rule, src.frame)
-            if column is not None and at.is_arrow_text(column) and rule.target not in BOOLEAN_TARGETS:
+            constant = rule.expression.tree.value if rule.expression.is_constant else None
+            if isinstance(constant, str):
+                # A text constant ("Member"): the same text for everyone (lower-cased for a boolean target).
+                value = constant.lower() if rule.target in BOOLEAN_TARGETS else constant
+                self._arrow[rule.target] = pa.repeat(pa.scalar(value, at.TEXT), len(src))
+            elif column is not None and at.is_arrow_text(column) and rule.target not in BOOLEAN_TARGETS:
                 self._arrow[rule.target] = at.text(column)
             elif column is not None and str(column.dtype) in ("boolean", "bool") and rule.target in BOOLEAN_TARGETS:
                 self._arrow[rule.target] = at.boolean_text(column)

@@ -35,6 +35,8 @@ class Matches:
     target_pos: np.ndarray
     matched_by: np.ndarray          # "link" | "mail" | "upn" (objects)
     conflicts: pd.DataFrame
+    # Per target user: the candidate its link names (-1: no link to this source, or the source is not in scope).
+    link_owner: np.ndarray
 
 
 _LEVEL_NAMES = {1: "link", 2: "mail", 3: "upn"}
@@ -45,6 +47,8 @@ def match_users(src: SourceUsers, tgt: TargetUsers, options: PlanOptions) -> Mat
     ours = np.flatnonzero(tgt.linked)
     owner = at.positions_in(at.take(tgt.link_source, ours), src.id)     # candidate each linked target names
     hit = owner >= 0
+    link_owner = np.full(len(tgt), -1, dtype=np.int64)
+    link_owner[ours] = owner
     pair_src, pair_tgt = owner[hit], ours[hit]
     per_source = np.bincount(pair_src, minlength=len(src))
     unique = per_source[pair_src] == 1
@@ -61,7 +65,7 @@ def match_users(src: SourceUsers, tgt: TargetUsers, options: PlanOptions) -> Mat
     cand = pd.concat(cand, ignore_index=True) if len(cand) > 1 else ambiguous
     if cand.empty:
         return Matches(link_src, link_tgt, np.full(len(link_src), "link", dtype=object),
-                       pd.DataFrame(columns=["sourceId", "reason"]))
+                       pd.DataFrame(columns=["sourceId", "reason"]), link_owner)
     s_pos, t_pos = np.unique(cand["s"].to_numpy()), np.unique(cand["t"].to_numpy())
     s_ids = at.objects(at.take(src.id, s_pos))
     t_frame = keys_as_objects(tgt.frame.iloc[t_pos])
@@ -74,7 +78,7 @@ def match_users(src: SourceUsers, tgt: TargetUsers, options: PlanOptions) -> Mat
     return Matches(np.concatenate([link_src, more_src]).astype(np.int64),
                    np.concatenate([link_tgt, more_tgt]).astype(np.int64),
                    np.concatenate([np.full(len(link_src), "link", dtype=object),
-                                   matches["matchedBy"].to_numpy(dtype=object)]), conflicts)
+                                   matches["matchedBy"].to_numpy(dtype=object)]), conflicts, link_owner)
 
 
 def _mail_and_upn_candidates(src: SourceUsers, rest: np.ndarray, tgt: TargetUsers, free: np.ndarray,

@@ -84,7 +84,7 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
     decided = Decisions()
     if len(matches.conflicts):
         conflicts = matches.conflicts
-        found = at.positions_in(pa_text(conflicts["sourceId"]), src.id)
+        found = at.positions_in(at.from_objects(conflicts["sourceId"].to_numpy(dtype=object)), src.id)
         decided.add("conflict", len(conflicts), sourceId=conflicts["sourceId"].to_numpy(dtype=object),
                     sourceUpn=at.take(src.upn, found), sourceMail=at.take(src.mail, found),
                     reason=conflicts["reason"].to_numpy(dtype=object))
@@ -93,7 +93,7 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
     decided.extend(plan_updates(src, tgt, matches, values, gate, mapping, options, link_column, link_prefix))
     decided.extend(plan_creates(src, tgt, target, source, matches, values, gate, mapping, options, link_column,
                                 link_prefix))
-    decided.extend(plan_deprovisioning(src, at.text(users["id"]), at.text(users["userPrincipalName"]), tgt,
+    decided.extend(plan_deprovisioning(matches, at.text(users["id"]), at.text(users["userPrincipalName"]), tgt,
                                        options))
     changes = changes_frame(decided)
     ops = finish(ops_frame(decided), changes, options)
@@ -111,7 +111,3 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
     }
     return SyncPlan(header=header, ops=ops, changes=changes, adopted=frozenset(decided.adopted))
 
-
-def pa_text(values: pd.Series):
-    import pyarrow as pa
-    return pa.array(values.to_numpy(dtype=object), type=at.TEXT, from_pandas=True)

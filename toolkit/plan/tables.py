@@ -75,7 +75,7 @@ def read_links(frame: pd.DataFrame, name: str) -> tuple[pa.Array, np.ndarray | N
     # The attribute lives in a dict per user (Graph's complex type): one pass of dict.get is the cheapest read.
     raw = [d.get(name) if type(d) is dict else (d.get(name) if isinstance(d, dict) else None) for d in values]
     try:
-        return pa.array(raw, type=at.TEXT, from_pandas=True), None
+        return at.from_objects(raw), None
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         series = pd.Series(raw, dtype="object")
         return at.text(series.astype("string[pyarrow]")), series.to_numpy(dtype=object)

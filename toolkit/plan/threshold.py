@@ -44,7 +44,7 @@ def in_plan_order(ops: pd.DataFrame) -> np.ndarray:
     """Row order of the plan: kind, then lower-cased source UPN, target UPN, source id, target id (stable)."""
     keys = {"_k": pa.array(ops["kind"].map(_KIND_ORDER).to_numpy(dtype=np.int64))}
     for col in ("sourceUpn", "targetUpn", "sourceId", "targetId"):
-        text = pa.array(ops[col].to_numpy(dtype=object), type=at.TEXT, from_pandas=True) \
+        text = at.from_objects(ops[col].to_numpy(dtype=object)) \
             if ops[col].dtype == object else at.text(ops[col])
         keys[col] = pc.fill_null(pc.utf8_lower(text), "")
     order = pc.sort_indices(pa.table(keys), sort_keys=[(k, "ascending") for k in keys])
