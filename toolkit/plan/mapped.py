@@ -68,12 +68,14 @@ class MappedValues:
         return self._series[target].iloc[pos]
 
     def frame(self, pos: np.ndarray, ids: np.ndarray) -> pd.DataFrame:
-        """The values at ``pos`` as a frame of Python values indexed by source id (for the create checks)."""
+        """The values at ``pos`` as a frame indexed by source id (for the create checks)."""
         out: dict[str, Any] = {}
         for rule in self.rules:
             raw = self.raw(rule.target, pos)
-            out[rule.target] = (pd.Series(at.objects(raw), index=ids, dtype="object") if isinstance(raw, pa.Array)
-                                else pd.Series(raw.to_numpy(), index=ids, dtype=raw.dtype))
+            # Copied text stays Arrow (pandas' "string"): the checks read it column-wise.
+            out[rule.target] = (pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([raw])), index=ids)
+                                if isinstance(raw, pa.Array) else pd.Series(raw.to_numpy(), index=ids,
+                                                                            dtype=raw.dtype))
         return pd.DataFrame(out, index=ids)
 
 

@@ -42,13 +42,13 @@ def count_changes(ops: pd.DataFrame, changes: pd.DataFrame) -> np.ndarray:
 
 def in_plan_order(ops: pd.DataFrame) -> np.ndarray:
     """Row order of the plan: kind, then lower-cased source UPN, target UPN, source id, target id (stable)."""
-    keys = {"_k": pa.array(ops["kind"].map(_KIND_ORDER).to_numpy(dtype=np.int64))}
+    keys = [ops["kind"].map(_KIND_ORDER).to_numpy(dtype=np.int64)]
     for col in ("sourceUpn", "targetUpn", "sourceId", "targetId"):
-        text = at.from_objects(ops[col].to_numpy(dtype=object)) \
-            if ops[col].dtype == object else at.text(ops[col])
-        keys[col] = pc.fill_null(pc.utf8_lower(text), "")
-    order = pc.sort_indices(pa.table(keys), sort_keys=[(k, "ascending") for k in keys])
-    return order.to_numpy()
+        text = at.from_objects(ops[col].to_numpy(dtype=object)) if ops[col].dtype == object else at.text(ops[col])
+        # Each text key as its dense rank (Arrow sorts by code point, as Python compares strings).
+        keys.append(pc.rank(pc.fill_null(pc.utf8_lower(text), ""), sort_keys="ascending",
+                            tiebreaker="dense").to_numpy())
+    return np.lexsort(keys[::-1])
 
 
 def finish(ops: pd.DataFrame, changes: pd.DataFrame, options: PlanOptions) -> pd.DataFrame:

@@ -65,20 +65,24 @@ def plan_updates(src: SourceUsers, tgt: TargetUsers, matches: Matches, values: M
         rows = np.flatnonzero(diff)
         per_attr.append((rule.target, rows, _pick(old, rows), _pick(new, rows)))
         del new, old
-    # The durable link: written on every matched user that does not carry it yet (adoptions, repairs).
-    new_link = pc.binary_join_element_wise(pa.scalar(link_prefix, at.TEXT), at.take(src.id, sp),
-                                           pa.scalar("", at.TEXT))
+    # The durable link: written on every matched user that does not carry it yet (adoptions, repairs). A target
+    # whose link names this very candidate (the match phase's join) carries it; every other one does not.
     if tgt.link_raw is None:
-        old_link = at.take(tgt.link, tp)
-        link_diff = at.mask(pc.fill_null(pc.not_equal(old_link, new_link), True))
+        link_diff = ~(tgt.linked[tp] & (matches.link_owner[tp] == sp))
+        rows = np.flatnonzero(link_diff)
+        old_link = at.take(tgt.link, tp[rows])
+        new_link = pc.binary_join_element_wise(pa.scalar(link_prefix, at.TEXT), at.take(src.id, sp[rows]),
+                                               pa.scalar("", at.TEXT))
     else:
         from .columns import text_values
+        new_link = at.objects(pc.binary_join_element_wise(pa.scalar(link_prefix, at.TEXT), at.take(src.id, sp),
+                                                          pa.scalar("", at.TEXT)))
         old_link = text_values(tgt.link_raw[tp])
-        new_link = at.objects(new_link)
         link_diff = old_link != new_link
+        rows = np.flatnonzero(link_diff)
+        old_link, new_link = old_link[rows], new_link[rows]
     changed_any |= link_diff
-    rows = np.flatnonzero(link_diff)
-    per_attr.append((link_column, rows, _pick(old_link, rows), _pick(new_link, rows)))
+    per_attr.append((link_column, rows, old_link, new_link))
 
     # Graph refuses to PATCH a user whose source of authority is on-premises AD ("Unable to update the
     # specified properties for objects that have originated within an external service"): never planned.
