@@ -42,6 +42,7 @@ from .gate import gate_by_licence
 from .mapped import MappedValues
 from .match import looks_entra_synced, match_users
 from .options import PlanOptions
+from .planfile import SyncPlan
 from .rules import Mapping, Scope, default_mapping
 from .scoping import scope_masks, scope_user_ids
 from .tables import SourceUsers, TargetUsers
@@ -56,14 +57,12 @@ __all__ = ["PlanOptions", "plan_sync", "scope_masks", "scope_user_ids", "OPS_COL
 def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None = None,
               scope: Scope | None = None, options: PlanOptions | None = None, catalog: Any = None,
               eligibility: pd.DataFrame | None = None, expect_source: str | None = None,
-              expect_target: str | None = None) -> "SyncPlan":
+              expect_target: str | None = None) -> SyncPlan:
     """Plan the sync of ``source`` into ``target``. Pure: reads frames, writes nothing.
 
     ``expect_source`` / ``expect_target`` (a tenant id or verified domain) refuse a snapshot of the wrong tenant.
     The phases, in order: scope, match, licence gate, updates, creates, deprovisioning, threshold.
     """
-    from .planfile import SyncPlan
-
     check_expected(source, expect_source, "source tenant")
     check_expected(target, expect_target, "target tenant")
     mapping = mapping or default_mapping()
