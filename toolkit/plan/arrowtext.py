@@ -31,7 +31,7 @@ def _one(arr: Any) -> pa.Array:
 
 def text(series: pd.Series) -> pa.Array:
     """A column as Arrow text: zero-copy for Arrow-backed strings; otherwise as pandas' ``astype("string")``
-    would make it (booleans become "True"/"False", which is what the planner's old string keys did)."""
+    makes it (the planner's text keys always went through that conversion)."""
     if not is_arrow_text(series):
         series = series.astype("string[pyarrow]")
     return _one(pa.array(series.array))

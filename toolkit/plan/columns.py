@@ -16,7 +16,7 @@ from ..frames import TenantData
 from .rules import BOOLEAN_TARGETS, Mapping
 
 __all__ = ["LINK_PREFIX", "link_value", "op_id", "op_ids", "text_values", "lower_text", "as_objects",
-           "keys_as_objects", "external_upn_to_address", "extension_values", "mapped_values", "verified_domains",
+           "keys_as_objects", "external_upn_to_address", "mapped_values", "mapped_rule_values", "verified_domains",
            "tenant_header", "on_premises_mastered", "KEY_COLUMNS"]
 
 LINK_PREFIX = "ccsync"
@@ -90,18 +90,6 @@ def external_upn_to_address(upn: pd.Series) -> pd.Series:
 
     # A plain loop over the values beats Arrow's regex replace here (most target UPNs are external).
     return pd.Series([decode(v) for v in upn.to_numpy(dtype=object, na_value=None)], index=upn.index,
-                     dtype="object")
-
-
-def extension_values(users: pd.DataFrame, name: str) -> pd.Series:
-    """``onPremisesExtensionAttributes.<name>`` per user (None where unset); the planner's ``_link`` column when
-    it has read the link attribute already."""
-    if "_link" in users.columns and name == users.attrs.get("link_attribute"):
-        return users["_link"]
-    if "onPremisesExtensionAttributes" not in users.columns:
-        return pd.Series([None] * len(users), index=users.index, dtype="object")
-    values = users["onPremisesExtensionAttributes"].to_numpy(dtype=object)
-    return pd.Series([d.get(name) if isinstance(d, dict) else None for d in values], index=users.index,
                      dtype="object")
 
 

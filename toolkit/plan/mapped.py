@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import arrowtext as at
-from .columns import keys_as_objects, mapped_rule_values
+from .columns import keys_as_objects, mapped_rule_values, text_values
 from .rules import BOOLEAN_TARGETS, Mapping, MappingRule
 from .tables import SourceUsers
 
@@ -58,7 +58,6 @@ class MappedValues:
         """Comparable text at candidate positions: Arrow, or objects (booleans as true/false, None for null)."""
         if target in self._arrow:
             return at.take(self._arrow[target], pos)
-        from .columns import text_values
         return text_values(self._series[target].iloc[pos])
 
     def raw(self, target: str, pos: np.ndarray) -> pa.Array | pd.Series:
@@ -96,5 +95,4 @@ def target_text(frame: pd.DataFrame, attribute: str, pos: np.ndarray) -> pa.Arra
         return at.take(at.text(column), pos)
     if str(column.dtype) in ("boolean", "bool"):
         return at.take(at.boolean_text(column), pos)
-    from .columns import text_values
     return text_values(column.iloc[pos])

@@ -21,6 +21,11 @@ Behaviour mirrors Microsoft Entra cross-tenant synchronization unless stated (gr
   default) are **held** unless ``allow_deletes`` covers them.
 * **Licences**: for a cross-cloud pair, creates and updates of users that are not eligible
   (toolkit.licensing) are **blocked** with the reason.
+
+``plan_sync`` runs the phases, each in its own module: ``scoping`` (who is in scope), ``tables`` (the users as
+Arrow columns), ``match``, ``gate`` (licences), ``updates``, ``creates``, ``deprovision`` and ``threshold``
+(held deletes, the plan's order); ``decisions`` puts their operations and changes into the plan's frames.
+docs/planner-performance.md says where the time goes.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import arrowtext as at
-from .columns import on_premises_mastered
+from .columns import on_premises_mastered, text_values
 from .decisions import Decisions
 from .gate import LicenceGate
 from .mapped import MappedValues, target_text
@@ -74,7 +74,6 @@ def plan_updates(src: SourceUsers, tgt: TargetUsers, matches: Matches, values: M
         new_link = pc.binary_join_element_wise(pa.scalar(link_prefix, at.TEXT), at.take(src.id, sp[rows]),
                                                pa.scalar("", at.TEXT))
     else:
-        from .columns import text_values
         new_link = at.objects(pc.binary_join_element_wise(pa.scalar(link_prefix, at.TEXT), at.take(src.id, sp),
                                                           pa.scalar("", at.TEXT)))
         old_link = text_values(tgt.link_raw[tp])
