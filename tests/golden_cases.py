@@ -200,6 +200,31 @@ def hand_expressions_member_mode():
         "mapping": mapping, "options": PlanOptions(create_as="member")}
 
 
+@case
+def hand_odd_values():
+    """A link attribute holding a number, a boolean copied into a text attribute, an IIF, a shouting "TRUE"."""
+    targets = _mixed_targets()
+    targets[0]["onPremisesExtensionAttributes"] = {"extensionAttribute15": 5}
+    mapping = parse_mapping('department = [accountEnabled]\njobTitle = IIF([department]="Sales", "S", [jobTitle])\n'
+                            'displayName = Join(" ", [givenName], [surname])\ncompanyName = "Contoso"\n'
+                            'accountEnabled = [accountEnabled]\nonce showInAddressList = "TRUE"\n'
+                            'employeeId = [surname]\n', "odd.map")
+    return tenant(_mixed_sources()), target_tenant(targets), {"mapping": mapping,
+                                                              "options": PlanOptions(adopt=True)}
+
+
+@case
+def hand_member_mode_adoption_by_upn():
+    """Creating members: a target user with the source UPN is matched by UPN (adopted with --adopt)."""
+    targets = [{"id": f"mem-{i}", "userPrincipalName": f"user{i}@contoso.com", "mail": None, "userType": "Member",
+                "creationType": None, "accountEnabled": True, "department": "Old"} for i in range(3)]
+    mapping = parse_mapping('userPrincipalName = [userPrincipalName]\nmailNickname = [mailNickname]\n'
+                            'displayName = [displayName]\ndepartment = [department]\n', "m.map")
+    users = [member(i, mail=None, mailNickname=f"user{i}") for i in range(5)]
+    return tenant(users), target_tenant(targets + [b2b(9)]), {
+        "mapping": mapping, "options": PlanOptions(create_as="member", adopt=True)}
+
+
 # --- generated tenants (fixed seeds), the shapes of test_plan_properties.py ---------------------------------
 def _generated(seed: int, n: int = 60):
     rng = random.Random(seed)
