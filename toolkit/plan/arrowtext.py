@@ -79,7 +79,9 @@ def lower(arr: pa.Array) -> pa.Array:
     return pc.utf8_lower(arr)
 
 
-_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+# pandas' default text dtype ("str": Arrow storage, NaN for null, pandas 3); on pandas 2 the Arrow string dtype.
+_STR = pd.Series(["text"]).dtype if isinstance(pd.Series(["text"]).dtype, pd.StringDtype) else \
+    pd.StringDtype("pyarrow")
 
 
 def to_str_series(arr: pa.Array | pa.ChunkedArray) -> pd.Series:

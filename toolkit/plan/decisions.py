@@ -69,8 +69,8 @@ def ops_frame(decisions: Decisions) -> pd.DataFrame:
     if not decisions.ops:
         return pd.DataFrame(columns=["kind", "opId", *OP_FIELDS])
     kinds = np.concatenate([np.full(len(o["opId"]), o["kind"], dtype=object) for o in decisions.ops])
-    data = {"kind": pd.Series(kinds, dtype="str"),
-            "opId": pd.Series(np.concatenate([o["opId"] for o in decisions.ops]), dtype="str")}
+    data = {"kind": at.to_str_series(at.from_objects(kinds)),
+            "opId": at.to_str_series(at.from_objects(np.concatenate([o["opId"] for o in decisions.ops])))}
     for name in OP_FIELDS:
         data[name] = pd.Series(np.concatenate([o[name] for o in decisions.ops]), dtype="object")
     return pd.DataFrame(data)
