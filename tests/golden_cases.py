@@ -19,7 +19,7 @@ import pandas as pd
 from toolkit.export import load_tenant
 from toolkit.frames import USERS, conform
 from toolkit.plan.planner import PlanOptions, plan_sync, group_refusal
-from toolkit.plan.rules import load_mapping, load_scope, parse_mapping, parse_scope
+from toolkit.plan.rules import parse_mapping, parse_scope
 from toolkit.plan.simulate import apply_plan_in_memory
 
 from plan_helpers import SOURCE_TID, b2b, member, target_tenant, tenant
@@ -44,17 +44,26 @@ def sample(cloud: str):
     return load_tenant(INPUTS / cloud)
 
 
+def sample_scope() -> object:
+    # Named relative to the checkout: the plan header records the file name, and must not name this machine.
+    return parse_scope((SAMPLES / "scope.txt").read_text(encoding="utf-8"), "samples/scope.txt")
+
+
+def sample_mapping() -> object:
+    return parse_mapping((SAMPLES / "mapping-example.map").read_text(encoding="utf-8"), "samples/mapping-example.map")
+
+
 # --- the sample tenants ----------------------------------------------------------------------------------
 @case
 def samples_commercial_to_gcch_scoped():
     """Cross-cloud: the licence gate on real-looking licences, the demo's scoping group, Entra's default mapping."""
-    return sample("commercial"), sample("gcch"), {"scope": load_scope(SAMPLES / "scope.txt")}
+    return sample("commercial"), sample("gcch"), {"scope": sample_scope()}
 
 
 @case
 def samples_commercial_to_gcch_expressions():
     """Every user, the example mapping's expressions (Join, Switch, IIF, Coalesce, NormalizeDiacritics...)."""
-    return sample("commercial"), sample("gcch"), {"mapping": load_mapping(SAMPLES / "mapping-example.map")}
+    return sample("commercial"), sample("gcch"), {"mapping": sample_mapping()}
 
 
 @case
@@ -69,7 +78,7 @@ def samples_commercial_to_gcc_member_mode():
     groups = sorted(str(o["id"]) for o in target.directory_objects if o.get("kind") == "group"
                     and group_refusal(o) is None)
     return sample("commercial"), target, {
-        "mapping": mapping, "scope": load_scope(SAMPLES / "scope.txt"),
+        "mapping": mapping, "scope": sample_scope(),
         "options": PlanOptions(create_as="member", target_licenses=(sku,), target_groups=tuple(groups[:1]))}
 
 
