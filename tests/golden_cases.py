@@ -27,7 +27,6 @@ from plan_helpers import SOURCE_TID, b2b, member, target_tenant, tenant
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "fixtures" / "golden_plans"
 INPUTS = GOLDEN / "inputs"
-SAMPLES = ROOT / "samples"
 # Sample tenants exported once from the simulator (make_golden.py) and frozen: the seeds may change, these don't.
 SAMPLE_CLOUDS = ("commercial", "gcc", "gcch")
 
@@ -45,12 +44,13 @@ def sample(cloud: str):
 
 
 def sample_scope() -> object:
-    # Named relative to the checkout: the plan header records the file name, and must not name this machine.
-    return parse_scope((SAMPLES / "scope.txt").read_text(encoding="utf-8"), "samples/scope.txt")
+    # Frozen copies of samples/scope.txt and samples/mapping-example.map, under their sample names: the plan
+    # header records the name (which must not name this machine) and the file's SHA-256.
+    return parse_scope((INPUTS / "scope.txt").read_text(encoding="utf-8"), "samples/scope.txt")
 
 
 def sample_mapping() -> object:
-    return parse_mapping((SAMPLES / "mapping-example.map").read_text(encoding="utf-8"), "samples/mapping-example.map")
+    return parse_mapping((INPUTS / "mapping-example.map").read_text(encoding="utf-8"), "samples/mapping-example.map")
 
 
 # --- the sample tenants ----------------------------------------------------------------------------------
@@ -290,6 +290,8 @@ def plan_files(name: str) -> dict[str, str]:
     """The plan file (unsigned: a signature depends on the user's key) and the plan's frames as CSV."""
     source, target, kwargs = CASES[name]()
     plan = plan_sync(source, target, **kwargs)
+    # The toolkit's version is the release's, not the planner's output: fixed here so a release does not move it.
+    plan.header["toolkitVersion"] = "golden"
     return {f"{name}.plan.json": plan.dumps(sign=False),
             f"{name}.ops.csv": plan.ops.to_csv(index=False, lineterminator="\n"),
             f"{name}.changes.csv": plan.changes.to_csv(index=False, lineterminator="\n")}
