@@ -22,7 +22,7 @@ from toolkit.plan.planner import PlanOptions, plan_sync, group_refusal
 from toolkit.plan.rules import parse_mapping, parse_scope
 from toolkit.plan.simulate import apply_plan_in_memory
 
-from plan_helpers import SOURCE_TID, b2b, member, target_tenant, tenant
+from plan_helpers import b2b, member, target_tenant, tenant
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "fixtures" / "golden_plans"

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import arrowtext as at
 from .columns import external_upn_to_address, keys_as_objects, lower_text
