@@ -18,10 +18,11 @@ import pandas as pd
 
 from . import arrowtext as at
 from .columns import external_upn_to_address, keys_as_objects, lower_text
+from .decisions import Decisions
 from .options import PlanOptions
 from .tables import SourceUsers, TargetUsers
 
-__all__ = ["Matches", "match_users", "looks_entra_synced"]
+__all__ = ["Matches", "match_users", "plan_match_conflicts", "looks_entra_synced"]
 
 
 @dataclass
@@ -77,6 +78,18 @@ def match_users(src: SourceUsers, tgt: TargetUsers, options: PlanOptions) -> Mat
                    np.concatenate([link_tgt, more_tgt]).astype(np.int64),
                    np.concatenate([np.full(len(link_src), "link", dtype=object),
                                    matches["matchedBy"].to_numpy(dtype=object)]), conflicts, link_owner)
+
+
+def plan_match_conflicts(src: SourceUsers, matches: Matches) -> Decisions:
+    """The conflicts matching found, as operations of their source users (no target: ccsync never guesses)."""
+    out = Decisions()
+    conflicts = matches.conflicts
+    if len(conflicts):
+        ids = conflicts["sourceId"].to_numpy(dtype=object)
+        found = at.positions_in(at.from_objects(ids), src.id)
+        out.add("conflict", len(conflicts), sourceId=ids, sourceUpn=at.take(src.upn, found),
+                sourceMail=at.take(src.mail, found), reason=conflicts["reason"].to_numpy(dtype=object))
+    return out
 
 
 def _mail_and_upn_candidates(src: SourceUsers, rest: np.ndarray, tgt: TargetUsers, free: np.ndarray,

@@ -40,11 +40,11 @@ from . import arrowtext as at
 from .checks import check_empty_scope, check_expected, check_inputs, group_refusal
 from .columns import LINK_PREFIX, link_value, tenant_header
 from .creates import plan_creates
-from .decisions import Decisions, changes_frame, ops_frame
+from .decisions import changes_frame, ops_frame
 from .deprovision import plan_deprovisioning
 from .gate import gate_by_licence
 from .mapped import MappedValues
-from .match import looks_entra_synced, match_users
+from .match import looks_entra_synced, match_users, plan_match_conflicts
 from .options import PlanOptions
 from .planfile import SyncPlan
 from .rules import Mapping, Scope, default_mapping
@@ -84,13 +84,7 @@ def plan_sync(source: TenantData, target: TenantData, *, mapping: Mapping | None
     link_prefix = f"{LINK_PREFIX}:{source.tenant_id}:"
     link_column = f"onPremisesExtensionAttributes.{options.link_attribute}"
     matches = match_users(src, tgt, options)
-    decided = Decisions()
-    if len(matches.conflicts):
-        conflicts = matches.conflicts
-        found = at.positions_in(at.from_objects(conflicts["sourceId"].to_numpy(dtype=object)), src.id)
-        decided.add("conflict", len(conflicts), sourceId=conflicts["sourceId"].to_numpy(dtype=object),
-                    sourceUpn=at.take(src.upn, found), sourceMail=at.take(src.mail, found),
-                    reason=conflicts["reason"].to_numpy(dtype=object))
+    decided = plan_match_conflicts(src, matches)
     gate = gate_by_licence(source, target.cloud, src, pair.kind, options, eligibility, catalog)
     values = MappedValues(mapping, src)
     decided.extend(plan_updates(src, tgt, matches, values, gate, mapping, options, link_column, link_prefix))
