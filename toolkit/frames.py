@@ -17,7 +17,8 @@ import pandas as pd
 
 __all__ = ["FrameSpec", "FRAMES", "USERS", "LICENSE_ASSIGNMENTS", "USER_SERVICE_PLANS", "SKUS",
            "SKU_SERVICE_PLANS", "GROUP_MEMBERS", "DOMAINS", "ELIGIBILITY", "SEATS", "APPLY_RESULTS", "PROVISIONING_EVENTS", "PROVISIONING_STEPS",
-           "PROVISIONING_CHANGES", "AUDIT_EVENTS", "AUDIT_TARGETS", "conform", "empty", "TenantData"]
+           "PROVISIONING_CHANGES", "AUDIT_EVENTS", "AUDIT_TARGETS", "conform", "empty", "TenantData", "KINDS",
+           "OPS_COLUMNS", "CHANGES_COLUMNS"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,15 @@ SEATS = _spec(
     "Per entitlement and SKU: seats the users in scope need vs. seats available, and the shortfall.",
     "entitlement:string skuId:string skuPartNumber:string capabilityStatus:string prepaid:Int64 "
     "consumedUnits:Int64 available:Int64 needed:Int64 shortfall:Int64")
+
+
+# A sync plan (toolkit.plan): one row per operation and one per attribute change of an operation. The plan file
+# (toolkit/plan/planfile.py) is their serialised form; ``held`` is a bool, ``changeCount`` an int64, the rest text
+# or null. ``kind`` is one of KINDS (the direct engine's; an entra-engine plan adds its own, see entra_predict).
+KINDS = ("create", "update", "disable", "delete", "conflict", "blocked")
+OPS_COLUMNS = ["opId", "kind", "held", "sourceId", "sourceUpn", "sourceMail", "targetId", "targetUpn",
+               "matchedBy", "reason", "changeCount"]
+CHANGES_COLUMNS = ["opId", "attribute", "oldValue", "newValue", "flow"]
 
 
 # Outputs of toolkit.logs: provisioning logs (provisioningObjectSummary) and audit logs (directoryAudit),

@@ -28,7 +28,9 @@ import pandas as pd
 from .. import defaults
 from ..errors import InputError
 from ..plan.planfile import SyncPlan
-from ..plan.planner import CHANGES_COLUMNS, OPS_COLUMNS, PlanOptions, link_value
+from ..frames import CHANGES_COLUMNS, OPS_COLUMNS
+from ..plan.columns import link_value
+from ..plan.options import PlanOptions
 from .validate import RowResult, Validation, parse_bool
 
 __all__ = ["plan_migration", "SOURCE_TENANT", "DEFAULT_REDIRECT"]

@@ -52,8 +52,10 @@ from ..clouds import check_pair
 from ..errors import InputError
 from ..frames import TenantData
 from .entra_schema import EntraSchema, evaluate_scope, translate_schema
-from .planner import (CHANGES_COLUMNS, OPS_COLUMNS, _external_upn_to_address, _keys_as_objects, _lower,
-                      _mapped_values, _obj, _op_id, _text, _verified_domains, _tenant_header)
+from ..frames import CHANGES_COLUMNS, OPS_COLUMNS
+from .columns import (external_upn_to_address as _external_upn_to_address, keys_as_objects as _keys_as_objects,
+                      lower_text as _lower, mapped_values as _mapped_values, as_objects as _obj, op_id as _op_id,
+                      text_values as _text, verified_domains as _verified_domains, tenant_header as _tenant_header)
 from .rules import TARGET_LIMITS
 
 __all__ = ["JobState", "EntraPrediction", "predict_cycle", "ENTRA_KINDS", "DEFAULT_DELETE_THRESHOLD",

@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frames import GROUP_MEMBERS, TenantData, conform
 from .entra_predict import JobState
-from .planner import _lower
+from .columns import lower_text as _lower
 from .rules import Scope
 
 __all__ = ["ScopeChanges", "plan_scope_changes", "SCOPE_CHANGE_COLUMNS", "SCOPE_ACTIONS"]

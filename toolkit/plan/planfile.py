@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
-from .planner import CHANGES_COLUMNS, KINDS, OPS_COLUMNS
+from ..frames import CHANGES_COLUMNS, KINDS, OPS_COLUMNS
 
 __all__ = ["SyncPlan", "load_plan", "canonical_digest"]
 
