@@ -88,31 +88,12 @@ def _get(obj: Any, path: str) -> Any:
 
 
 class _Filter(FilterTokens):
-    """A small recursive-descent parser for the documented subset (see the module docstring)."""
+    """A small recursive-descent parser for the documented subset (see the module docstring): the shared
+    and/or grammar of ``FilterTokens``, with the comparisons and functions of the log resources (no 'not')."""
 
     def __init__(self, text: str, rules: Mapping[str, set[str]], resource: str, case_sensitive: bool):
         super().__init__(text, resource, _TOKEN, unquote=False)
         self.rules, self.cs = rules, case_sensitive
-
-    def parse(self) -> Callable[[Mapping[str, Any]], bool]:
-        pred = self.parse_or()
-        if self.peek() is not None:
-            raise self.syntax(f"unexpected '{self.peek()[1]}'")  # type: ignore[index]
-        return pred
-
-    def parse_or(self) -> Callable[[Mapping[str, Any]], bool]:
-        parts = [self.parse_and()]
-        while self.is_word("or"):
-            self.take()
-            parts.append(self.parse_and())
-        return parts[0] if len(parts) == 1 else (lambda o: any(p(o) for p in parts))
-
-    def parse_and(self) -> Callable[[Mapping[str, Any]], bool]:
-        parts = [self.parse_primary()]
-        while self.is_word("and"):
-            self.take()
-            parts.append(self.parse_primary())
-        return parts[0] if len(parts) == 1 else (lambda o: all(p(o) for p in parts))
 
     def literal(self) -> Any:
         kind, val = self.take()

@@ -91,14 +91,8 @@ class FilterTokens:
         tok = self.peek()
         return tok is not None and tok[0] == "word" and str(tok[1]).lower() == word
 
-
-class _Parser(FilterTokens):
-    def __init__(self, text: str, rules: Mapping[str, PropertyRule], resource: str):
-        super().__init__(text, resource, _TOKEN, unquote=True)
-        self.rules = rules
-        self.advanced = False
-
-    # grammar: or -> and ('or' and)* ; and -> unary ('and' unary)* ; unary -> 'not' unary | primary
+    # The boolean grammar both $filter dialects share: or -> and ('or' and)* ; and -> unary ('and' unary)*.
+    # A dialect gives parse_primary (its comparisons and functions) and may widen parse_unary ('not').
     def parse(self) -> Callable[[Mapping[str, Any]], bool]:
         pred = self.parse_or()
         if self.peek() is not None:
@@ -118,6 +112,21 @@ class _Parser(FilterTokens):
             self.take()
             parts.append(self.parse_unary())
         return parts[0] if len(parts) == 1 else (lambda o, ps=parts: all(p(o) for p in ps))
+
+    def parse_unary(self) -> Callable[[Mapping[str, Any]], bool]:
+        return self.parse_primary()
+
+    def parse_primary(self) -> Callable[[Mapping[str, Any]], bool]:
+        raise NotImplementedError
+
+
+class _Parser(FilterTokens):
+    """Users' and groups' $filter: unary -> 'not' unary | primary (a 'not' makes the query advanced)."""
+
+    def __init__(self, text: str, rules: Mapping[str, PropertyRule], resource: str):
+        super().__init__(text, resource, _TOKEN, unquote=True)
+        self.rules = rules
+        self.advanced = False
 
     def parse_unary(self) -> Callable[[Mapping[str, Any]], bool]:
         if self.is_word("not"):
