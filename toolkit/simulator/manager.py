@@ -30,7 +30,7 @@ import re
 from typing import Any
 
 from .graph_api import GraphRequest, GraphResult, GraphService, RouteTable
-from .graph_api.schema import USER_COLLECTIONS, USER_DEFAULT, USER_PROPERTIES
+from .graph_api.schema import USER_COLLECTIONS, USER_DEFAULT, USER_PROPERTIES, existing_user
 from .graph_api.users import get_user
 from .odata import GraphFault, bad_request, not_found, parse_select, project
 from .state import TenantState
@@ -71,9 +71,7 @@ def set_manager(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
         raise bad_request("Invalid URL format specified in payload.")
     tenant = req.tenant
     with tenant.lock:
-        user = tenant.find_user(key)
-        if user is None:
-            raise not_found(key)
+        user = existing_user(tenant, key)
         manager = tenant.find_user(m.group("id"))
         if manager is None:
             raise not_found(m.group("id"))
@@ -95,9 +93,7 @@ def get_manager(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
     select = parse_select(req.query, USER_PROPERTIES, "microsoft.graph.directoryObject")
     tenant = req.tenant
     with tenant.lock:
-        user = tenant.find_user(key)
-        if user is None:
-            raise not_found(key)
+        user = existing_user(tenant, key)
         manager = manager_of(tenant, user)
         if manager is None:
             raise not_found("manager")
@@ -110,9 +106,7 @@ def get_manager(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
 def remove_manager(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
     tenant = req.tenant
     with tenant.lock:
-        user = tenant.find_user(key)
-        if user is None:
-            raise not_found(key)
+        user = existing_user(tenant, key)
         manager = manager_of(tenant, user)
         if manager is None:
             raise not_found("manager")

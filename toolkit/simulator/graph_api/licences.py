@@ -13,7 +13,7 @@ from ..odata import bad_request, not_found
 from ..state import now_iso
 from .messages import GraphRequest, GraphResult, body_object
 from .routing import RouteTable
-from .schema import user_view
+from .schema import existing_user, user_view
 from .service import GraphService
 from .writes import relicense
 
@@ -49,9 +49,7 @@ def assign_license(svc: GraphService, req: GraphRequest, key: str) -> GraphResul
         if not isinstance(body.get(name), list):
             raise bad_request(f"Invalid value specified for property '{name}' of resource 'User'.")
     with tenant.lock:
-        user = tenant.find_user(key)
-        if user is None:
-            raise not_found(key)
+        user = existing_user(tenant, key)
         uid = user["id"]
         direct = {x["skuId"]: x for x in tenant.direct_licenses.get(uid, [])}
         add = []
@@ -97,9 +95,7 @@ def assign_license(svc: GraphService, req: GraphRequest, key: str) -> GraphResul
 def license_details(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
     tenant = req.tenant
     with tenant.lock:
-        user = tenant.find_user(key)
-        if user is None:
-            raise not_found(key)
+        user = existing_user(tenant, key)
         values = []
         for lic in user.get("assignedLicenses") or []:
             sku = tenant.skus.get(lic["skuId"], {})
@@ -122,9 +118,7 @@ def reprocess_licenses(svc: GraphService, req: GraphRequest, key: str) -> GraphR
     after units were freed); 200 with the user. Permissions: User.ReadWrite.All, Directory.ReadWrite.All."""
     tenant = req.tenant
     with tenant.lock:
-        user = tenant.find_user(key)
-        if user is None:
-            raise not_found(key)
+        user = existing_user(tenant, key)
         relicense(tenant, user["id"])
         out = {"@odata.context": svc.context(req, "users/$entity")}
         out.update(user_view(tenant, user, None))

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..odata import GraphFault, parse_select, project
+from ..odata import GraphFault, not_found, parse_select, project
 from ..state import TenantState
 from .messages import GraphRequest
 
-__all__ = ["USER_DEFAULT", "USER_COLLECTIONS", "USER_PROPERTIES", "USER_SINGLE_ONLY", "USER_READ_ONLY",
+__all__ = ["existing_user", "USER_DEFAULT", "USER_COLLECTIONS", "USER_PROPERTIES", "USER_SINGLE_ONLY", "USER_READ_ONLY",
            "USER_NEVER_RETURNED", "GROUP_DEFAULT", "GROUP_COLLECTIONS", "GROUP_PROPERTIES", "user_view",
            "user_select"]
 
@@ -73,3 +73,12 @@ def user_select(req: GraphRequest, collection: bool) -> list[str] | None:
     if collection and select and USER_SINGLE_ONLY & set(select):
         raise GraphFault(501, "NotImplemented", "This operation target is not yet supported.")
     return select
+
+
+def existing_user(tenant: TenantState, key: str) -> dict[str, Any]:
+    """The user ``/users/{key}`` names (object id or UPN), or Graph's 404 ``Request_ResourceNotFound`` for it.
+    Call with the tenant's lock held."""
+    user = tenant.find_user(key)
+    if user is None:
+        raise not_found(key)
+    return user

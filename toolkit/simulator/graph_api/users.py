@@ -20,7 +20,7 @@ from .delta import user_delta
 from .messages import GraphRequest, GraphResult, body_object, check_top, query_ci
 from .paging import context_for
 from .routing import RouteTable
-from .schema import USER_PROPERTIES, USER_READ_ONLY, user_select, user_view
+from .schema import USER_PROPERTIES, USER_READ_ONLY, existing_user, user_select, user_view
 from .service import GraphService
 from .writes import add_new_user
 
@@ -210,9 +210,7 @@ def update_user(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
     body = body_object(req)
     tenant = req.tenant
     with tenant.lock:
-        user = tenant.find_user(key)
-        if user is None:
-            raise not_found(key)
+        user = existing_user(tenant, key)
         props = {k: v for k, v in body.items() if not k.startswith("@")}
         _validate_user_props(tenant, props, creating=False, user_id=user["id"])
         if isinstance(props.get("onPremisesExtensionAttributes"), dict):
@@ -244,9 +242,7 @@ def update_user(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
 def delete_user(svc: GraphService, req: GraphRequest, key: str) -> GraphResult:
     tenant = req.tenant
     with tenant.lock:
-        user = tenant.find_user(key)
-        if user is None:
-            raise not_found(key)
+        user = existing_user(tenant, key)
         uid = user["id"]
         del tenant.users[uid]
         user["deletedDateTime"] = now_iso()
