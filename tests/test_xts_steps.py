@@ -9,28 +9,18 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
 from toolkit.cli.main import cli
 from toolkit.simulator import Simulator
 from toolkit.xts.steps import SELECTABLE_STEPS, STEP_BY_KEY, STEPS
 
-from xts_sim import SAME_CLOUD_TARGET, SOURCE, TARGET, pair_sim
+from xts_cli import pair  # noqa: F401 - pytest fixture, requested by name
+from xts_sim import SAME_CLOUD_TARGET, SOURCE, TARGET
 
 GROUP_NAME = "Licensed staff"   # conftest.make_seed: users 2, 3, 4 and a nested group
-
-
-@pytest.fixture()
-def pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
-    monkeypatch.setenv("CCSYNC_CACHE_DIR", str(tmp_path / "tokens"))
-    sim = pair_sim()
-    try:
-        yield sim
-    finally:
-        sim.stop()
 
 
 def enable(sim: Simulator, tmp_path: Path, *args: str, target: str = SAME_CLOUD_TARGET) -> Any:
