@@ -52,7 +52,7 @@ def select_operations(plan: Any, op_ids: Iterable[str] | None) -> Selection:
                               "--what-if --output json', or of the plan workbook), or leave --operation out to "
                               "apply the whole plan.")
     out = []
-    for o in sorted(set(wanted), key=wanted.index):
+    for o in dict.fromkeys(wanted):             # each id once, in the order given
         kind, held = known[o]
         if held:
             out.append({"opId": o, "kind": kind, "reason": "held: the plan's deletes/disables exceed its deletion "
