@@ -10,11 +10,10 @@ once per session from the Python environment that has ccsync, initialises the en
 * ``errors``: ccsync errors -> .NET exceptions carrying ErrorId, Category, Hint;
 * ``entry``: the entry points the module calls (``invoke``, ``probe``);
 * ``probe``: ``python -m toolkit.interop.probe``, the facts the module needs to load this Python;
-* ``clixml``: ``Export-Clixml`` files -> the export's frames (the reader is ``toolkit.export.clixml``).
 
 Only ``convert``, ``errors`` and ``entry`` need .NET (``import clr``); they import it lazily.
 """
 
 from __future__ import annotations
 
-__all__ = ["run", "convert", "errors", "entry", "probe", "clixml"]
+__all__ = ["run", "convert", "errors", "entry", "probe"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .field_rules import PASSWORD_SYMBOLS  # noqa: F401 - importable from here, as before the split
 from .field_rules import parse_bool, password_problems, split_list
 from .formats import detect_layout, is_template_example
 from .read import CsvTable

@@ -27,7 +27,7 @@ def modified_properties(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[
 
 
 def create_target_user(cycle: Cycle, values: dict[str, Any], key: Any) -> dict[str, Any]:
-    from .graph_api import _add_new_user      # the one place that adds a user to a simulated directory
+    from .graph_api import add_new_user      # the one place that adds a user to a simulated directory
 
     target = cycle.target
     uid = str(uuid.uuid4())
@@ -42,7 +42,7 @@ def create_target_user(cycle: Cycle, values: dict[str, Any], key: Any) -> dict[s
     user.setdefault("accountEnabled", True)
     if "mailNickname" not in user:
         user["mailNickname"] = str(user.get("userPrincipalName", uid)).split("@")[0]
-    _add_new_user(SimpleNamespace(replication_lag_s=0.0), target, user)
+    add_new_user(SimpleNamespace(replication_lag_s=0.0), target, user)
     target.annotations.setdefault(uid, {})["@sim.alternativeSecurityIds"] = key
     target.add_audit(activity="Add user", category="UserManagement", operation="Add", app=SYNC_FABRIC,
                      target=user, target_type="User", modified=modified_properties({}, values))

@@ -14,7 +14,6 @@ from .messages import JSON_TYPE, GraphRequest, GraphResult, complete_error
 from .routing import Route, RouteTable, Routing
 from .service import GraphService
 from .writes import add_new_user
-from .writes import add_new_user as _add_new_user  # noqa: F401  (the name syncengine.py imports)
 
 __all__ = ["JSON_TYPE", "GraphRequest", "GraphResult", "GraphService", "Route", "RouteTable", "Routing",
            "add_new_user", "complete_error"]
