@@ -18,7 +18,6 @@ import json
 import os
 import sqlite3
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from ..errors import InputError

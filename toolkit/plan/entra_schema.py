@@ -48,7 +48,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from ..errors import InputError
-from .expressions import Expression, parse_expression
+from .expressions import parse_expression
 from .rules import (CROSS_CLOUD_REFUSED, OPERATORS, REFUSED_TARGETS, WRITE_ONLY_TARGETS, Clause, Mapping,
                     MappingRule)
 

@@ -152,7 +152,6 @@ def _create_error(cycle: Cycle, values: dict[str, Any]) -> dict[str, Any] | None
     error = _b2b_error(cycle)
     if error is not None:
         return error
-    target = cycle.target
     mail = str(values.get("mail") or "")
     if mail:
         domain = mail.rsplit("@", 1)[-1].lower()

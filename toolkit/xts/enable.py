@@ -32,7 +32,7 @@ from .steps import (CTAP_PATH, MICROSOFT_GRAPH_APP_ID, SELECTABLE_STEPS, STEP_BY
                     USER_READWRITE_CROSSCLOUD_ID, ManualStep, manual_steps)
 
 __all__ = ["EnableOptions", "EnablePlan", "EnableResult", "ManualStatus", "plan_enable", "execute_enable",
-           "default_configuration_name", "check_sides", "verify_target_sync_principal", "select_steps"]
+           "check_sides", "verify_target_sync_principal", "select_steps"]
 
 Action = Union[Call, ManualStep]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from toolkit import defaults
 from toolkit.clouds import Cloud, get_cloud, pair_kind
 
 __all__ = ["Step", "ManualStep", "STEPS", "STEP_BY_KEY", "TEMPLATE_ID", "JOB_TEMPLATE_ID", "CTAP_PATH",
